@@ -1,0 +1,16 @@
+/** The checkers: histories (EDN/JSONL), the linearizability engine and its models. */
+export { Keyword, EdnSymbol, Tagged, EdnSyntaxError, parseEdn, parseEdnForms, writeEdn } from './history/edn.js';
+export type { EdnValue, EdnForm } from './history/edn.js';
+export { toOp, isNemesis, NEMESIS, OpShapeError } from './history/op.js';
+export type { Op, OpType, ProcessId, History } from './history/op.js';
+export { readHistory, parseHistory, parseEdnHistory, parseJsonlHistory, detectFormat, HistoryError } from './history/read.js';
+export type { ParsedHistory, HistoryFormat } from './history/read.js';
+export { opToJson, opToEdn, historyToJsonl, historyToEdn } from './history/write.js';
+export { completeHistory, PairingError } from './history/complete.js';
+export type { CompletedOp } from './history/complete.js';
+export { ModelInputError, ModelConfigError, defineModel } from './model.js';
+export type { Model, Partition, PrepareContext } from './model.js';
+export { checkHistory, checkOperations, mergeValidity } from './linearizable.js';
+export type { CheckOptions, LinearizabilityResult, PartitionResult, LinearizationStep, OpRef, Validity } from './linearizable.js';
+export { findModel, modelNames, independent, register, casRegister, mutex, rwLock, fencedLock, kv, multiRegister } from './models/index.js';
+export { canonical, valuesEqual } from './values.js';

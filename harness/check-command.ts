@@ -1,0 +1,157 @@
+/**
+ * `dsync check`: checks recorded histories (Jepsen EDN or our JSONL) for linearizability, one
+ * verdict per file. Exit code: 0 all valid, 1 any invalid, 2 any unknown (none invalid), 3 bad
+ * input or usage.
+ */
+import {
+  checkHistory,
+  findModel,
+  EdnSyntaxError,
+  HistoryError,
+  independent,
+  ModelConfigError,
+  parseEdn,
+  ModelInputError,
+  modelNames,
+  PairingError,
+  readHistory,
+  type LinearizabilityResult,
+  type Model,
+  type OpRef,
+  type ParsedHistory,
+} from '../checkers/index.js';
+
+/** Options of `dsync check`, as parsed from the command line. */
+export interface CheckCommandOptions {
+  readonly model: string;
+  readonly json?: boolean;
+  readonly timeoutMs?: number;
+  readonly independent?: boolean;
+  /** The model's initial value, in EDN text. */
+  readonly initial?: string;
+}
+
+/** Where `dsync check` writes. */
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Exit codes shared by `dsync check` and `dsync run`. */
+export const EXIT = { valid: 0, invalid: 1, unknown: 2, error: 3 } as const;
+
+const fmtMs = (ms: number): string => (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0));
+
+function describeOp(op: OpRef, lineOf: (index: number) => number | undefined): string {
+  const line = lineOf(op.index);
+  const result = op.type === 'ok' ? ` → ${op.value}` : ' (info: outcome unknown)';
+  return `op ${op.index}${line === undefined ? '' : ` (line ${line})`}: process ${String(op.process)} ${op.f} ${op.invoke}${result}`;
+}
+
+/** Human-readable lines for one file's result. */
+function describeResult(file: string, r: LinearizabilityResult, parsed: ParsedHistory): string[] {
+  const positions = new Map<number, number>();
+  parsed.ops.forEach((op, i) => positions.set(op.index, i));
+  const lineOf = (index: number): number | undefined => {
+    const pos = positions.get(index);
+    return pos === undefined ? undefined : parsed.lines[pos];
+  };
+  const nParts = r.partitions.length;
+  const head = `${file}: ${r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown'} — ${r.ops} ops, ${nParts} partition${nParts === 1 ? '' : 's'}, ${fmtMs(r.checkMs)} ms`;
+  const lines = [r.valid === 'unknown' && r.reason ? `${head} (${r.reason})` : head];
+  for (const p of r.partitions) {
+    if (p.valid !== false) continue;
+    const key = p.key === null ? '' : ` for key ${JSON.stringify(p.key) ?? String(p.key)}`;
+    const steps = p.longest ?? [];
+    lines.push(`  not linearizable${key}: the longest linearization found has ${steps.length} of ${p.ops} ops, and then`);
+    if (p.stuck) lines.push(`    cannot linearize ${describeOp(p.stuck, lineOf)}`);
+    const tail = steps.slice(-5);
+    if (tail.length > 0) lines.push(`    its last ${tail.length === 1 ? 'step' : `${tail.length} steps`}:`);
+    for (const s of tail) lines.push(`      ${describeOp(s.op, lineOf)}  ⇒ ${s.state}`);
+  }
+  return lines;
+}
+
+/** Parses `--timeout-ms`. @throws Error naming the bad value */
+export function parseTimeoutMs(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new Error(`--timeout-ms must be a positive integer number of milliseconds, got '${v}'`);
+  }
+  return n;
+}
+
+/** Runs `dsync check` over `files`; returns the exit code. */
+export async function checkCommand(files: readonly string[], opts: CheckCommandOptions, io: Output): Promise<number> {
+  const base = findModel(opts.model);
+  if (base === undefined) {
+    io.err(`dsync check: unknown model '${opts.model}'; models: ${modelNames().join(', ')}`);
+    return EXIT.error;
+  }
+  const model: Model = opts.independent ? independent(base) : base;
+  let initial: unknown;
+  if (opts.initial !== undefined) {
+    if (base.initialValue === undefined) {
+      io.err(`dsync check: model ${base.name} takes no --initial value`);
+      return EXIT.error;
+    }
+    try {
+      initial = parseEdn(opts.initial);
+    } catch (e) {
+      if (!(e instanceof EdnSyntaxError)) throw e;
+      io.err(`dsync check: --initial is not valid EDN (${e.reason}); it sets ${base.initialValue}`);
+      return EXIT.error;
+    }
+  }
+  const checkOptions = { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.initial === undefined ? {} : { initial }) };
+  let exit: number = EXIT.valid;
+  const counts = { valid: 0, invalid: 0, unknown: 0, error: 0 };
+  let totalMs = 0;
+  for (const file of files) {
+    let parsed: ParsedHistory | undefined;
+    try {
+      parsed = await readHistory(file);
+      const result = checkHistory(parsed.ops, model, checkOptions);
+      totalMs += result.checkMs;
+      if (result.valid === true) counts.valid++;
+      else if (result.valid === false) counts.invalid++;
+      else counts.unknown++;
+      if (opts.json) {
+        io.out(JSON.stringify({ file, valid: result.valid, ops: result.ops, checkMs: Math.round(result.checkMs * 1000) / 1000, model: result.model, ...(result.reason ? { reason: result.reason } : {}), partitions: result.partitions }));
+      } else {
+        for (const line of describeResult(file, result, parsed)) io.out(line);
+      }
+    } catch (e) {
+      if (e instanceof ModelConfigError) {
+        io.err(`dsync check: ${e.message}`);
+        return EXIT.error;
+      }
+      const message = explainError(file, e, parsed);
+      if (message === undefined) throw e;
+      counts.error++;
+      if (opts.json) io.out(JSON.stringify({ file, valid: 'unknown', error: message }));
+      io.err(`dsync check: ${message}`);
+    }
+  }
+  if (files.length > 1 && !opts.json) {
+    io.out(`${files.length} files: ${counts.valid} valid, ${counts.invalid} invalid, ${counts.unknown} unknown, ${counts.error} unreadable; ${fmtMs(totalMs)} ms checking`);
+  }
+  if (counts.error > 0) exit = EXIT.error;
+  else if (counts.invalid > 0) exit = EXIT.invalid;
+  else if (counts.unknown > 0) exit = EXIT.unknown;
+  return exit;
+}
+
+/** `file:line: what is wrong` for bad input; undefined for anything else (a bug). */
+function explainError(file: string, e: unknown, parsed: ParsedHistory | undefined): string | undefined {
+  if (e instanceof HistoryError) return e.message;
+  if (e instanceof PairingError) {
+    const line = parsed?.lines[e.at];
+    return `${file}${line === undefined ? '' : `:${line}`}: ${e.reason}`;
+  }
+  if (e instanceof ModelInputError) {
+    const line = parsed?.lines[e.op.call];
+    return `${file}${line === undefined ? '' : `:${line}`}: ${e.reason}`;
+  }
+  return undefined;
+}

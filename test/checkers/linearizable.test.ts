@@ -1,0 +1,266 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { checkHistory, findModel, independent, parseHistory, readHistory, type Model, type Op } from '../../checkers/index.js';
+import { knossosModelFor } from '../../harness/bench/knossos-models.js';
+import { prng, syntheticRegisterHistory } from '../../harness/bench/synthetic-history.js';
+import { historyFiles, knossosDir } from '../support/paths.js';
+
+const model = (name: string): Model => findModel(name) as Model;
+const edn = (lines: string[]): Op[] => parseHistory(lines.join('\n'), 't.edn').ops;
+
+describe('linearizability checker', () => {
+  describe('Knossos histories get their known verdicts', () => {
+    const files = historyFiles(knossosDir);
+    it('has the shared histories to check', () => assert.ok(files.length >= 80, `only ${files.length} files in ${knossosDir}`));
+    for (const rel of files) {
+      const known = knossosModelFor(rel);
+      it(`${rel} is ${known?.expected ? 'valid' : 'invalid'} as ${known?.model.name}`, async () => {
+        assert.ok(known, `no model known for ${rel}`);
+        const { ops } = await readHistory(join(knossosDir, rel));
+        const r = checkHistory(ops, known.model, known.initial === undefined ? {} : { initial: known.initial });
+        assert.equal(r.valid, known.expected);
+        if (!known.expected) {
+          const bad = r.partitions.find((p) => p.valid === false);
+          assert.ok(bad?.stuck, 'an invalid history names the op where it gets stuck');
+          assert.ok(Array.isArray(bad.longest));
+        }
+      });
+    }
+  });
+
+  it('reports the longest partial linearization and the op it gets stuck on', () => {
+    // The register holds 0; a read of 3 concurrent with a write of 4 is impossible.
+    const r = checkHistory(
+      edn([
+        '{:type :invoke :f :write :value 0 :process 0}',
+        '{:type :ok :f :write :value 0 :process 0}',
+        '{:type :invoke :f :read :process 1}',
+        '{:type :invoke :f :write :value 4 :process 2}',
+        '{:type :ok :f :read :value 3 :process 1}',
+        '{:type :ok :f :write :value 4 :process 2}',
+      ]),
+      model('cas-register'),
+    );
+    assert.equal(r.valid, false);
+    const p = r.partitions[0];
+    assert.equal(p?.stuck?.index, 2);
+    assert.equal(p?.stuck?.value, '3');
+    assert.deepEqual(p?.longest?.map((s) => [s.op.f, s.state]), [['write', '0'], ['write', '4']]);
+  });
+
+  it('lets an info op take effect at any later point, or never', () => {
+    const ops = (laterRead: string[]) =>
+      edn([
+        '{:type :invoke :f :write :value 1 :process 0}',
+        '{:type :info :f :write :value 1 :process 0}',
+        '{:type :invoke :f :write :value 2 :process 2}',
+        '{:type :ok :f :write :value 2 :process 2}',
+        '{:type :invoke :f :read :process 3}',
+        '{:type :ok :f :read :value 1 :process 3}',
+        ...laterRead,
+      ]);
+    // The timed-out write of 1 took effect after the write of 2.
+    assert.equal(checkHistory(ops([]), model('register')).valid, true);
+    // ...but it took effect once: a later read cannot see 2 again.
+    const again = ['{:type :invoke :f :read :process 4}', '{:type :ok :f :read :value 2 :process 4}'];
+    assert.equal(checkHistory(ops(again), model('register')).valid, false);
+    // A timed-out write that never took effect is fine too.
+    const never = edn([
+      '{:type :invoke :f :write :value 1 :process 0}',
+      '{:type :info :f :write :value 1 :process 0}',
+      '{:type :invoke :f :read :process 3}',
+      '{:type :ok :f :read :value 0 :process 3}',
+    ]);
+    assert.equal(checkHistory(never, model('register'), { initial: 0 }).valid, true);
+  });
+
+  it('checks independent keys separately and fails the history when one key fails', () => {
+    const h = edn([
+      '{:type :invoke :f :write :value [:a 1] :process 0}',
+      '{:type :ok :f :write :value [:a 1] :process 0}',
+      '{:type :invoke :f :read :value [:b nil] :process 1}',
+      '{:type :ok :f :read :value [:b 5] :process 1}',
+      '{:type :invoke :f :read :value [:a nil] :process 1}',
+      '{:type :ok :f :read :value [:a 1] :process 1}',
+    ]);
+    const r = checkHistory(h, independent(model('register')));
+    assert.equal(r.valid, false);
+    assert.deepEqual(
+      r.partitions.map((p) => [String(p.key), p.valid]),
+      [[':a', true], [':b', false]],
+    );
+  });
+
+  it('gives up with unknown when the time budget runs out inside a partition', () => {
+    // One key, many concurrent processes: a search far longer than the budget.
+    const h = syntheticRegisterHistory({ ops: 3000, keys: 1, processes: 20, seed: 3 });
+    let clock = 0;
+    let reads = 0;
+    const r = checkHistory(h, independent(model('register')), {
+      timeoutMs: 50,
+      now: () => {
+        reads++;
+        return (clock += 1);
+      },
+    });
+    assert.equal(r.valid, 'unknown');
+    assert.equal(r.partitions.length, 1, 'the budget ran out inside the only partition');
+    assert.match(r.reason ?? '', /time budget ran out during the search/);
+    assert.ok(reads > 3, 'the clock was read inside the search');
+    assert.ok(r.partitions[0]?.longest, 'an unknown partition still reports how far it got');
+  });
+
+  it('gives up with unknown when the memory bound is reached', () => {
+    const h = syntheticRegisterHistory({ ops: 3000, keys: 1, processes: 20, seed: 3 });
+    const r = checkHistory(h, independent(model('register')), { maxCacheEntries: 5000 });
+    assert.equal(r.valid, 'unknown');
+    assert.match(r.reason ?? '', /more than 5000 configurations/);
+  });
+
+  it('checks a 20,000-op, 10-key, 20-process generated history, and finds a corrupted read', () => {
+    const ok = syntheticRegisterHistory({ ops: 20_000, keys: 10, processes: 20, seed: 7, infoRate: 0.005 });
+    assert.equal(checkHistory(ok, independent(model('register'))).valid, true);
+    const bad = syntheticRegisterHistory({ ops: 20_000, keys: 10, processes: 20, seed: 7, infoRate: 0.005, corruptAt: 0.6 });
+    const r = checkHistory(bad, independent(model('register')));
+    assert.equal(r.valid, false);
+    assert.equal(r.partitions.filter((p) => p.valid === false).length, 1);
+  });
+
+  it('refuses an initial value for a model that takes none', () => {
+    assert.throws(() => checkHistory([], model('mutex'), { initial: 1 }), /takes no initial value/);
+  });
+});
+
+// A brute-force reference: tries every order of the ok ops and every subset of the info ops
+// (each taking effect or not) that respects real time, with the models' semantics written out
+// independently of checkers/models. Random small histories must get the same verdict.
+type Sem = (state: unknown, op: { f: string; value: unknown; process: number }) => unknown | undefined;
+const NO = undefined;
+const semantics: Record<string, { init: unknown; step: Sem; gen: (r: () => number, p: number) => { f: string; value: unknown } }> = {
+  'cas-register': {
+    init: null,
+    step: (s, { f, value }) => {
+      if (f === 'write') return value;
+      if (f === 'read') return value === null || value === s ? s : NO;
+      const [a, b] = value as [unknown, unknown];
+      return a === s ? b : NO;
+    },
+    gen: (r) => {
+      const x = r();
+      const v = () => Math.floor(r() * 3);
+      return x < 0.4 ? { f: 'read', value: v() } : x < 0.7 ? { f: 'write', value: v() } : { f: 'cas', value: [v(), v()] };
+    },
+  },
+  mutex: {
+    init: false,
+    step: (s, { f }) => (f === 'acquire' ? (s ? NO : true) : s ? false : NO),
+    gen: (r) => ({ f: r() < 0.5 ? 'acquire' : 'release', value: null }),
+  },
+  'fenced-lock': {
+    // state: [holders as "p:mode" list, last token]
+    init: [[], -1],
+    step: (s, { f, value, process }) => {
+      const [holders, last] = s as [string[], number];
+      const mine = holders.find((h) => h.startsWith(`${process}:`));
+      if (f === 'release') return mine ? [holders.filter((h) => h !== mine), last] : NO;
+      const token = value as number;
+      if (token <= last || mine) return NO;
+      if (f === 'acquire') return holders.length === 0 ? [[`${process}:x`], token] : NO;
+      return holders.some((h) => h.endsWith(':x')) ? NO : [[...holders, `${process}:s`], token];
+    },
+    gen: (r, p) => {
+      const x = r();
+      // Tokens mostly grow with the op's number, sometimes not.
+      const token = 2 * p + Math.floor(r() * 3);
+      return x < 0.25 ? { f: 'acquire', value: token } : x < 0.85 ? { f: 'acquire-shared', value: token } : { f: 'release', value: null };
+    },
+  },
+};
+
+interface Planned {
+  f: string;
+  value: unknown;
+  process: number;
+  call: number;
+  ret: number;
+  info: boolean;
+}
+
+function bruteForce(sem: (typeof semantics)[string], ops: Planned[]): boolean {
+  const used = new Array<boolean>(ops.length).fill(false);
+  const go = (state: unknown, placed: number): boolean => {
+    const pendingOk = ops.some((o, i) => !used[i] && !o.info);
+    if (!pendingOk) return true;
+    // An op may come next if no unplaced ok op returned before it was invoked.
+    const minRet = Math.min(...ops.filter((o, i) => !used[i] && !o.info).map((o) => o.ret));
+    for (let i = 0; i < ops.length; i++) {
+      const o = ops[i] as Planned;
+      if (used[i] || o.call > minRet) continue;
+      const next = sem.step(state, o);
+      if (next === undefined) continue;
+      used[i] = true;
+      const ok = go(next, placed + 1);
+      used[i] = false;
+      if (ok) return true;
+    }
+    return false;
+  };
+  return go(sem.init, 0);
+}
+
+function randomHistory(name: string, seed: number): { planned: Planned[]; history: Op[] } {
+  const r = prng(seed);
+  const sem = semantics[name] as (typeof semantics)[string];
+  const n = 3 + Math.floor(r() * 5);
+  const events: { t: number; i: number; end: boolean }[] = [];
+  const planned: Planned[] = [];
+  for (let i = 0; i < n; i++) {
+    const call = r() * 10;
+    const op = sem.gen(r, i);
+    const info = r() < 0.2;
+    planned.push({ ...op, process: i % 3, call, ret: info ? Infinity : call + r() * 4, info });
+  }
+  // Give each process's ops sequential times so the history pairs up.
+  planned.sort((a, b) => a.call - b.call);
+  const busyUntil = new Map<number, number>();
+  let nextProcess = 100;
+  for (const p of planned) {
+    if ((busyUntil.get(p.process) ?? -1) > p.call) p.process = nextProcess++;
+    busyUntil.set(p.process, p.ret);
+    if (p.info) busyUntil.set(p.process, Infinity);
+  }
+  planned.forEach((p, i) => {
+    events.push({ t: p.call, i, end: false });
+    if (!p.info) events.push({ t: p.ret, i, end: true });
+  });
+  events.sort((a, b) => a.t - b.t);
+  const history: Op[] = events.map((e, index) => {
+    const p = planned[e.i] as Planned;
+    // Invocations carry the argument; reads and lock grants carry their result on completion.
+    const invokeValue = p.f === 'read' || p.f === 'acquire' || p.f === 'acquire-shared' ? null : p.value;
+    return { index, type: e.end ? 'ok' : 'invoke', f: p.f, value: e.end ? p.value : invokeValue, process: p.process };
+  });
+  planned.forEach((p, i) => {
+    p.call = events.findIndex((e) => e.i === i && !e.end);
+    p.ret = p.info ? Infinity : events.findIndex((e) => e.i === i && e.end);
+  });
+  return { planned, history };
+}
+
+describe('linearizability checker against brute force on random small histories', () => {
+  for (const name of Object.keys(semantics)) {
+    it(`${name}: 400 random histories get the brute-force verdict`, () => {
+      const m = model(name);
+      let valid = 0;
+      for (let seed = 1; seed <= 400; seed++) {
+        const { planned, history } = randomHistory(name, seed * 7919 + name.length);
+        const want = bruteForce(semantics[name] as (typeof semantics)[string], planned);
+        const got = checkHistory(history, m).valid;
+        assert.equal(got, want, `seed ${seed}: checker says ${String(got)}, brute force ${String(want)}\n${history.map((o) => JSON.stringify(o)).join('\n')}`);
+        if (want) valid++;
+      }
+      // Both verdicts occur, so the comparison means something.
+      assert.ok(valid > 20 && valid < 380, `${valid} of 400 valid`);
+    });
+  }
+});
