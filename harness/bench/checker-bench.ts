@@ -2,11 +2,10 @@
  * `npm run bench:checker`: times the linearizability checker on every Jepsen history in
  * ../shared/data/knossos/ and on a generated 100,000-op, 10-key, 20-process register history.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkHistory, findModel, independent, readHistory, type Model } from '../../checkers/index.js';
-import { knossosModelFor } from './knossos-models.js';
+import { knossosFiles, knossosModelFor } from './knossos-models.js';
 import { syntheticRegisterHistory } from './synthetic-history.js';
 
 const { values: args } = parseArgs({
@@ -20,21 +19,11 @@ const { values: args } = parseArgs({
   },
 });
 
-function historyFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...historyFiles(p));
-    else if (/\.(edn|jsonl)$/.test(name)) out.push(p);
-  }
-  return out;
-}
-
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
 
 async function benchKnossos(dir: string): Promise<void> {
-  const files = historyFiles(dir);
+  const files = knossosFiles(dir);
   if (files.length === 0) throw new Error(`no .edn histories under ${dir}`);
   for (const pass of ['cold', 'warm'] as const) {
     let checkTotal = 0;
@@ -42,8 +31,8 @@ async function benchKnossos(dir: string): Promise<void> {
     let ops = 0;
     let slowest = { file: '', ms: 0 };
     const wrong: string[] = [];
-    for (const file of files) {
-      const rel = relative(dir, file);
+    for (const rel of files) {
+      const file = join(dir, rel);
       const known = knossosModelFor(rel);
       if (known === undefined) continue;
       const t0 = performance.now();

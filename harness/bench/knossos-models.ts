@@ -2,6 +2,8 @@
  * Which model, initial value and verdict each history of ../shared/data/knossos/ has: the folder
  * names the model and `good/` or `bad/` the verdict (see that folder's README).
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { findModel, type Model } from '../../checkers/index.js';
 
 /** How to check one Knossos history, and what its verdict must be. */
@@ -26,4 +28,15 @@ export function knossosModelFor(relPath: string): KnossosCase | undefined {
     default:
       return undefined;
   }
+}
+
+/** Every `.edn` history under `dir`, as sorted paths relative to it. @throws if `dir` is missing */
+export function knossosFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...knossosFiles(p, `${prefix}${name}/`));
+    else if (name.endsWith('.edn')) out.push(`${prefix}${name}`);
+  }
+  return out;
 }
