@@ -51,6 +51,11 @@ export interface Model<S = unknown, I = unknown> {
    * search faster, and must never drop an op some linearization needs.
    */
   prune?(inputs: readonly I[], info: readonly boolean[]): boolean[];
+  /**
+   * A key equal for inputs with the same effect in every state. Optional: `info` ops with equal
+   * keys are interchangeable, so the search linearizes them in invocation order only.
+   */
+  inputKey?(input: I): string | number;
   /** State equality; defaults to `===`. */
   equal?(a: S, b: S): boolean;
   /** A 32-bit hash consistent with `equal`; optional (the search keys its cache on the linearized set). */

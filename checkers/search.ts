@@ -126,6 +126,18 @@ export function search<S, I>(model: Model<S, I>, ops: readonly SearchOp<I>[], in
     if (j < infoCount) iCall[j] = opAt(okCount + j).call;
   }
   iNext[IHEAD] = infoCount > 0 ? 0 : -1;
+  // Interchangeable info ops (equal input keys) are linearized in invocation order only: a
+  // linearization using a later twin but not the earlier one can use the earlier one instead.
+  const twin = new Int32Array(infoCount).fill(-1);
+  if (model.inputKey) {
+    const last = new Map<string | number, number>();
+    for (let j = 0; j < infoCount; j++) {
+      const key = model.inputKey(inputs[infoBase + j] as I);
+      const t = last.get(key);
+      if (t !== undefined) twin[j] = t;
+      last.set(key, j);
+    }
+  }
   if (infoCount > 0) iNext[infoCount - 1] = -1;
   const unlinkInfo = (j: number): void => {
     iNext[iPrev[j] as number] = iNext[j] as number;
@@ -244,7 +256,8 @@ export function search<S, I>(model: Model<S, I>, ops: readonly SearchOp<I>[], in
     }
     if (infoCursor !== -1 && (iCall[infoCursor] as number) < limitRet) {
       const j = infoCursor;
-      if (tryOp(infoBase + j)) {
+      const t = twin[j] as number;
+      if ((t === -1 || set.has(infoBase + t)) && tryOp(infoBase + j)) {
         unlinkInfo(j);
         entry = next[HEAD] as number;
       } else {

@@ -3,6 +3,8 @@
  * verdict per file. Exit code: 0 all valid, 1 any invalid, 2 any unknown (none invalid), 3 bad
  * input or usage.
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   checkHistory,
   findModel,
@@ -81,8 +83,47 @@ export function parseTimeoutMs(v: string): number {
   return n;
 }
 
-/** Runs `dsync check` over `files`; returns the exit code. */
-export async function checkCommand(files: readonly string[], opts: CheckCommandOptions, io: Output): Promise<number> {
+/** History files are named *.edn, *.jsonl, *.json or *.ndjson. */
+const HISTORY_FILE = /\.(edn|jsonl|json|ndjson)$/i;
+
+/** The files to check: each argument, or every history file inside an argument that is a folder. */
+async function expandArgs(args: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const arg of args) {
+    let isDir = false;
+    try {
+      isDir = (await stat(arg)).isDirectory();
+    } catch {
+      // a missing file is reported when it is read
+    }
+    if (!isDir) {
+      out.push(arg);
+      continue;
+    }
+    const entries = await readdir(arg, { recursive: true, withFileTypes: true });
+    const inside = entries
+      .filter((e) => e.isFile() && HISTORY_FILE.test(e.name))
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
+    if (inside.length === 0) throw new HistoryError(arg, undefined, 'no history files (*.edn, *.jsonl) in this folder');
+    out.push(...inside);
+  }
+  return out;
+}
+
+/**
+ * Runs `dsync check` over `args` (history files, or folders whose history files are all checked);
+ * returns the exit code.
+ */
+export async function checkCommand(args: readonly string[], opts: CheckCommandOptions, io: Output): Promise<number> {
+  let files: string[];
+  try {
+    files = await expandArgs(args);
+  } catch (e) {
+    if (!(e instanceof HistoryError)) throw e;
+    io.err(`dsync check: ${e.message}`);
+    return EXIT.error;
+  }
   const base = findModel(opts.model);
   if (base === undefined) {
     io.err(`dsync check: unknown model '${opts.model}'; models: ${modelNames().join(', ')}`);

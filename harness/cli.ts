@@ -34,7 +34,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
   program
     .command('check')
     .description('check recorded histories (Jepsen EDN or dsync JSONL) for linearizability')
-    .argument('<files...>', 'history files (.edn: one map per line or one top-level vector; .jsonl: one op per line)')
+    .argument('<files...>', 'history files (.edn: one map per line or one top-level vector; .jsonl: one op per line), or folders of them')
     .requiredOption('-m, --model <name>', `the model: ${modelNames().join(', ')}`)
     .option('--independent', 'values are Jepsen [key value] tuples: check each key separately with the model')
     .option('--initial <edn>', "the model's initial value in EDN, e.g. 0 for a register or '{:x 0 :y 0}' for multi-register")

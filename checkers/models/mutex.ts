@@ -20,6 +20,7 @@ export const mutex = defineModel<number, number>({
     if (op.f === 'release') return info ? MAYBE_RELEASE : RELEASE;
     throw new ModelInputError(`mutex has no operation '${op.f}' (it takes acquire, release)`, op);
   },
+  inputKey: (input) => input,
   step(held, input) {
     switch (input) {
       case ACQUIRE:

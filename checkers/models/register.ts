@@ -63,7 +63,9 @@ function registerModel(name: string, withCas: boolean): Model<number, RegisterIn
         inputs.forEach((x, i) => {
           if (!info[i] || !keep[i]) return;
           const written = x.k === WRITE ? x.a : x.k === MAYBE_CAS ? x.b : -1;
-          if (written !== -1 && !observed.has(written)) {
+          // An info cas [v v] changes nothing in any state.
+          const noop = x.k === MAYBE_CAS && x.a === x.b;
+          if (noop || (written !== -1 && !observed.has(written))) {
             keep[i] = false;
             changed = true;
           }
@@ -71,6 +73,7 @@ function registerModel(name: string, withCas: boolean): Model<number, RegisterIn
       }
       return keep;
     },
+    inputKey: (x) => `${x.k},${x.a},${x.b}`,
     step(state, input) {
       switch (input.k) {
         case READ:

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyToEdn, historyToJsonl } from '../../checkers/index.js';
@@ -38,6 +38,17 @@ describe('dsync check (CLI)', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.match(/: valid — /g)?.length, files.length);
     assert.match(r.stdout, new RegExp(`${files.length} files: ${files.length} valid, 0 invalid`));
+  });
+
+  it('checks every history file in a folder given as an argument', async () => {
+    const r = await dsync('check', join(knossosDir, 'cas-register'), '--model', 'cas-register');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /81 files: 77 valid, 4 invalid, 0 unknown, 0 unreadable/);
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const e = await dsync('check', empty, '--model', 'cas-register');
+    assert.equal(e.code, 3);
+    assert.match(e.stderr, /empty: no history files \(\*\.edn, \*\.jsonl\) in this folder/);
   });
 
   it('finds the invalid ones: exit 1, with the op where it gets stuck', async () => {
