@@ -13,4 +13,4 @@ export type { Model, Partition, PrepareContext } from './model.js';
 export { checkHistory, checkOperations, mergeValidity } from './linearizable.js';
 export type { CheckOptions, LinearizabilityResult, PartitionResult, LinearizationStep, OpRef, Validity } from './linearizable.js';
 export { findModel, modelNames, independent, register, casRegister, mutex, rwLock, fencedLock, kv, multiRegister } from './models/index.js';
-export { canonical, valuesEqual } from './values.js';
+export { canonical } from './values.js';

@@ -39,14 +39,6 @@ export function canonical(v: unknown): string {
   return String(v);
 }
 
-/** Deep equality of history values (by {@link canonical} form for composite values). */
-export function valuesEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || a === undefined) return b === null || b === undefined;
-  if (typeof a !== 'object' || typeof b !== 'object' || b === null) return false;
-  return canonical(a) === canonical(b);
-}
-
 /** A value in words for counterexamples: EDN text, shortened if long. */
 export function describeValue(v: unknown, max = 200): string {
   const s = writeEdn(v);
