@@ -1,0 +1,716 @@
+/**
+ * The Raft core: a deterministic state machine with no I/O of its own. Messages, clock ticks
+ * and proposals go in; a {@link Ready} comes out, asking the driver to persist, send and apply.
+ *
+ * Raft as in the paper (Ongaro & Ousterhout), with what production implementations add: pre-vote
+ * (a member cut off by a partition does not depose a healthy leader when it comes back), leader
+ * stickiness (members that heard from a leader within an election timeout ignore vote requests),
+ * check-quorum (a leader that has not heard from a majority for an election timeout steps down),
+ * batched and pipelined replication with flow control, snapshots with InstallSnapshot, and
+ * ReadIndex for linearizable reads. A leader commits only by counting entries of its own term.
+ *
+ * Driver contract: call `tick`, `step`, `propose`, `readIndex` as events arrive; whenever
+ * `hasReady()`, take `ready()`, do what it says in order (persist durably, send, apply), then
+ * call `advance(ready)` — with no other call to the core in between.
+ */
+import { RaftLog } from './log.js';
+import type {
+  AppendRequest,
+  AppendResponse,
+  HardState,
+  LogEntry,
+  Message,
+  ReadState,
+  Ready,
+  Role,
+  Snapshot,
+  SnapshotRequest,
+  VoteRequest,
+  VoteResponse,
+} from './types.js';
+
+/** Configuration of one member. */
+export interface RaftConfig {
+  /** This member's id. */
+  readonly id: string;
+  /** Every member's id, this one included. */
+  readonly members: readonly string[];
+  /** Ticks without hearing from a leader before an election (randomized to [n, 2n)). @default 10 */
+  readonly electionTicks?: number;
+  /** Ticks between a leader's heartbeats. @default 1 */
+  readonly heartbeatTicks?: number;
+  /** Most entries in one AppendEntries message. @default 512 */
+  readonly maxEntriesPerMessage?: number;
+  /** Most unacknowledged AppendEntries messages per follower (pipelining window). @default 32 */
+  readonly maxInflight?: number;
+  /** Randomness for election timeouts, in [0, 1). Tests pass a seeded one. */
+  readonly random: () => number;
+}
+
+/** What a member recovered from its disk. */
+export interface RaftInitialState {
+  readonly hard: HardState;
+  readonly snapshot: Snapshot | null;
+  readonly entries: readonly LogEntry[];
+}
+
+/** A member's view of the cluster, for `/status`. */
+export interface RaftStatus {
+  readonly id: string;
+  readonly role: Role;
+  readonly term: number;
+  readonly leader: string | null;
+  readonly commitIndex: number;
+  readonly lastApplied: number;
+  readonly lastIndex: number;
+  readonly snapshotIndex: number;
+}
+
+interface Progress {
+  match: number;
+  next: number;
+  state: 'probe' | 'replicate' | 'snapshot';
+  /** probe: an append is out, wait for its answer (or the next heartbeat answer). */
+  paused: boolean;
+  /** replicate: last index of each unacknowledged append, oldest first. */
+  inflight: number[];
+  /** Heard from since the last check-quorum round. */
+  active: boolean;
+  /** snapshot: ticks since the snapshot was sent. */
+  waited: number;
+}
+
+interface PendingRead {
+  readonly id: number;
+  readonly index: number;
+  readonly seq: number;
+  readonly acks: Set<string>;
+}
+
+/** The Raft core of one member. */
+export class RaftCore {
+  readonly id: string;
+  readonly #members: readonly string[];
+  readonly #peers: readonly string[];
+  readonly #quorum: number;
+  readonly #electionTicks: number;
+  readonly #heartbeatTicks: number;
+  readonly #maxEntries: number;
+  readonly #maxInflight: number;
+  readonly #random: () => number;
+  readonly #log: RaftLog;
+
+  #term: number;
+  #vote: string | null;
+  #role: Role = 'follower';
+  #leader: string | null = null;
+  #electionElapsed = 0;
+  #heartbeatElapsed = 0;
+  #timeout: number;
+  #votes = new Map<string, boolean>();
+  #progress = new Map<string, Progress>();
+
+  // What the next Ready carries.
+  #hardDirty = false;
+  #truncateFrom: number | undefined;
+  #msgs: Message[] = [];
+  #receivedSnapshot: Snapshot | undefined;
+  #broadcast = false;
+  #reads: ReadState[] = [];
+  #failedReads: number[] = [];
+  #pendingReads: PendingRead[] = [];
+  /** Reads waiting for the leader's first commit in its term. */
+  #deferredReads: number[] = [];
+  #readSeq = 0;
+
+  constructor(config: RaftConfig, initial: RaftInitialState) {
+    if (!config.members.includes(config.id)) throw new TypeError(`raft: member list ${config.members.join(',')} lacks this member ${config.id}`);
+    this.id = config.id;
+    this.#members = [...config.members];
+    this.#peers = config.members.filter((m) => m !== config.id);
+    this.#quorum = Math.floor(config.members.length / 2) + 1;
+    this.#electionTicks = config.electionTicks ?? 10;
+    this.#heartbeatTicks = config.heartbeatTicks ?? 1;
+    this.#maxEntries = config.maxEntriesPerMessage ?? 512;
+    this.#maxInflight = config.maxInflight ?? 32;
+    this.#random = config.random;
+    this.#term = initial.hard.term;
+    this.#vote = initial.hard.vote;
+    this.#log = new RaftLog(initial.snapshot, initial.entries);
+    this.#timeout = this.#randomTimeout();
+  }
+
+  // ---- public surface -------------------------------------------------------------------
+
+  get role(): Role {
+    return this.#role;
+  }
+  get term(): number {
+    return this.#term;
+  }
+  get leader(): string | null {
+    return this.#leader;
+  }
+
+  status(): RaftStatus {
+    return {
+      id: this.id,
+      role: this.#role,
+      term: this.#term,
+      leader: this.#leader,
+      commitIndex: this.#log.commit,
+      lastApplied: this.#log.applied,
+      lastIndex: this.#log.lastIndex(),
+      snapshotIndex: this.#log.snapshotMeta.index,
+    };
+  }
+
+  /** Advances the logical clock by one tick. */
+  tick(): void {
+    if (this.#role === 'leader') {
+      this.#heartbeatElapsed++;
+      this.#electionElapsed++;
+      if (this.#electionElapsed >= this.#electionTicks) {
+        this.#electionElapsed = 0;
+        if (!this.#checkQuorum()) {
+          this.#becomeFollower(this.#term, null);
+          return;
+        }
+      }
+      if (this.#heartbeatElapsed >= this.#heartbeatTicks) {
+        this.#heartbeatElapsed = 0;
+        this.#sendHeartbeats(undefined);
+      }
+      for (const pr of this.#progress.values()) {
+        // A snapshot unacknowledged for an election timeout was probably lost: probe again.
+        if (pr.state === 'snapshot' && ++pr.waited > this.#electionTicks) {
+          pr.state = 'probe';
+          pr.paused = false;
+          pr.next = pr.match + 1;
+        }
+      }
+      return;
+    }
+    this.#electionElapsed++;
+    if (this.#electionElapsed >= this.#timeout) {
+      this.#electionElapsed = 0;
+      this.#campaign(true);
+    }
+  }
+
+  /** Proposes `data` for the log. Returns where it will be if committed, or null if not the leader. */
+  propose(data: unknown): { index: number; term: number } | null {
+    if (this.#role !== 'leader') return null;
+    const entry: LogEntry = { index: this.#log.lastIndex() + 1, term: this.#term, data };
+    this.#log.append(entry);
+    this.#broadcast = true;
+    return { index: entry.index, term: entry.term };
+  }
+
+  /**
+   * Starts a linearizable read (ReadIndex). Its {@link ReadState} comes in a later Ready once a
+   * majority has confirmed this member is still the leader; serve it once `index` is applied.
+   * If this member is not the leader, the id comes back in `failedReads`.
+   */
+  readIndex(id: number): void {
+    if (this.#role !== 'leader') {
+      this.#failedReads.push(id);
+      return;
+    }
+    if (this.#log.term(this.#log.commit) !== this.#term) {
+      this.#deferredReads.push(id); // the no-op of this term is not committed yet
+      return;
+    }
+    this.#startRead(id);
+  }
+
+  /** Handles a message from another member. Messages not addressed to this member are ignored. */
+  step(m: Message): void {
+    if (m.to !== this.id || m.from === this.id || !this.#members.includes(m.from)) return;
+    if (m.term > this.#term) {
+      if (m.type === 'vote') {
+        // Leader stickiness: a member that hears from a leader ignores disruptive candidates.
+        if (this.#leader !== null && this.#electionElapsed < this.#electionTicks) {
+          if (m.pre) this.#send({ type: 'vote-resp', from: this.id, to: m.from, term: this.#term, pre: true, granted: false });
+          return;
+        }
+        if (!m.pre) this.#becomeFollower(m.term, null);
+      } else if (m.type === 'vote-resp' && m.pre && m.granted) {
+        // A granted pre-vote carries the term the candidate asked for; no term change.
+      } else {
+        this.#becomeFollower(m.term, m.type === 'append' || m.type === 'snapshot' ? m.from : null);
+      }
+    } else if (m.term < this.#term) {
+      if (m.type === 'append' || m.type === 'snapshot') {
+        // Tell a deposed leader about the newer term.
+        this.#send({ type: 'append-resp', from: this.id, to: m.from, term: this.#term, success: false, index: this.#log.lastIndex() });
+      } else if (m.type === 'vote' && m.pre) {
+        this.#send({ type: 'vote-resp', from: this.id, to: m.from, term: this.#term, pre: true, granted: false });
+      }
+      return;
+    }
+    switch (m.type) {
+      case 'vote':
+        this.#handleVote(m);
+        return;
+      case 'vote-resp':
+        this.#handleVoteResponse(m);
+        return;
+      case 'append':
+        if (this.#role !== 'follower') this.#becomeFollower(this.#term, m.from);
+        this.#leader = m.from;
+        this.#electionElapsed = 0;
+        this.#handleAppend(m);
+        return;
+      case 'snapshot':
+        if (this.#role !== 'follower') this.#becomeFollower(this.#term, m.from);
+        this.#leader = m.from;
+        this.#electionElapsed = 0;
+        this.#handleSnapshot(m);
+        return;
+      case 'append-resp':
+        if (this.#role === 'leader') this.#handleAppendResponse(m);
+        return;
+      default: {
+        const never: never = m;
+        throw new TypeError(`raft: unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Is there anything for the driver to do? */
+  hasReady(): boolean {
+    if (this.#broadcast && this.#role === 'leader') return true;
+    return (
+      this.#hardDirty ||
+      this.#truncateFrom !== undefined ||
+      this.#msgs.length > 0 ||
+      this.#receivedSnapshot !== undefined ||
+      this.#reads.length > 0 ||
+      this.#failedReads.length > 0 ||
+      this.#log.stable < this.#log.lastIndex() ||
+      this.#log.toApply().length > 0
+    );
+  }
+
+  /** The work to do now; see the module doc for the order. Follow it with {@link advance}. */
+  ready(): Ready {
+    if (this.#broadcast && this.#role === 'leader') {
+      for (const p of this.#peers) this.#sendAppend(p, false);
+    }
+    this.#broadcast = false;
+    const snapshot = this.#receivedSnapshot;
+    const rd: Ready = {
+      ...(this.#hardDirty ? { hardState: { term: this.#term, vote: this.#vote } } : {}),
+      ...(this.#truncateFrom !== undefined ? { truncateFrom: this.#truncateFrom } : {}),
+      entries: this.#log.unstable(),
+      ...(snapshot ? { snapshot, applySnapshot: snapshot } : {}),
+      messages: this.#msgs,
+      committed: this.#log.toApply(),
+      reads: this.#reads,
+      failedReads: this.#failedReads,
+    };
+    this.#hardDirty = false;
+    this.#truncateFrom = undefined;
+    this.#receivedSnapshot = undefined;
+    this.#msgs = [];
+    this.#reads = [];
+    this.#failedReads = [];
+    return rd;
+  }
+
+  /** Records that `rd` was persisted, sent and applied. */
+  advance(rd: Ready): void {
+    const lastPersisted = rd.entries[rd.entries.length - 1];
+    if (lastPersisted && this.#log.term(lastPersisted.index) === lastPersisted.term) {
+      this.#log.stable = Math.max(this.#log.stable, lastPersisted.index);
+    }
+    const lastApplied = rd.committed[rd.committed.length - 1];
+    if (lastApplied) this.#log.applied = Math.max(this.#log.applied, lastApplied.index);
+    if (this.#role === 'leader' && this.#maybeCommit()) this.#broadcast = true;
+  }
+
+  /**
+   * Compacts the log: the state machine's `data` covers every entry up to `index`, which must be
+   * applied. The driver persists the snapshot itself (it is what a lagging follower is sent).
+   */
+  compact(index: number, data: unknown): void {
+    if (index > this.#log.applied) throw new RangeError(`raft: cannot compact to ${index}, only ${this.#log.applied} applied`);
+    const term = this.#log.term(index);
+    if (term === undefined) return; // already compacted past it
+    this.#log.compact({ index, term }, data);
+  }
+
+  /** The term of the entry at `index` in this member's log, or undefined (compacted or absent). */
+  logTerm(index: number): number | undefined {
+    return this.#log.term(index);
+  }
+
+  /** The index of this member's last log entry. */
+  lastIndex(): number {
+    return this.#log.lastIndex();
+  }
+
+  /** The current snapshot (index 0 when there is none). */
+  snapshot(): Snapshot {
+    return this.#log.snapshot;
+  }
+
+  // ---- roles ------------------------------------------------------------------------------
+
+  #randomTimeout(): number {
+    return this.#electionTicks + Math.floor(this.#random() * this.#electionTicks);
+  }
+
+  #setHard(term: number, vote: string | null): void {
+    if (term !== this.#term || vote !== this.#vote) {
+      this.#term = term;
+      this.#vote = vote;
+      this.#hardDirty = true;
+    }
+  }
+
+  #becomeFollower(term: number, leader: string | null): void {
+    const wasLeader = this.#role === 'leader';
+    this.#setHard(term, term === this.#term ? this.#vote : null);
+    this.#role = 'follower';
+    this.#leader = leader;
+    this.#electionElapsed = 0;
+    this.#timeout = this.#randomTimeout();
+    this.#votes.clear();
+    if (wasLeader) {
+      this.#progress.clear();
+      this.#failAllReads();
+    }
+  }
+
+  #failAllReads(): void {
+    for (const r of this.#pendingReads) this.#failedReads.push(r.id);
+    this.#failedReads.push(...this.#deferredReads);
+    this.#pendingReads = [];
+    this.#deferredReads = [];
+  }
+
+  #campaign(pre: boolean): void {
+    if (pre) {
+      this.#role = 'pre-candidate';
+      this.#leader = null;
+    } else {
+      this.#role = 'candidate';
+      this.#leader = null;
+      this.#setHard(this.#term + 1, this.id);
+    }
+    this.#votes = new Map([[this.id, true]]);
+    this.#timeout = this.#randomTimeout();
+    if (this.#votes.size >= this.#quorum) {
+      if (pre) this.#campaign(false);
+      else this.#becomeLeader();
+      return;
+    }
+    const term = pre ? this.#term + 1 : this.#term;
+    for (const p of this.#peers) {
+      this.#send({ type: 'vote', from: this.id, to: p, term, pre, lastIndex: this.#log.lastIndex(), lastTerm: this.#log.lastTerm() });
+    }
+  }
+
+  #becomeLeader(): void {
+    this.#role = 'leader';
+    this.#leader = this.id;
+    this.#electionElapsed = 0;
+    this.#heartbeatElapsed = 0;
+    this.#progress.clear();
+    const last = this.#log.lastIndex();
+    for (const p of this.#peers) {
+      this.#progress.set(p, { match: 0, next: last + 1, state: 'probe', paused: false, inflight: [], active: true, waited: 0 });
+    }
+    // A no-op of the new term lets the leader commit (and serve reads) without waiting for a client.
+    this.propose(null);
+  }
+
+  #checkQuorum(): boolean {
+    let active = 1;
+    for (const pr of this.#progress.values()) {
+      if (pr.active) active++;
+      pr.active = false;
+    }
+    return active >= this.#quorum;
+  }
+
+  // ---- elections --------------------------------------------------------------------------
+
+  #handleVote(m: VoteRequest): void {
+    const upToDate = this.#log.isUpToDate(m.lastIndex, m.lastTerm);
+    if (m.pre) {
+      // m.term is the term the candidate would campaign in; ours is lower or equal.
+      const granted = upToDate && m.term > this.#term;
+      this.#send({ type: 'vote-resp', from: this.id, to: m.from, term: granted ? m.term : this.#term, pre: true, granted });
+      return;
+    }
+    const canVote = this.#vote === m.from || (this.#vote === null && this.#leader === null);
+    const granted = canVote && upToDate;
+    if (granted) {
+      this.#setHard(this.#term, m.from);
+      this.#electionElapsed = 0;
+    }
+    this.#send({ type: 'vote-resp', from: this.id, to: m.from, term: this.#term, pre: false, granted });
+  }
+
+  #handleVoteResponse(m: VoteResponse): void {
+    if (m.pre ? this.#role !== 'pre-candidate' : this.#role !== 'candidate') return;
+    if (m.pre && m.term !== this.#term + 1 && m.granted) return; // stale pre-vote
+    this.#votes.set(m.from, m.granted);
+    let yes = 0;
+    let no = 0;
+    for (const v of this.#votes.values()) v ? yes++ : no++;
+    if (yes >= this.#quorum) {
+      if (m.pre) this.#campaign(false);
+      else this.#becomeLeader();
+    } else if (no >= this.#quorum) {
+      this.#becomeFollower(this.#term, null);
+    }
+  }
+
+  // ---- replication: follower side ---------------------------------------------------------
+
+  #respond(to: string, success: boolean, index: number, read: number | undefined, rejected?: number): void {
+    this.#send({
+      type: 'append-resp',
+      from: this.id,
+      to,
+      term: this.#term,
+      success,
+      index,
+      ...(read !== undefined ? { read } : {}),
+      ...(rejected !== undefined ? { rejected } : {}),
+    });
+  }
+
+  #handleAppend(m: AppendRequest): void {
+    const log = this.#log;
+    let prevIndex = m.prevIndex;
+    let prevTerm = m.prevTerm;
+    let entries = m.entries;
+    const base = log.snapshotMeta.index;
+    if (prevIndex < base) {
+      // The prefix up to our snapshot is committed, so it matches; skip it.
+      entries = entries.filter((e) => e.index > base);
+      prevIndex = base;
+      prevTerm = log.snapshotMeta.term;
+    }
+    if (prevIndex > log.lastIndex() || log.term(prevIndex) !== prevTerm) {
+      this.#respond(m.from, false, Math.min(log.lastIndex(), Math.max(prevIndex - 1, log.commit)), m.read, m.prevIndex);
+      return;
+    }
+    for (const e of entries) {
+      const t = log.term(e.index);
+      if (t === e.term) continue;
+      if (t !== undefined) {
+        if (log.truncateFrom(e.index)) {
+          this.#truncateFrom = Math.min(this.#truncateFrom ?? Infinity, e.index);
+        }
+      }
+      log.append(e);
+    }
+    const lastNew = prevIndex + entries.length;
+    if (m.commit > log.commit) log.commit = Math.max(log.commit, Math.min(m.commit, lastNew));
+    this.#respond(m.from, true, lastNew, m.read);
+  }
+
+  #handleSnapshot(m: SnapshotRequest): void {
+    const log = this.#log;
+    const meta = m.snapshot.meta;
+    if (meta.index <= log.commit) {
+      this.#respond(m.from, true, log.commit, undefined);
+      return;
+    }
+    if (log.term(meta.index) === meta.term) {
+      // We already have the entries it covers: just learn that they are committed.
+      log.commit = meta.index;
+      this.#respond(m.from, true, meta.index, undefined);
+      return;
+    }
+    log.restore(m.snapshot);
+    this.#truncateFrom = undefined;
+    this.#receivedSnapshot = m.snapshot;
+    this.#respond(m.from, true, meta.index, undefined);
+  }
+
+  // ---- replication: leader side -----------------------------------------------------------
+
+  #send(m: Message): void {
+    this.#msgs.push(m);
+  }
+
+  #paused(pr: Progress): boolean {
+    switch (pr.state) {
+      case 'probe':
+        return pr.paused;
+      case 'replicate':
+        return pr.inflight.length >= this.#maxInflight;
+      case 'snapshot':
+        return true;
+      default: {
+        const never: never = pr.state;
+        return never;
+      }
+    }
+  }
+
+  /** Sends `to` what it is missing, if flow control allows. Returns whether anything was sent. */
+  #sendAppend(to: string, sendIfEmpty: boolean): boolean {
+    const pr = this.#progress.get(to);
+    if (!pr || this.#paused(pr)) return false;
+    const log = this.#log;
+    const prevIndex = pr.next - 1;
+    const prevTerm = log.term(prevIndex);
+    if (prevTerm === undefined) {
+      // What the follower needs was compacted away: send the snapshot.
+      pr.state = 'snapshot';
+      pr.inflight = [];
+      pr.waited = 0;
+      this.#send({ type: 'snapshot', from: this.id, to, term: this.#term, snapshot: log.snapshot });
+      return true;
+    }
+    const entries = log.slice(pr.next, log.lastIndex(), this.#maxEntries);
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.#send({ type: 'append', from: this.id, to, term: this.#term, prevIndex, prevTerm, entries, commit: log.commit });
+    const last = entries[entries.length - 1];
+    if (pr.state === 'replicate') {
+      if (last) {
+        pr.next = last.index + 1;
+        pr.inflight.push(last.index);
+      }
+    } else {
+      pr.paused = true;
+    }
+    return true;
+  }
+
+  #sendHeartbeats(read: number | undefined): void {
+    const log = this.#log;
+    for (const p of this.#peers) {
+      const pr = this.#progress.get(p) as Progress;
+      // A heartbeat checks the prefix the follower is known to have, so it never truncates.
+      const prevIndex = Math.max(pr.match, log.snapshotMeta.index);
+      const prevTerm = log.term(prevIndex) as number;
+      this.#send({
+        type: 'append',
+        from: this.id,
+        to: p,
+        term: this.#term,
+        prevIndex,
+        prevTerm,
+        entries: [],
+        commit: Math.min(log.commit, prevIndex),
+        ...(read !== undefined ? { read } : {}),
+      });
+    }
+  }
+
+  #handleAppendResponse(m: AppendResponse): void {
+    const pr = this.#progress.get(m.from);
+    if (!pr) return;
+    pr.active = true;
+    if (m.read !== undefined) this.#ackRead(m.from, m.read);
+    const rejected = m.rejected;
+    if (pr.state === 'snapshot') {
+      // Wait for the snapshot's acknowledgement (or its timeout, see tick()).
+      if (m.success && m.index >= pr.match && m.index >= this.#log.snapshotMeta.index) {
+        pr.match = m.index;
+        pr.state = 'replicate';
+        pr.inflight = [];
+        pr.next = pr.match + 1;
+        this.#maybeCommit();
+        while (this.#sendAppend(m.from, false)) if (pr.state !== 'replicate') break;
+      }
+      return;
+    }
+    if (!m.success) {
+      if (rejected === undefined) return; // a term answer, handled in step()
+      // Ignore stale rejections: of appends at or below what the follower has acknowledged, or
+      // (while probing) of any probe but the last — but any answer lets a probe go out again,
+      // so that a lost probe does not stall the follower.
+      if (rejected <= pr.match || (pr.state === 'probe' && rejected !== pr.next - 1)) {
+        if (pr.state === 'probe') {
+          pr.paused = false;
+          this.#sendAppend(m.from, false);
+        }
+        return;
+      }
+      pr.next = Math.max(pr.match + 1, Math.min(pr.next - 1, m.index + 1));
+      pr.state = 'probe';
+      pr.paused = false;
+      pr.inflight = [];
+      this.#sendAppend(m.from, true);
+      return;
+    }
+    if (m.index > pr.match) {
+      pr.match = m.index;
+      pr.next = Math.max(pr.next, m.index + 1);
+      if (pr.state !== 'replicate') {
+        pr.state = 'replicate';
+        pr.inflight = [];
+        pr.next = pr.match + 1;
+      }
+      while (pr.inflight.length > 0 && (pr.inflight[0] as number) <= m.index) pr.inflight.shift();
+      // A new commit index reaches followers with the next append or heartbeat.
+      this.#maybeCommit();
+    } else if (pr.state === 'probe') {
+      pr.paused = false;
+    } else if (pr.inflight.length >= this.#maxInflight) {
+      // A heartbeat answer while the window is full: appends may have been lost. Free a slot so
+      // the next append goes out; a gap makes the follower reject it and we probe from there.
+      pr.inflight.shift();
+    }
+    while (this.#sendAppend(m.from, false)) {
+      if (pr.state !== 'replicate') break;
+    }
+  }
+
+  /** Advances the commit index to what a majority has, if that entry is of this term. */
+  #maybeCommit(): boolean {
+    const log = this.#log;
+    const matches = [log.stable];
+    for (const p of this.#peers) matches.push((this.#progress.get(p) as Progress).match);
+    matches.sort((a, b) => b - a);
+    const n = matches[this.#quorum - 1] as number;
+    if (n > log.commit && log.term(n) === this.#term) {
+      log.commit = n;
+      if (this.#deferredReads.length > 0) {
+        const deferred = this.#deferredReads;
+        this.#deferredReads = [];
+        for (const id of deferred) this.#startRead(id);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  // ---- ReadIndex --------------------------------------------------------------------------
+
+  #startRead(id: number): void {
+    const index = this.#log.commit;
+    if (this.#quorum === 1) {
+      this.#reads.push({ id, index });
+      return;
+    }
+    const seq = ++this.#readSeq;
+    this.#pendingReads.push({ id, index, seq, acks: new Set([this.id]) });
+    this.#sendHeartbeats(seq);
+  }
+
+  #ackRead(from: string, seq: number): void {
+    let done = 0;
+    for (const r of this.#pendingReads) {
+      if (r.seq > seq) break;
+      r.acks.add(from);
+    }
+    // Release reads in order, as long as each has a quorum.
+    while (done < this.#pendingReads.length && (this.#pendingReads[done] as PendingRead).acks.size >= this.#quorum) {
+      const r = this.#pendingReads[done] as PendingRead;
+      this.#reads.push({ id: r.id, index: r.index });
+      done++;
+    }
+    if (done > 0) this.#pendingReads = this.#pendingReads.slice(done);
+  }
+}

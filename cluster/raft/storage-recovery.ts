@@ -1,0 +1,155 @@
+/**
+ * Start-up recovery of a Raft data dir: reads the hard state, the snapshot and the log, repairs
+ * what a crash can leave behind, and opens the log for appending.
+ *
+ * What a crash (or `kill -9`) can leave, and what recovery does about it:
+ * - a stale `*.tmp` of an atomic write that never got renamed: deleted;
+ * - a torn last record (or a zero-filled tail) in `raft.log`: the file is truncated at the first
+ *   bad record and fsynced — those bytes were never acknowledged, since `append` resolves only
+ *   after the fdatasync that covers them;
+ * - a log still holding entries at or below the snapshot index (the crash came between writing
+ *   the snapshot and compacting the log): the compaction is finished.
+ * The hard-state and snapshot files are only ever replaced by rename, so damage to them is not a
+ * crash artifact: recovery refuses to guess (losing a vote breaks Raft's safety) and throws.
+ */
+import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { onFile, scanRecords, withPath, syncDir, timedSync, TEMP_SUFFIX, writeFileAtomic, type SyncStats } from './record-file.js';
+import {
+  decodeEntry,
+  decodeHardState,
+  decodeSnapshot,
+  HARD_STATE_FILE,
+  LOG_FILE,
+  SNAPSHOT_FILE,
+  StorageFormatError,
+} from './storage-format.js';
+import type { RecoveredState } from './storage.js';
+import type { LogEntry } from './types.js';
+
+/** The log as recovery leaves it: open read-write, every byte of it a good record. */
+export interface OpenedLog {
+  readonly handle: FileHandle;
+  /** The file's size in bytes. */
+  readonly size: number;
+  /** The byte offset of each entry in the file; the first entry's index is the snapshot index + 1. */
+  readonly offsets: number[];
+}
+
+/** Recovers the data dir `dir` (an absolute path), creating it if needed. */
+export async function recover(dir: string, stats: SyncStats): Promise<{ recovered: RecoveredState; log: OpenedLog }> {
+  const repaired: string[] = [];
+  await makeDir(dir, stats);
+  await removeTempFiles(dir, repaired);
+
+  const hardPath = join(dir, HARD_STATE_FILE);
+  const hardPayload = await readSingleRecord(hardPath);
+  const hard = hardPayload === null ? { term: 0, vote: null } : decodeHardState(hardPayload, hardPath);
+  const snapPath = join(dir, SNAPSHOT_FILE);
+  const snapPayload = await readSingleRecord(snapPath);
+  const snapshot = snapPayload === null ? null : decodeSnapshot(snapPayload, snapPath);
+  const snapIndex = snapshot?.meta.index ?? 0;
+
+  const logPath = join(dir, LOG_FILE);
+  const buf = await readOptional(logPath);
+  const bytes = buf ?? Buffer.alloc(0);
+  const scan = scanRecords(bytes);
+  let end = scan.end;
+  let problem = scan.problem;
+  const entries: LogEntry[] = [];
+  let offsets: number[] = [];
+  let previous: number | null = null;
+  let dropped = 0;
+  for (const r of scan.records) {
+    let e: LogEntry;
+    try {
+      e = decodeEntry(r.payload, `the record at byte ${r.offset} of ${logPath}`);
+    } catch (err) {
+      [end, problem] = [r.offset, `undecodable record at byte ${r.offset} (${(err as Error).message})`];
+      break;
+    }
+    // Truncation and compaction never leave an index out of order, so this is damage, not history.
+    if (previous !== null && e.index !== previous + 1) {
+      [end, problem] = [r.offset, `entry ${e.index} at byte ${r.offset} does not follow entry ${previous}`];
+      break;
+    }
+    previous = e.index;
+    if (e.index <= snapIndex) {
+      dropped++;
+      continue;
+    }
+    if (entries.length === 0 && e.index !== snapIndex + 1) {
+      throw new StorageFormatError(`${logPath} starts at entry ${e.index} but the snapshot ends at ${snapIndex}: entries in between are missing`);
+    }
+    entries.push(e);
+    offsets.push(r.offset);
+  }
+
+  if (problem !== null) repaired.push(`${LOG_FILE}: ${problem}; truncated the file there, dropping ${bytes.length - end} bytes`);
+  const keepFrom = offsets[0] ?? end;
+  if (keepFrom > 0) {
+    await writeFileAtomic(logPath, bytes.subarray(keepFrom, end), stats);
+    offsets = offsets.map((o) => o - keepFrom);
+    repaired.push(`${LOG_FILE}: dropped ${dropped} entries at or below the snapshot index ${snapIndex} (finished an interrupted compaction)`);
+  }
+  const handle = await onFile(logPath, () => open(logPath, constants.O_RDWR | constants.O_CREAT, 0o644));
+  try {
+    if (keepFrom === 0 && end < bytes.length) {
+      await onFile(logPath, async () => {
+        await handle.truncate(end);
+        await timedSync(handle, stats, true);
+      });
+    }
+    if (buf === null) await syncDir(dir, stats);
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  return { recovered: { hard, snapshot, entries, repaired }, log: { handle, size: end - keepFrom, offsets } };
+}
+
+/** Creates `dir` and any missing parents, fsyncing each parent so the new names survive a crash. */
+async function makeDir(dir: string, stats: SyncStats): Promise<void> {
+  const created = await onFile(dir, () => mkdir(dir, { recursive: true }));
+  if (created === undefined) return;
+  const top = dirname(created);
+  for (let d = dir; ; d = dirname(d)) {
+    await syncDir(dirname(d), stats);
+    if (dirname(d) === top || dirname(d) === d) break;
+  }
+}
+
+/** Deletes the temp files of atomic writes a crash interrupted. */
+async function removeTempFiles(dir: string, repaired: string[]): Promise<void> {
+  const names = await onFile(dir, () => readdir(dir));
+  for (const file of [LOG_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) {
+    const tmp = file + TEMP_SUFFIX;
+    if (!names.includes(tmp)) continue;
+    await onFile(join(dir, tmp), () => unlink(join(dir, tmp)));
+    repaired.push(`removed ${tmp}, left by an interrupted write of ${file}`);
+  }
+}
+
+/** The contents of `path`, or null when there is no such file. */
+async function readOptional(path: string): Promise<Buffer | null> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw withPath(e, path);
+  }
+}
+
+/** The payload of a file holding exactly one record, or null when there is no such file. */
+async function readSingleRecord(path: string): Promise<Buffer | null> {
+  const buf = await readOptional(path);
+  if (buf === null) return null;
+  const scan = scanRecords(buf);
+  const only = scan.records[0];
+  if (only === undefined || scan.records.length > 1 || scan.problem !== null) {
+    const why = scan.problem ?? (only === undefined ? 'empty file' : 'more than one record');
+    throw new StorageFormatError(`${path} is damaged (${why}); it is only ever replaced whole, so this is not a crash artifact: refusing to guess its contents`);
+  }
+  return only.payload;
+}

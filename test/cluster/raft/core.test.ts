@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { RaftCore } from '../../../cluster/raft/core.js';
+import type { Message, Ready } from '../../../cluster/raft/types.js';
+import { simulate } from './sim.js';
+
+/** `RAFT_SIM_SEED=n` reruns one schedule; `RAFT_SIM_SCHEDULES=n` runs more. */
+const onlySeed = process.env.RAFT_SIM_SEED === undefined ? undefined : Number(process.env.RAFT_SIM_SEED);
+const schedules = Number(process.env.RAFT_SIM_SCHEDULES ?? 1000);
+
+describe('Raft core', () => {
+  describe('safety on a simulated network with partitions, loss, reordering, duplication, crashes and snapshots', function () {
+    this.timeout(600_000);
+    for (const members of [3, 5]) {
+      const count = members === 3 ? schedules : Math.ceil(schedules / 2);
+      it(`${members} members: ${onlySeed ?? `${count} seeded schedules`} keep election safety, log matching, leader completeness and state-machine safety, and make progress once healed`, () => {
+        const seeds = onlySeed !== undefined ? [onlySeed] : Array.from({ length: count }, (_, i) => i + 1 + members * 100_000);
+        const totals = { elections: 0, committed: 0, crashes: 0, snapshotsInstalled: 0, reads: 0 };
+        for (const seed of seeds) {
+          // Most schedules are gentle; every fourth is a storm of crashes, partitions and loss.
+          const storm = seed % 4 === 0;
+          const r = simulate(storm ? { seed, members, steps: 1500, crashRate: 0.01, partitionRate: 0.03, dropRate: 0.2 } : { seed, members, steps: 600 });
+          totals.elections += r.elections;
+          totals.committed += r.committed;
+          totals.crashes += r.crashes;
+          totals.snapshotsInstalled += r.snapshotsInstalled;
+          totals.reads += r.reads;
+        }
+        // The schedules exercised what they claim to.
+        assert.ok(totals.elections > seeds.length, `elections: ${totals.elections}`);
+        assert.ok(totals.committed > seeds.length * 20, `entries committed: ${totals.committed}`);
+        if (onlySeed === undefined) {
+          assert.ok(totals.crashes > seeds.length / 2, `crashes: ${totals.crashes}`);
+          assert.ok(totals.snapshotsInstalled > 0, 'some follower installed a snapshot');
+          assert.ok(totals.reads > seeds.length, `reads: ${totals.reads}`);
+        }
+      });
+    }
+  });
+
+  describe('in isolation', () => {
+    /** Runs members to quiescence with a perfect network; returns them. */
+    function cluster(n: number) {
+      const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+      let x = 1;
+      const random = () => ((x = (x * 48271) % 2147483647) / 2147483647);
+      const cores = new Map(ids.map((id) => [id, new RaftCore({ id, members: ids, random }, { hard: { term: 0, vote: null }, snapshot: null, entries: [] })]));
+      const applied = new Map<string, unknown[]>(ids.map((id) => [id, []]));
+      const pump = (): void => {
+        const queue: Message[] = [];
+        for (let guard = 0; guard < 10_000; guard++) {
+          let busy = false;
+          for (const [id, c] of cores) {
+            while (c.hasReady()) {
+              busy = true;
+              const rd: Ready = c.ready();
+              queue.push(...rd.messages);
+              for (const e of rd.committed) if (e.data !== null) (applied.get(id) as unknown[]).push(e.data);
+              c.advance(rd);
+            }
+          }
+          const m = queue.shift();
+          if (m) {
+            cores.get(m.to)?.step(m);
+            busy = true;
+          }
+          if (!busy) return;
+        }
+        throw new Error('no quiescence');
+      };
+      return { cores, applied, pump };
+    }
+
+    it('elects one leader and replicates a proposal to every member', () => {
+      const { cores, applied, pump } = cluster(3);
+      for (let t = 0; t < 30 && ![...cores.values()].some((c) => c.role === 'leader'); t++) {
+        for (const c of cores.values()) c.tick();
+        pump();
+      }
+      const leaders = [...cores.values()].filter((c) => c.role === 'leader');
+      assert.equal(leaders.length, 1);
+      const leader = leaders[0] as RaftCore;
+      assert.deepEqual(leader.propose('x'), { index: 2, term: leader.term });
+      pump();
+      for (const c of cores.values()) c.tick(); // heartbeats carry the commit index to followers
+      pump();
+      for (const [id, list] of applied) assert.deepEqual(list, ['x'], id);
+      assert.equal(leader.status().commitIndex, 2);
+    });
+
+    it('a single member elects itself and commits alone', () => {
+      const { cores, applied, pump } = cluster(1);
+      const c = cores.get('n1') as RaftCore;
+      for (let t = 0; t < 25 && c.role !== 'leader'; t++) {
+        c.tick();
+        pump();
+      }
+      assert.equal(c.role, 'leader');
+      c.propose({ op: 1 });
+      pump();
+      assert.deepEqual(applied.get('n1'), [{ op: 1 }]);
+    });
+
+    it('refuses proposals and reads on a follower', () => {
+      const { cores } = cluster(3);
+      const f = cores.get('n2') as RaftCore;
+      assert.equal(f.propose('x'), null);
+      f.readIndex(7);
+      assert.deepEqual(f.ready().failedReads, [7]);
+    });
+
+    it('rejects a configuration that lacks the member itself', () => {
+      assert.throws(() => new RaftCore({ id: 'n9', members: ['n1'], random: Math.random }, { hard: { term: 0, vote: null }, snapshot: null, entries: [] }), /lacks this member n9/);
+    });
+  });
+});
