@@ -3,6 +3,7 @@
  * independent keys of a simulated linearizable store, with optional timeouts (`info` ops).
  */
 import type { Op } from '../../checkers/index.js';
+import { prng } from '../random.js';
 
 /** Options of {@link syntheticRegisterHistory}. */
 export interface SyntheticHistoryOptions {
@@ -23,18 +24,6 @@ export interface SyntheticHistoryOptions {
    * no one wrote. @default undefined (linearizable)
    */
   readonly corruptAt?: number;
-}
-
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface PlannedOp {

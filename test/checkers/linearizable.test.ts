@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { checkHistory, findModel, independent, parseHistory, readHistory, type Model, type Op } from '../../checkers/index.js';
 import { knossosModelFor } from '../../harness/bench/knossos-models.js';
-import { prng, syntheticRegisterHistory } from '../../harness/bench/synthetic-history.js';
+import { syntheticRegisterHistory } from '../../harness/bench/synthetic-history.js';
+import { prng } from '../../harness/random.js';
 import { historyFiles, knossosDir } from '../support/paths.js';
 
 const model = (name: string): Model => findModel(name) as Model;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { LockTable, type LockCommand, type LockEvents, type LockMode, type LockResult, type LockSnapshot, type LockView } from '../../../cluster/lock/index.js';
+import { prng } from '../../../harness/random.js';
 
 /** A table and the log index of the next command. */
 class Log {
@@ -417,17 +418,6 @@ describe('lock table', () => {
   });
 });
 
-/** mulberry32: a tiny seeded PRNG giving floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['a', 'b', 'c', 'd'];
 const CLIENTS = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
@@ -437,7 +427,7 @@ const CLIENTS = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
  * be applied to, so that most releases and renewals name a real holder and token.
  */
 function randomCommands(seed: number, count: number): ((table: LockTable) => LockCommand)[] {
-  const rnd = mulberry32(seed);
+  const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
   let now = 0;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { LockMode } from '../../../cluster/lock/index.js';
 import type { LockEntry } from '../../../cluster/lock/state.js';
 import { findCycle } from '../../../cluster/lock/wait-for-graph.js';
+import { prng } from '../../../harness/random.js';
 
 /**
  * A table state in a compact notation, one lock a line: `name: holder,holder | waiter/x waiter/s`
@@ -49,17 +50,6 @@ function reach(from: Iterable<string>, g: Map<string, Set<string>>): Set<string>
   return seen;
 }
 
-/** mulberry32: a tiny seeded PRNG giving floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('wait-for graph', () => {
   it('finds a cycle of two through holders', () => {
@@ -86,7 +76,7 @@ describe('wait-for graph', () => {
   });
 
   it('agrees with brute force on random states (2,000 of them)', () => {
-    const rnd = mulberry32(7);
+    const rnd = prng(7);
     const clients = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
     const names = ['p', 'q', 'r', 's', 't'];
     let cycles = 0;

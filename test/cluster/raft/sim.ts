@@ -7,7 +7,7 @@
  */
 import { RaftCore } from '../../../cluster/raft/core.js';
 import type { HardState, LogEntry, Message, Snapshot } from '../../../cluster/raft/types.js';
-import { prng } from '../../../harness/bench/synthetic-history.js';
+import { prng } from '../../../harness/random.js';
 
 /** Knobs of one simulated schedule. */
 export interface SimOptions {
