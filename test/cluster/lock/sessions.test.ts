@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { SessionLocks, type LockLogData } from '../../../cluster/lock/index.js';
+
+const acquire = (client: string, seq: number, name = 'l1'): LockLogData => ({
+  command: { type: 'acquire', name, client, mode: 'exclusive', ttlMs: 10_000, waitMs: 0, now: 1000 },
+  request: { session: client, seq },
+});
+
+describe('exactly-once sessions', () => {
+  it('answers a retried request with the recorded result, applying it once', () => {
+    const s = new SessionLocks();
+    const first = s.apply(acquire('c1', 1), 5);
+    assert.equal(first.result.status, 'granted');
+    assert.equal(first.duplicate, false);
+    // The retry (e.g. after a timeout) must not conflict with the client's own grant.
+    const retry = s.apply(acquire('c1', 1), 9);
+    assert.equal(retry.duplicate, true);
+    assert.deepEqual(retry.result, first.result);
+    assert.equal(s.table.view('l1').holders.length, 1);
+  });
+
+  it('applies the next request of a session, and refuses an older one', () => {
+    const s = new SessionLocks();
+    s.apply(acquire('c1', 1), 1);
+    const second = s.apply({ command: { type: 'release', name: 'l1', client: 'c1', token: 1 }, request: { session: 'c1', seq: 2 } }, 2);
+    assert.deepEqual(second.result, { status: 'ok' });
+    const stale = s.apply(acquire('c1', 1), 3);
+    assert.equal(stale.duplicate, true);
+    assert.equal(stale.result.status, 'error');
+    assert.match(stale.result.status === 'error' ? stale.result.message : '', /stale request/);
+    assert.equal(s.table.view('l1').holders.length, 0);
+  });
+
+  it('applies commands without a request id (leader ticks) every time', () => {
+    const s = new SessionLocks();
+    s.apply(acquire('c1', 1), 1);
+    const tick = s.apply({ command: { type: 'tick', now: 1000 + 10_000 } }, 2);
+    assert.deepEqual(tick.events.expired.map((e) => e.client), ['c1']);
+    assert.equal(s.apply({ command: { type: 'tick', now: 20_000 } }, 3).duplicate, false);
+  });
+
+  it('forgets the least recently used sessions beyond its bound', () => {
+    const s = new SessionLocks(2);
+    s.apply(acquire('a', 1, 'la'), 1);
+    s.apply(acquire('b', 1, 'lb'), 2);
+    s.apply(acquire('a', 2, 'la2'), 3); // a is now the most recent
+    s.apply(acquire('c', 1, 'lc'), 4); // b is forgotten
+    assert.deepEqual(s.snapshot().sessions.map((x) => x.session), ['a', 'c']);
+  });
+
+  it('survives a snapshot through JSON: the restored table deduplicates the same way', () => {
+    const s = new SessionLocks();
+    const first = s.apply(acquire('c1', 7), 1);
+    const r = SessionLocks.restore(JSON.parse(JSON.stringify(s.snapshot())));
+    const retry = r.apply(acquire('c1', 7), 2);
+    assert.equal(retry.duplicate, true);
+    assert.deepEqual(retry.result, first.result);
+    assert.deepEqual(r.snapshot(), s.snapshot());
+  });
+
+  it('rejects a bad bound', () => {
+    assert.throws(() => new SessionLocks(0), /maxSessions must be a positive integer/);
+  });
+});
