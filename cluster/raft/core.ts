@@ -257,16 +257,13 @@ export class RaftCore {
         this.#handleVoteResponse(m);
         return;
       case 'append':
-        if (this.#role !== 'follower') this.#becomeFollower(this.#term, m.from);
-        this.#leader = m.from;
-        this.#electionElapsed = 0;
-        this.#handleAppend(m);
-        return;
       case 'snapshot':
+        // The leader of our term: follow it.
         if (this.#role !== 'follower') this.#becomeFollower(this.#term, m.from);
         this.#leader = m.from;
         this.#electionElapsed = 0;
-        this.#handleSnapshot(m);
+        if (m.type === 'append') this.#handleAppend(m);
+        else this.#handleSnapshot(m);
         return;
       case 'append-resp':
         if (this.#role === 'leader') this.#handleAppendResponse(m);
