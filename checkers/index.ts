@@ -3,7 +3,7 @@ export { Keyword, EdnSymbol, Tagged, EdnSyntaxError, parseEdn, parseEdnForms, wr
 export type { EdnValue, EdnForm } from './history/edn.js';
 export { toOp, isNemesis, NEMESIS, OpShapeError } from './history/op.js';
 export type { Op, OpType, ProcessId, History } from './history/op.js';
-export { readHistory, parseHistory, parseEdnHistory, parseJsonlHistory, detectFormat, HistoryError } from './history/read.js';
+export { readHistory, parseHistory, parseEdnHistory, parseJsonlHistory, detectFormat, HistoryError, HISTORY_FILE_RE } from './history/read.js';
 export type { ParsedHistory, HistoryFormat } from './history/read.js';
 export { opToJson, opToEdn, historyToJsonl, historyToEdn } from './history/write.js';
 export { completeHistory, PairingError } from './history/complete.js';

@@ -126,6 +126,7 @@ export function search<S, I>(model: Model<S, I>, ops: readonly SearchOp<I>[], in
     if (j < infoCount) iCall[j] = opAt(okCount + j).call;
   }
   iNext[IHEAD] = infoCount > 0 ? 0 : -1;
+  if (infoCount > 0) iNext[infoCount - 1] = -1;
   // Interchangeable info ops (equal input keys) are linearized in invocation order only: a
   // linearization using a later twin but not the earlier one can use the earlier one instead.
   const twin = new Int32Array(infoCount).fill(-1);
@@ -138,7 +139,6 @@ export function search<S, I>(model: Model<S, I>, ops: readonly SearchOp<I>[], in
       last.set(key, j);
     }
   }
-  if (infoCount > 0) iNext[infoCount - 1] = -1;
   const unlinkInfo = (j: number): void => {
     iNext[iPrev[j] as number] = iNext[j] as number;
     if (iNext[j] !== -1) iPrev[iNext[j] as number] = iPrev[j] as number;

@@ -10,6 +10,7 @@ import {
   findModel,
   EdnSyntaxError,
   HistoryError,
+  HISTORY_FILE_RE,
   independent,
   ModelConfigError,
   parseEdn,
@@ -83,9 +84,6 @@ export function parseTimeoutMs(v: string): number {
   return n;
 }
 
-/** History files are named *.edn, *.jsonl, *.json or *.ndjson. */
-const HISTORY_FILE = /\.(edn|jsonl|json|ndjson)$/i;
-
 /** The files to check: each argument, or every history file inside an argument that is a folder. */
 async function expandArgs(args: readonly string[]): Promise<string[]> {
   const out: string[] = [];
@@ -102,7 +100,7 @@ async function expandArgs(args: readonly string[]): Promise<string[]> {
     }
     const entries = await readdir(arg, { recursive: true, withFileTypes: true });
     const inside = entries
-      .filter((e) => e.isFile() && HISTORY_FILE.test(e.name))
+      .filter((e) => e.isFile() && HISTORY_FILE_RE.test(e.name))
       .map((e) => join(e.parentPath, e.name))
       .sort();
     if (inside.length === 0) throw new HistoryError(arg, undefined, 'no history files (*.edn, *.jsonl) in this folder');

@@ -30,13 +30,16 @@ export interface ParsedHistory {
   readonly format: HistoryFormat;
 }
 
+/** File names that say they hold a history: `.edn`, or `.jsonl`/`.json`/`.ndjson`. */
+export const HISTORY_FILE_RE = /\.(edn|jsonl?|ndjson)$/i;
+
 /**
  * Which format `text` is in: by the file's extension when it says (`.edn`, `.jsonl`, `.json`),
  * otherwise by the first significant character (`{"` or `[{"` is JSON; anything else EDN).
  */
 export function detectFormat(file: string, text: string): HistoryFormat {
-  if (/\.edn$/i.test(file)) return 'edn';
-  if (/\.jsonl?$/i.test(file) || /\.ndjson$/i.test(file)) return 'jsonl';
+  const ext = HISTORY_FILE_RE.exec(file)?.[1]?.toLowerCase();
+  if (ext !== undefined) return ext === 'edn' ? 'edn' : 'jsonl';
   const head = text.replace(/^(\s|;[^\n]*\n)*/, '').slice(0, 2);
   return head === '{"' ? 'jsonl' : 'edn';
 }

@@ -50,6 +50,12 @@ const compatible = (mode: LockMode, lock: LockEntry): boolean =>
 
 const conflict = (message: string): LockResult => ({ status: 'error', error: 'conflict', message });
 
+const notHeld = (c: { name: string; client: string; token: number }): LockResult => ({
+  status: 'error',
+  error: 'not-held',
+  message: `${c.client} does not hold "${c.name}" with token ${c.token}`,
+});
+
 /** Removes the elements matching `pred` from `items` in place and returns them, in order. */
 function removeWhere<T>(items: T[], pred: (x: T) => boolean): T[] {
   const removed: T[] = [];
@@ -192,7 +198,7 @@ export class LockTable {
   #release(c: Extract<LockCommand, { type: 'release' }>, ctx: Context): LockResult {
     const lock = this.#state.locks.get(c.name);
     const i = lock ? lock.holders.findIndex((h) => h.client === c.client && h.token === c.token) : -1;
-    if (!lock || i < 0) return { status: 'error', error: 'not-held', message: `${c.client} does not hold "${c.name}" with token ${c.token}` };
+    if (!lock || i < 0) return notHeld(c);
     lock.holders.splice(i, 1);
     if (lock.holders.length === 0) lock.mode = null;
     ctx.touched.add(c.name);
@@ -203,7 +209,7 @@ export class LockTable {
 
   #renew(c: Extract<LockCommand, { type: 'renew' }>): LockResult {
     const holder = this.#state.locks.get(c.name)?.holders.find((h) => h.client === c.client && h.token === c.token);
-    if (!holder) return { status: 'error', error: 'not-held', message: `${c.client} does not hold "${c.name}" with token ${c.token}` };
+    if (!holder) return notHeld(c);
     holder.expiresAt = c.now + c.ttlMs;
     return { status: 'ok' };
   }

@@ -286,7 +286,7 @@ export class RaftCore {
       this.#reads.length > 0 ||
       this.#failedReads.length > 0 ||
       this.#log.stable < this.#log.lastIndex() ||
-      this.#log.toApply().length > 0
+      this.#log.hasToApply()
     );
   }
 
@@ -611,16 +611,11 @@ export class RaftCore {
     if (m.read !== undefined) this.#ackRead(m.from, m.read);
     const rejected = m.rejected;
     if (pr.state === 'snapshot') {
-      // Wait for the snapshot's acknowledgement (or its timeout, see tick()).
-      if (m.success && m.index >= pr.match && m.index >= this.#log.snapshotMeta.index) {
-        pr.match = m.index;
-        pr.state = 'replicate';
-        pr.inflight = [];
-        pr.next = pr.match + 1;
-        this.#maybeCommit();
-        while (this.#sendAppend(m.from, false)) if (pr.state !== 'replicate') break;
-      }
-      return;
+      // Wait for the snapshot's acknowledgement (or its timeout, see tick()); then go on as
+      // after a probe.
+      if (!m.success || m.index < this.#log.snapshotMeta.index) return;
+      pr.state = 'probe';
+      pr.paused = false;
     }
     if (!m.success) {
       if (rejected === undefined) return; // a term answer, handled in step()

@@ -84,6 +84,11 @@ export class RaftLog {
     return this.slice(this.stable + 1, this.lastIndex());
   }
 
+  /** Are there committed, durable entries not yet applied? */
+  hasToApply(): boolean {
+    return Math.min(this.commit, this.stable) > this.applied;
+  }
+
   /** Committed, durable entries not yet applied. */
   toApply(): LogEntry[] {
     return this.slice(this.applied + 1, Math.min(this.commit, this.stable));

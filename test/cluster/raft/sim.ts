@@ -98,7 +98,7 @@ export function simulate(opts: SimOptions): SimReport {
   const cut = new Set<string>();
   const applied = new Map<number, { term: number; digest: number }>();
   const leaders = new Map<number, string>();
-  const pendingReads = new Map<number, { member: string; minIndex: number }>();
+  const pendingReads = new Map<number, { minIndex: number }>();
   let maxApplied = 0;
   /** Where the healed phase's proposal was committed. */
   let finalIndex: number | null = null;
@@ -205,13 +205,11 @@ export function simulate(opts: SimOptions): SimReport {
       const j = Math.floor(rand() * (i + 1));
       [due[i], due[j]] = [due[j] as InFlight, due[i] as InFlight];
     }
-    const touched = new Set<Member>();
     for (const { msg } of due) {
       if (cut.has(`${msg.from}>${msg.to}`)) continue;
       const m = members.get(msg.to) as Member;
       if (!m.core) continue;
       m.core.step(msg);
-      touched.add(m);
       process(m);
     }
     for (const m of members.values()) {
@@ -237,7 +235,7 @@ export function simulate(opts: SimOptions): SimReport {
       const m = members.get(ids[Math.floor(rand() * ids.length)] as string) as Member;
       if (m.core) {
         const id = ++readId;
-        pendingReads.set(id, { member: m.id, minIndex: maxApplied });
+        pendingReads.set(id, { minIndex: maxApplied });
         m.core.readIndex(id);
         process(m);
       }
