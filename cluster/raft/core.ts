@@ -526,8 +526,9 @@ export class RaftCore {
       this.#respond(m.from, true, meta.index, undefined);
       return;
     }
+    // Our log disagrees with the snapshot: it replaces the whole log, on disk too.
     log.restore(m.snapshot);
-    this.#truncateFrom = undefined;
+    this.#truncateFrom = meta.index + 1;
     this.#receivedSnapshot = m.snapshot;
     this.#respond(m.from, true, meta.index, undefined);
   }
