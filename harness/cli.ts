@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { modelNames } from '../checkers/index.js';
 import { checkCommand, EXIT, parseTimeoutMs, type Output } from './check-command.js';
+import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 
 const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -48,6 +49,28 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     })
     .action(async (files: string[], opts: { model: string; json?: boolean; timeoutMs?: number; independent?: boolean; initial?: string }) => {
       code = await checkCommand(files, opts, io);
+    });
+
+  const int = (flag: string, min: number) => (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${flag} must be an integer of at least ${min}, got "${v}"`);
+    return n;
+  };
+  program
+    .command('node')
+    .description('run one node of the system under test in the foreground (SIGTERM stops it cleanly)')
+    .requiredOption('--id <id>', 'this node\'s id, e.g. n1')
+    .requiredOption('--listen <host:port>', 'address to serve the API and peer RPC on, e.g. 127.0.0.1:7001')
+    .requiredOption('--peers <list>', 'every member, this one included: n1=127.0.0.1:7001,n2=127.0.0.1:7002,...')
+    .requiredOption('--data <dir>', 'data dir (Raft log, hard state, snapshot); created if missing')
+    .option('--redis <url>', 'backing store of the cache service (not built yet; accepted and ignored)')
+    .option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent (default info, or $DSYNC_LOG_LEVEL)')
+    .option('--tick-ms <n>', 'Raft tick length in ms (default 20)', int('--tick-ms', 1))
+    .option('--election-ticks <n>', 'ticks of silence before an election, randomized to [n, 2n) (default 10)', int('--election-ticks', 2))
+    .option('--snapshot-every <n>', 'applied entries between snapshots (default 10000)', int('--snapshot-every', 1))
+    .option('--request-timeout-ms <n>', 'how long a request waits for a commit, beyond an acquire\'s waitMs (default 5000)', int('--request-timeout-ms', 1))
+    .action(async (flags: NodeFlags) => {
+      code = await nodeCommand(flags, io, version());
     });
 
   try {

@@ -1,0 +1,168 @@
+/**
+ * Nodes as child processes on 127.0.0.1 (execa): start one `dsync node`, wait until it answers,
+ * kill it (-9 or SIGTERM), restart it from its data dir. Used by the integration tests and the
+ * benchmarks; the harness's local backend builds on it.
+ */
+import { createServer } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+
+/** The `dsync` executable of this checkout. */
+export const DSYNC_BIN = fileURLToPath(new URL('../../../bin/dsync.js', import.meta.url));
+
+/** Free TCP ports on 127.0.0.1 (bound then released; fine on a test machine). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => {
+    const a = s.address();
+    if (typeof a !== 'object' || a === null) throw new Error('no port');
+    return a.port;
+  });
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** How to run one node. */
+export interface NodeSpec {
+  readonly id: string;
+  /** host:port it listens on. */
+  readonly address: string;
+  /** The `--peers` list it is given. */
+  readonly peers: string;
+  readonly dataDir: string;
+  /** Its stdout+stderr go here (appended across restarts). */
+  readonly logFile: string;
+  /** More flags, e.g. `['--snapshot-every', '50']`. */
+  readonly extraArgs?: readonly string[];
+}
+
+/** How a node process ended. */
+export interface NodeExit {
+  readonly code: number | undefined;
+  readonly signal: string | undefined;
+}
+
+/** One node process, restartable. */
+export class NodeProcess {
+  readonly spec: NodeSpec;
+  #child: ResultPromise | undefined;
+  #exited: Promise<NodeExit> | undefined;
+
+  constructor(spec: NodeSpec) {
+    this.spec = spec;
+  }
+
+  get running(): boolean {
+    return this.#child !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the process (no waiting; see {@link waitHealthy}). */
+  start(): void {
+    if (this.#child) throw new Error(`${this.spec.id} is already running`);
+    const s = this.spec;
+    mkdirSync(s.dataDir, { recursive: true });
+    const child = execa(process.execPath, [DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, ...(s.extraArgs ?? [])], {
+      stdout: { file: s.logFile, append: true },
+      stderr: { file: s.logFile, append: true },
+      reject: false,
+      cleanup: true,
+    });
+    this.#child = child;
+    this.#exited = child.then((r) => {
+      if (this.#child === child) this.#child = undefined;
+      return { code: r.exitCode, signal: r.signal };
+    });
+  }
+
+  /** Resolves once `/health` answers 200; rejects after `timeoutMs` or if the process exits. */
+  async waitHealthy(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const exited = this.#exited;
+    let done = false;
+    void exited?.then(() => (done = true));
+    while (Date.now() < deadline) {
+      if (done || !this.#child) throw new Error(`${this.spec.id} exited before it was healthy; see ${this.spec.logFile}`);
+      try {
+        const res = await fetch(`http://${this.spec.address}/health`, { signal: AbortSignal.timeout(500) });
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`${this.spec.id} not healthy within ${timeoutMs} ms; see ${this.spec.logFile}`);
+  }
+
+  /** Sends `signal` and waits for the exit. Resolves at once if it is not running. */
+  async stop(signal: 'SIGKILL' | 'SIGTERM' = 'SIGTERM', timeoutMs = 10_000): Promise<NodeExit | undefined> {
+    const child = this.#child;
+    const exited = this.#exited;
+    if (!child || !exited) return undefined;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** SIGSTOP / SIGCONT. */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+  resume(): void {
+    this.#child?.kill('SIGCONT');
+  }
+}
+
+/** A local cluster of node processes. */
+export interface LocalCluster {
+  readonly nodes: readonly NodeProcess[];
+  /** Stops (SIGKILL) every node still running. */
+  destroy(): Promise<void>;
+}
+
+/** Starts `n` nodes that reach each other directly, waiting until all are healthy. */
+export async function startLocalCluster(o: { nodes: number; dir: string; extraArgs?: readonly string[] }): Promise<LocalCluster> {
+  const ports = await freePorts(o.nodes);
+  const ids = ports.map((_, i) => `n${i + 1}`);
+  const peers = ids.map((id, i) => `${id}=127.0.0.1:${ports[i]}`).join(',');
+  const nodes = ids.map(
+    (id, i) =>
+      new NodeProcess({
+        id,
+        address: `127.0.0.1:${ports[i]}`,
+        peers,
+        dataDir: join(o.dir, id),
+        logFile: join(o.dir, `${id}.log`),
+        ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
+      }),
+  );
+  const cluster: LocalCluster = {
+    nodes,
+    destroy: async () => {
+      await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+    },
+  };
+  try {
+    for (const n of nodes) n.start();
+    await Promise.all(nodes.map((n) => n.waitHealthy()));
+  } catch (e) {
+    await cluster.destroy();
+    throw e;
+  }
+  return cluster;
+}

@@ -1,0 +1,257 @@
+/**
+ * The lock service on the Raft leader: turns client requests into log entries, waits for them
+ * to be applied (and, for a queued acquire, for the entry that grants or fails it), and keeps
+ * leases and wait deadlines moving by proposing `tick` entries when the table's next deadline
+ * comes. Replies are transport-neutral ({@link ServiceReply}); the HTTP layer sends them as is.
+ *
+ * Clocks: `now` in every command is the leader's wall clock when it proposes, so expiry is
+ * decided by the leader and replicated; replicas never read a clock. After a leader change the
+ * new leader's clock takes over — a lease can end early or late by the clock difference between
+ * the two leaders (NTP keeps that to milliseconds), which is why grants carry fencing tokens.
+ */
+import type { LockMode, LockResult } from './commands.js';
+import type { LockMachine, WaitOutcome } from './lock-machine.js';
+import type { LockLogData, RequestId, SessionApplyResult } from './sessions.js';
+import { NotLeaderError, StoppedError, type ProposalOutcome } from '../raft/raft-node.js';
+
+/** What the service needs of the Raft node. */
+export interface LockRaft {
+  readonly role: string;
+  readonly leader: string | null;
+  propose(data: unknown): Promise<ProposalOutcome>;
+  readIndex(): Promise<number>;
+}
+
+/** A reply: an HTTP-like status and a JSON body. */
+export interface ServiceReply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+export interface AcquireRequest {
+  readonly name: string;
+  readonly client: string;
+  readonly mode: LockMode;
+  readonly ttlMs: number;
+  readonly waitMs: number;
+  readonly request?: RequestId;
+}
+export interface ReleaseRequest {
+  readonly name: string;
+  readonly client: string;
+  readonly token: number;
+  readonly request?: RequestId;
+}
+export interface RenewRequest extends ReleaseRequest {
+  readonly ttlMs: number;
+}
+
+/** Options of a {@link LockService}. */
+export interface LockServiceOptions {
+  /** How long a request may wait for a commit (beyond an acquire's `waitMs`). @default 5000 */
+  readonly requestTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+class Timeout extends Error {}
+
+/** 503: the service could not get a quorum (or a leader) in time. `definite`: nothing was proposed. */
+export function unavailable(message: string, leader: string | null, definite: boolean): ServiceReply {
+  return { status: 503, body: { error: 'unavailable', message, leader, definite } };
+}
+
+function fromResult(r: LockResult): ServiceReply {
+  switch (r.status) {
+    case 'granted':
+      return { status: 200, body: { name: r.name, mode: r.mode, token: r.token, expiresAt: r.expiresAt } };
+    case 'ok':
+      return { status: 200, body: { ok: true } };
+    case 'queued':
+      return { status: 500, body: { error: 'internal', message: `acquire of "${r.name}" still queued` } };
+    case 'error':
+      return { status: 409, body: { error: r.error, message: r.message } };
+    default: {
+      const never: never = r;
+      return { status: 500, body: { error: 'internal', message: `unknown result ${JSON.stringify(never)}` } };
+    }
+  }
+}
+
+function fromWait(o: WaitOutcome): ServiceReply {
+  if (o.status === 'granted') return { status: 200, body: { name: o.name, mode: o.mode, token: o.token, expiresAt: o.expiresAt } };
+  return { status: 409, body: { error: o.error, message: o.message } };
+}
+
+/** The lock API over a Raft node and its {@link LockMachine}. */
+export class LockService {
+  readonly #raft: LockRaft;
+  readonly #machine: LockMachine;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  #tickTimer: NodeJS.Timeout | undefined;
+  #tickAt = Infinity;
+  #tickInFlight = false;
+  #closed = false;
+  #wakeOnClose = new Set<() => void>();
+
+  constructor(raft: LockRaft, machine: LockMachine, o: LockServiceOptions = {}) {
+    this.#raft = raft;
+    this.#machine = machine;
+    this.#timeoutMs = o.requestTimeoutMs ?? 5000;
+    this.#now = o.now ?? Date.now;
+    machine.onApplied = () => this.#scheduleTick();
+  }
+
+  get requestTimeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  /** Call when this node becomes the leader: deadlines that passed while no one ticked. */
+  leadershipChanged(): void {
+    this.#scheduleTick();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#tickTimer);
+    for (const wake of this.#wakeOnClose) wake();
+  }
+
+  async acquire(r: AcquireRequest): Promise<ServiceReply> {
+    const deadline = this.#now() + r.waitMs + this.#timeoutMs;
+    let outcome: WaitOutcome | undefined;
+    let wake: (() => void) | undefined;
+    // Watch before proposing: the grant may be applied in the same batch as the acquire.
+    const unwatch = this.#machine.watch(r.name, r.client, (o) => {
+      outcome = o;
+      wake?.();
+    });
+    try {
+      const data: LockLogData = {
+        command: { type: 'acquire', name: r.name, client: r.client, mode: r.mode, ttlMs: r.ttlMs, waitMs: r.waitMs, now: this.#now() },
+        ...(r.request ? { request: r.request } : {}),
+      };
+      const first = await this.#commit(data, deadline);
+      if (!('result' in first)) return first;
+      const result = first.result;
+      if (result.status !== 'queued') return fromResult(result);
+      if (outcome === undefined && !this.#closed) {
+        const waited = new Promise<void>((resolve) => (wake = resolve));
+        this.#wakeOnClose.add(wake as () => void);
+        try {
+          await this.#until(deadline, waited);
+        } finally {
+          this.#wakeOnClose.delete(wake as () => void);
+        }
+      }
+      if (outcome === undefined) {
+        if (this.#closed) return unavailable('the node is shutting down; the acquire stays queued', null, false);
+        return unavailable(`"${r.name}" was queued but neither granted nor failed within waitMs + ${this.#timeoutMs} ms (no quorum to expire it?)`, this.#raft.leader, false);
+      }
+      return fromWait(outcome);
+    } finally {
+      unwatch();
+    }
+  }
+
+  async release(r: ReleaseRequest): Promise<ServiceReply> {
+    const data: LockLogData = {
+      command: { type: 'release', name: r.name, client: r.client, token: r.token },
+      ...(r.request ? { request: r.request } : {}),
+    };
+    const out = await this.#commit(data, this.#now() + this.#timeoutMs);
+    return 'result' in out ? fromResult(out.result) : out;
+  }
+
+  async renew(r: RenewRequest): Promise<ServiceReply> {
+    const data: LockLogData = {
+      command: { type: 'renew', name: r.name, client: r.client, token: r.token, ttlMs: r.ttlMs, now: this.#now() },
+      ...(r.request ? { request: r.request } : {}),
+    };
+    const out = await this.#commit(data, this.#now() + this.#timeoutMs);
+    return 'result' in out ? fromResult(out.result) : out;
+  }
+
+  /** A linearizable read of one lock (ReadIndex). */
+  async view(name: string): Promise<ServiceReply> {
+    try {
+      const ok = await this.#until(this.#now() + this.#timeoutMs, this.#raft.readIndex());
+      if (!ok) return unavailable('could not confirm leadership with a quorum in time', this.#raft.leader, true);
+    } catch (e) {
+      return this.#failure(e, true);
+    }
+    return { status: 200, body: { ...this.#machine.locks.table.view(name) } };
+  }
+
+  /** Proposes and waits until applied; the reply on failure, or the state machine's result. */
+  async #commit(data: LockLogData, deadline: number): Promise<ServiceReply | SessionApplyResult> {
+    let outcome: ProposalOutcome | undefined;
+    try {
+      const p = this.#raft.propose(data);
+      const ok = await this.#until(deadline, p.then((o) => void (outcome = o)));
+      if (!ok || outcome === undefined) return unavailable('the command was proposed but not committed in time (no quorum?)', this.#raft.leader, false);
+    } catch (e) {
+      return this.#failure(e, false);
+    }
+    switch (outcome.status) {
+      case 'applied':
+        return outcome.result as SessionApplyResult;
+      case 'lost':
+        return unavailable('leadership changed before the command committed; it was not applied', this.#raft.leader, true);
+      case 'unknown':
+        return unavailable('leadership changed; whether the command was applied is unknown (retry with the same session and seq)', this.#raft.leader, false);
+      default: {
+        const never: never = outcome;
+        throw new TypeError(`unknown outcome ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #failure(e: unknown, proposedNothing: boolean): ServiceReply {
+    if (e instanceof NotLeaderError) return unavailable(e.message, e.leader, true);
+    if (e instanceof StoppedError) return unavailable(e.message, null, proposedNothing);
+    return { status: 500, body: { error: 'internal', message: e instanceof Error ? e.message : String(e) } };
+  }
+
+  /** Waits for `p` until `deadline` (ms since the epoch): true if it settled in time. `p`'s rejection propagates. */
+  async #until(deadline: number, p: Promise<unknown>): Promise<boolean> {
+    const ms = deadline - this.#now();
+    if (ms <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([p, new Promise((_, reject) => (timer = setTimeout(() => reject(new Timeout()), ms)))]);
+      return true;
+    } catch (e) {
+      if (e instanceof Timeout) return false;
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** On the leader, makes sure a tick is proposed when the next lease or wait deadline comes. */
+  #scheduleTick(): void {
+    if (this.#closed || this.#raft.role !== 'leader' || this.#tickInFlight) return;
+    const next = this.#machine.locks.table.nextDeadline();
+    if (next === undefined || next >= this.#tickAt) return;
+    clearTimeout(this.#tickTimer);
+    this.#tickAt = next;
+    this.#tickTimer = setTimeout(() => void this.#tick(), Math.max(1, next - this.#now() + 1));
+    this.#tickTimer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    this.#tickAt = Infinity;
+    if (this.#closed || this.#raft.role !== 'leader') return;
+    this.#tickInFlight = true;
+    try {
+      // Bounded: without a quorum the tick may never commit; the next one is proposed afresh.
+      await this.#until(this.#now() + this.#timeoutMs, this.#raft.propose({ command: { type: 'tick', now: this.#now() } } satisfies LockLogData));
+    } catch {
+      // Not the leader any more, or stopping: the next leader ticks.
+    } finally {
+      this.#tickInFlight = false;
+    }
+    this.#scheduleTick();
+  }
+}

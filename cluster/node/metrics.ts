@@ -1,0 +1,90 @@
+/**
+ * The node's Prometheus metrics (prom-client), in a registry of its own so that several nodes
+ * can live in one process (tests). Values the node already counts are read at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RaftStatus } from '../raft/core.js';
+import type { LockCounters } from '../lock/lock-machine.js';
+
+/** What the metrics read at scrape time. */
+export interface MetricSources {
+  status(): RaftStatus;
+  lockCounters(): LockCounters;
+  peerStats(): { sent: number; dropped: number; requests: number; failures: number };
+}
+
+/** A counter whose value is read from `read` at scrape time. */
+function observedCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** The metrics of one node. */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly elections: Counter;
+  readonly leaderChanges: Counter;
+  readonly committed: Counter;
+  readonly snapshots: Counter;
+  readonly snapshotsInstalled: Counter;
+  readonly fsync: Histogram;
+  readonly httpRequests: Counter<'route' | 'status'>;
+  readonly httpDuration: Histogram<'route'>;
+
+  constructor(sources: MetricSources, labels: { node: string }) {
+    const r = this.registry;
+    r.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: r });
+    this.elections = new Counter({ name: 'dsync_raft_elections_total', help: 'Elections this node started (became candidate)', registers: [r] });
+    this.leaderChanges = new Counter({ name: 'dsync_raft_leader_changes_total', help: 'Times this node saw a new leader', registers: [r] });
+    this.committed = new Counter({ name: 'dsync_raft_entries_applied_total', help: 'Committed log entries applied to the state machine', registers: [r] });
+    this.snapshots = new Counter({ name: 'dsync_raft_snapshots_total', help: 'Snapshots taken (log compactions)', registers: [r] });
+    this.snapshotsInstalled = new Counter({ name: 'dsync_raft_snapshots_installed_total', help: 'Snapshots received from the leader and installed', registers: [r] });
+    this.fsync = new Histogram({
+      name: 'dsync_raft_persist_seconds',
+      help: 'Time to make one Raft ready durable (write + fdatasync; one per batch of entries)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [r],
+    });
+    this.httpRequests = new Counter({ name: 'dsync_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [r] });
+    this.httpDuration = new Histogram({
+      name: 'dsync_http_request_seconds',
+      help: 'HTTP request duration by route',
+      labelNames: ['route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [r],
+    });
+    const gauge = (name: string, help: string, read: (s: RaftStatus) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(read(sources.status()));
+        },
+      });
+    };
+    gauge('dsync_raft_term', 'Current term', (s) => s.term);
+    gauge('dsync_raft_commit_index', 'Commit index', (s) => s.commitIndex);
+    gauge('dsync_raft_applied_index', 'Last applied index', (s) => s.lastApplied);
+    gauge('dsync_raft_last_index', 'Last log index', (s) => s.lastIndex);
+    gauge('dsync_raft_snapshot_index', 'Index of the latest snapshot', (s) => s.snapshotIndex);
+    gauge('dsync_raft_is_leader', '1 if this node is the leader', (s) => (s.role === 'leader' ? 1 : 0));
+    const lock = (name: string, help: string, key: keyof LockCounters): void =>
+      observedCounter(r, name, help, () => sources.lockCounters()[key]);
+    lock('dsync_lock_grants_total', 'Lock grants applied (immediate and from a queue)', 'grants');
+    lock('dsync_lock_conflicts_total', 'Acquires, releases and renews refused with conflict or not-held', 'conflicts');
+    lock('dsync_lock_deadlocks_total', 'Acquires failed as the victim of a deadlock cycle', 'deadlocks');
+    lock('dsync_lock_timeouts_total', 'Queued acquires that were not granted within waitMs', 'timeouts');
+    lock('dsync_lock_expiries_total', 'Leases that ran out', 'expiries');
+    observedCounter(r, 'dsync_peer_messages_sent_total', 'Raft messages delivered to peers', () => sources.peerStats().sent);
+    observedCounter(r, 'dsync_peer_messages_dropped_total', 'Raft messages dropped (peer unreachable or queue full)', () => sources.peerStats().dropped);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * `dsync node`: runs one node in the foreground until SIGTERM or SIGINT, logging JSON lines
+ * (pino) to stdout. Exit 0 after a clean shutdown; 1 if the node failed (e.g. its disk); 2 for
+ * bad flags.
+ */
+import { pino, type Logger } from 'pino';
+import { parseHostPort, startNode, type RunningNode } from './node.js';
+
+/** The parsed flags. */
+export interface NodeFlags {
+  id: string;
+  listen: string;
+  peers: string;
+  data: string;
+  redis?: string;
+  logLevel?: string;
+  tickMs?: number;
+  electionTicks?: number;
+  snapshotEvery?: number;
+  requestTimeoutMs?: number;
+}
+
+/** Parses `n1=127.0.0.1:7001,n2=...`; an error names the bad item. */
+export function parsePeers(s: string): Map<string, string> {
+  const peers = new Map<string, string>();
+  for (const item of s.split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new RangeError(`--peers: "${item}" is not id=host:port`);
+    const id = item.slice(0, eq);
+    const address = item.slice(eq + 1);
+    try {
+      parseHostPort(address);
+    } catch {
+      throw new RangeError(`--peers: "${item}": "${address}" is not host:port`);
+    }
+    if (peers.has(id)) throw new RangeError(`--peers: "${id}" is listed twice`);
+    peers.set(id, address);
+  }
+  if (peers.size === 0) throw new RangeError('--peers: no members given');
+  return peers;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Runs the node until a signal; resolves to the exit code. */
+export async function nodeCommand(flags: NodeFlags, io: { err(line: string): void }, version: string): Promise<number> {
+  let peers: Map<string, string>;
+  try {
+    parseHostPort(flags.listen);
+    peers = parsePeers(flags.peers);
+    if (!peers.has(flags.id)) throw new RangeError(`--peers does not list --id "${flags.id}" (members: ${[...peers.keys()].join(', ')})`);
+    if (flags.logLevel !== undefined && !LEVELS.includes(flags.logLevel)) throw new RangeError(`--log-level must be one of ${LEVELS.join(', ')}`);
+    if (flags.redis !== undefined && !/^rediss?:\/\//.test(flags.redis)) throw new RangeError(`--redis must be a redis:// URL, got "${flags.redis}"`);
+  } catch (e) {
+    io.err(`dsync node: ${(e as Error).message}`);
+    return 2;
+  }
+  const log: Logger = pino({ level: flags.logLevel ?? process.env['DSYNC_LOG_LEVEL'] ?? 'info', base: { node: flags.id } });
+  if (flags.redis !== undefined) log.warn({ redis: flags.redis }, '--redis is for the cache service, which this version does not have yet; ignored');
+  let node: RunningNode;
+  try {
+    node = await startNode({
+      id: flags.id,
+      listen: flags.listen,
+      peers,
+      dataDir: flags.data,
+      log,
+      version,
+      ...(flags.tickMs !== undefined ? { tickMs: flags.tickMs } : {}),
+      ...(flags.electionTicks !== undefined ? { electionTicks: flags.electionTicks } : {}),
+      ...(flags.snapshotEvery !== undefined ? { snapshotEvery: flags.snapshotEvery } : {}),
+      ...(flags.requestTimeoutMs !== undefined ? { requestTimeoutMs: flags.requestTimeoutMs } : {}),
+    });
+  } catch (e) {
+    log.fatal({ err: e }, 'start failed');
+    io.err(`dsync node: could not start ${flags.id}: ${(e as Error).message}`);
+    return 1;
+  }
+  const outcome = await new Promise<{ code: number; why: string }>((resolve) => {
+    const onSignal = (sig: string): void => resolve({ code: 0, why: `${sig}` });
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    void node.failed.then((e) => resolve({ code: 1, why: e.message }));
+  });
+  log.info({ why: outcome.why }, 'shutting down');
+  await node.stop();
+  if (outcome.code !== 0) io.err(`dsync node ${flags.id}: stopped: ${outcome.why}`);
+  return outcome.code;
+}

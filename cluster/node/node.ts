@@ -1,0 +1,173 @@
+/**
+ * One dsync node: opens its data dir, recovers, and serves the lock API and peer RPC over one
+ * HTTP server. {@link startNode} returns once it listens; `stop()` shuts it down cleanly (stops
+ * accepting, lets the disk finish what it was writing, closes connections).
+ */
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { RaftStorage } from '../raft/storage.js';
+import { RaftNode } from '../raft/raft-node.js';
+import { LockMachine } from '../lock/lock-machine.js';
+import { LockService } from '../lock/lock-service.js';
+import { PeerTransport } from './peer-transport.js';
+import { Forwarder } from './forwarder.js';
+import { NodeMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { requestListener } from './routes.js';
+
+/** A node's configuration (the `dsync node` flags). */
+export interface NodeOptions {
+  readonly id: string;
+  /** host:port to listen on. */
+  readonly listen: string;
+  /** Every member (this one included): id → host:port where the others reach it. */
+  readonly peers: ReadonlyMap<string, string>;
+  readonly dataDir: string;
+  readonly log: Logger;
+  /** @default 20 */
+  readonly tickMs?: number;
+  /** @default 10 (with 20 ms ticks: elections after 200–400 ms of silence) */
+  readonly electionTicks?: number;
+  /** @default 2 */
+  readonly heartbeatTicks?: number;
+  /** @default 10000 */
+  readonly snapshotEvery?: number;
+  /** @default 5000 */
+  readonly requestTimeoutMs?: number;
+  /** @default 65536 */
+  readonly bodyLimit?: number;
+  readonly version?: string;
+}
+
+/** A running node. */
+export interface RunningNode {
+  readonly id: string;
+  /** host:port it listens on (the real port when `listen` asked for port 0). */
+  readonly address: string;
+  readonly raft: RaftNode;
+  /** Stops serving and closes the data dir; idempotent. */
+  stop(): Promise<void>;
+  /** Resolves when the node stopped by itself (its disk failed), with the reason. */
+  readonly failed: Promise<Error>;
+}
+
+/** Splits `host:port` (IPv6 in brackets). */
+export function parseHostPort(s: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw new RangeError(`expected host:port, got "${s}"`);
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/** Starts a node. */
+export async function startNode(o: NodeOptions): Promise<RunningNode> {
+  const log = o.log;
+  if (!o.peers.has(o.id)) throw new RangeError(`--peers does not list this node's id "${o.id}"`);
+  const { host, port } = parseHostPort(o.listen);
+  const { storage, recovered } = await RaftStorage.open(o.dataDir);
+  for (const note of recovered.repaired) log.warn({ note }, 'data dir repaired on open');
+  log.info(
+    { term: recovered.hard.term, vote: recovered.hard.vote, snapshot: recovered.snapshot?.meta.index ?? 0, entries: recovered.entries.length },
+    'recovered',
+  );
+
+  const machine = new LockMachine();
+  const transport = new PeerTransport(o.peers, o.id, (peer, err) => log.warn({ peer, err: err.message }, 'peer unreachable'));
+  let metrics: NodeMetrics | undefined;
+  let locks: LockService | undefined;
+  let reportFailure: (e: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
+  const raft = new RaftNode({
+    id: o.id,
+    members: [...o.peers.keys()],
+    storage,
+    recovered,
+    transport,
+    machine,
+    tickMs: o.tickMs ?? 20,
+    electionTicks: o.electionTicks ?? 10,
+    heartbeatTicks: o.heartbeatTicks ?? 2,
+    snapshotEvery: o.snapshotEvery ?? 10_000,
+    observer: {
+      persisted: (s) => metrics?.fsync.observe(s),
+      applied: (n) => metrics?.committed.inc(n),
+      roleChanged: (role, term, leader) => {
+        log.info({ role, term, leader }, 'raft role');
+        if (role === 'candidate') metrics?.elections.inc();
+        if (leader !== null) metrics?.leaderChanges.inc();
+        locks?.leadershipChanged();
+      },
+      snapshotTaken: (index, s) => {
+        metrics?.snapshots.inc();
+        log.info({ index, ms: Math.round(s * 1000) }, 'snapshot taken, log compacted');
+      },
+      snapshotInstalled: (index) => {
+        metrics?.snapshotsInstalled.inc();
+        log.info({ index }, 'snapshot installed from the leader');
+      },
+      fatal: (err) => {
+        log.fatal({ err }, 'raft stopped: the disk refused a write; restart the node to recover from its data dir');
+        reportFailure(err);
+      },
+    },
+  });
+  locks = new LockService(raft, machine, { requestTimeoutMs: o.requestTimeoutMs ?? 5000 });
+  metrics = new NodeMetrics(
+    { status: () => raft.status(), lockCounters: () => machine.counters, peerStats: () => transport.stats },
+    { node: o.id },
+  );
+  const forwarder = new Forwarder(o.peers, o.id);
+  const server: Server = createServer(
+    { keepAliveTimeout: 65_000, requestTimeout: 0 },
+    requestListener({
+      id: o.id,
+      members: o.peers,
+      raft,
+      locks,
+      forwarder,
+      metrics,
+      log,
+      openapi: openApiDocument(o.version ?? '0.0.0'),
+      bodyLimit: o.bodyLimit ?? 65_536,
+      peerBodyLimit: 256 * 1024 * 1024,
+    }),
+  );
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"bad-request","message":"malformed HTTP request"}');
+    else socket.destroy();
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await raft.stop();
+    await transport.close();
+    await forwarder.close();
+    throw e;
+  }
+  const addr = server.address();
+  const address = typeof addr === 'object' && addr !== null ? `${host}:${addr.port}` : o.listen;
+  log.info({ address, members: Object.fromEntries(o.peers) }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      locks?.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await raft.stop();
+      // Long polls were answered (503) when raft stopped; cut whatever connection is left.
+      server.closeAllConnections();
+      await closed;
+      await transport.close();
+      await forwarder.close();
+      log.info('stopped');
+    })());
+  return { id: o.id, address, raft, stop, failed };
+}

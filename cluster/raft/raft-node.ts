@@ -1,0 +1,409 @@
+/**
+ * The Raft driver of one node: wires the deterministic {@link RaftCore} to a real clock, the
+ * disk ({@link RaftStorage}), the network (a {@link RaftTransport}) and a state machine.
+ *
+ * The core's contract is: take a Ready, persist it, send its messages, apply it, advance — with
+ * no other call into the core in between. Persisting is asynchronous (an fdatasync), so while a
+ * Ready is on its way to disk, everything else that arrives (peer messages, ticks, proposals,
+ * reads) waits in an inbox and is handed to the core right after `advance`. The next Ready then
+ * carries every entry proposed in the meantime: one fsync for all of them (group commit).
+ */
+import type { RaftStorage } from './storage.js';
+import { RaftCore, type RaftStatus } from './core.js';
+import type { LogEntry, Message, Ready, Role, Snapshot } from './types.js';
+
+/** Sends messages to peers. Fire and forget: Raft copes with any message being lost. */
+export interface RaftTransport {
+  send(messages: readonly Message[]): void;
+}
+
+/** The replicated state machine. */
+export interface StateMachine {
+  /** Applies one committed entry (`data` null is a leader's no-op); returns its result for the proposer. */
+  apply(entry: LogEntry): unknown;
+  /** Replaces the whole state with a snapshot's data. */
+  restore(data: unknown, index: number): void;
+  /** The state as JSON-serializable data (for snapshots). */
+  snapshot(): unknown;
+}
+
+/** Something the node measures; all optional. */
+export interface RaftObserver {
+  /** A persist step's duration (one or more storage calls, ending in an fsync). */
+  persisted?(seconds: number, entries: number): void;
+  roleChanged?(role: Role, term: number, leader: string | null): void;
+  applied?(entries: number): void;
+  snapshotTaken?(index: number, seconds: number): void;
+  /** A snapshot from the leader replaced the state (this node had fallen behind a compaction). */
+  snapshotInstalled?(index: number): void;
+  /** A failure that stops the node (the disk refused a write). */
+  fatal?(error: Error): void;
+}
+
+/** Options of a {@link RaftNode}. */
+export interface RaftNodeOptions {
+  readonly id: string;
+  readonly members: readonly string[];
+  readonly storage: RaftStorage;
+  readonly recovered: { hard: { term: number; vote: string | null }; snapshot: Snapshot | null; entries: readonly LogEntry[] };
+  readonly transport: RaftTransport;
+  readonly machine: StateMachine;
+  /** Milliseconds per core tick. @default 20 */
+  readonly tickMs?: number;
+  /** Ticks before an election (randomized to [n, 2n)). @default 10 */
+  readonly electionTicks?: number;
+  /** Ticks between heartbeats. @default 2 */
+  readonly heartbeatTicks?: number;
+  /** Take a snapshot (and compact the log) after this many applied entries. @default 10000 */
+  readonly snapshotEvery?: number;
+  readonly observer?: RaftObserver;
+  readonly random?: () => number;
+}
+
+/** Why a proposal or read did not go through; none of these is definite about proposals. */
+export class NotLeaderError extends Error {
+  constructor(readonly leader: string | null) {
+    super(leader === null ? 'no leader is known' : `not the leader; the leader is ${leader}`);
+    this.name = 'NotLeaderError';
+  }
+}
+
+/** The node was stopped, or its disk failed. */
+export class StoppedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'StoppedError';
+  }
+}
+
+/** What became of a proposal. */
+export type ProposalOutcome =
+  /** Committed and applied at `index`; `result` is what the state machine's `apply` returned. */
+  | { readonly status: 'applied'; readonly index: number; readonly result: unknown }
+  /** Another entry took its place in the log: it never will be applied. */
+  | { readonly status: 'lost'; readonly index: number }
+  /** A snapshot from the leader replaced the log up to past `index`: applied or not, unknown here. */
+  | { readonly status: 'unknown'; readonly index: number };
+
+interface Waiter {
+  readonly term: number;
+  readonly resolve: (o: ProposalOutcome) => void;
+  readonly reject: (e: Error) => void;
+}
+
+interface ReadWaiter {
+  readonly resolve: (index: number) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** One Raft member with its disk, clock and network. */
+export class RaftNode {
+  readonly id: string;
+  readonly #core: RaftCore;
+  readonly #storage: RaftStorage;
+  readonly #transport: RaftTransport;
+  readonly #machine: StateMachine;
+  readonly #observer: RaftObserver;
+  readonly #snapshotEvery: number;
+  readonly #timer: NodeJS.Timeout;
+
+  /** Inputs that arrived while a Ready was being handled; run in order after `advance`. */
+  #inbox: { fn: () => void; onStopped: ((e: Error) => void) | undefined }[] = [];
+  #busy = false;
+  #stopped: Error | null = null;
+  #waiters = new Map<number, Waiter>();
+  #reads = new Map<number, ReadWaiter>();
+  /** Reads whose index is known, waiting for the state machine to apply that far. */
+  #readyReads: { index: number; waiter: ReadWaiter }[] = [];
+  #readSeq = 0;
+  #applied: number;
+  #snapshotIndex: number;
+  #role: Role;
+  #leader: string | null;
+  #term: number;
+  #leaderWatchers = new Set<() => void>();
+
+  constructor(o: RaftNodeOptions) {
+    this.id = o.id;
+    this.#storage = o.storage;
+    this.#transport = o.transport;
+    this.#machine = o.machine;
+    this.#observer = o.observer ?? {};
+    this.#snapshotEvery = o.snapshotEvery ?? 10_000;
+    if (!Number.isSafeInteger(this.#snapshotEvery) || this.#snapshotEvery < 1) throw new RangeError(`snapshotEvery must be a positive integer, got ${this.#snapshotEvery}`);
+    this.#core = new RaftCore(
+      {
+        id: o.id,
+        members: o.members,
+        electionTicks: o.electionTicks ?? 10,
+        heartbeatTicks: o.heartbeatTicks ?? 2,
+        random: o.random ?? Math.random,
+      },
+      { hard: o.recovered.hard, snapshot: o.recovered.snapshot, entries: o.recovered.entries },
+    );
+    const snap = o.recovered.snapshot;
+    if (snap) o.machine.restore(snap.data, snap.meta.index);
+    this.#applied = snap?.meta.index ?? 0;
+    this.#snapshotIndex = this.#applied;
+    this.#role = this.#core.role;
+    this.#leader = this.#core.leader;
+    this.#term = this.#core.term;
+    this.#timer = setInterval(() => this.#input(() => this.#core.tick()), o.tickMs ?? 20);
+    this.#timer.unref();
+    // A single-member cluster elects itself on its first timeout; nothing else to start.
+  }
+
+  get role(): Role {
+    return this.#role;
+  }
+  get leader(): string | null {
+    return this.#leader;
+  }
+  get term(): number {
+    return this.#term;
+  }
+  /** The index of the last entry applied to the state machine. */
+  get applied(): number {
+    return this.#applied;
+  }
+
+  status(): RaftStatus {
+    return { ...this.#core.status(), lastApplied: this.#applied };
+  }
+
+  /** Handles a message from a peer (as it arrives from the transport). */
+  step(m: Message): void {
+    this.#input(() => this.#core.step(m));
+  }
+
+  /**
+   * Proposes `data`. Resolves once it is applied (or known lost); rejects with
+   * {@link NotLeaderError} if this node is not the leader when the proposal reaches the core
+   * (nothing was proposed), or {@link StoppedError} if the node stops first (outcome unknown).
+   * A proposal may stay pending for ever if the cluster never commits again: callers bound it
+   * with their own deadline.
+   */
+  propose(data: unknown): Promise<ProposalOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#input(() => {
+        const at = this.#core.propose(data);
+        if (at === null) {
+          reject(new NotLeaderError(this.#core.leader));
+          return;
+        }
+        this.#waiters.set(at.index, { term: at.term, resolve, reject });
+      }, reject);
+    });
+  }
+
+  /**
+   * A linearizable read point (ReadIndex): resolves with an index once this node has confirmed
+   * with a majority that it is still the leader and has applied that far; read the state machine
+   * right then. Rejects with {@link NotLeaderError} on a follower.
+   */
+  readIndex(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#input(() => {
+        const id = ++this.#readSeq;
+        this.#reads.set(id, { resolve, reject });
+        this.#core.readIndex(id);
+      }, reject);
+    });
+  }
+
+  /** Resolves when a leader is known (possibly this node), or after `ms`. */
+  waitForLeader(ms: number): Promise<string | null> {
+    if (this.#leader !== null || this.#stopped) return Promise.resolve(this.#leader);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        if (this.#leader === null && !this.#stopped) return;
+        clearTimeout(timer);
+        this.#leaderWatchers.delete(done);
+        resolve(this.#leader);
+      };
+      const timer = setTimeout(() => {
+        this.#leaderWatchers.delete(done);
+        resolve(this.#leader);
+      }, ms);
+      this.#leaderWatchers.add(done);
+    });
+  }
+
+  /** Stops ticking and processing, waits for the Ready in progress, closes the storage. */
+  async stop(): Promise<void> {
+    if (!this.#stopped) this.#fail(new StoppedError('the node is shutting down'));
+    clearInterval(this.#timer);
+    await this.#idle();
+    await this.#storage.close();
+  }
+
+  // ---- the loop ----------------------------------------------------------------------------
+
+  #input(fn: () => void, onStopped?: (e: Error) => void): void {
+    if (this.#stopped) {
+      onStopped?.(this.#stopped);
+      return;
+    }
+    if (this.#busy) {
+      this.#inbox.push({ fn, onStopped });
+      return;
+    }
+    fn();
+    this.#pump();
+  }
+
+  #idleWaiters: (() => void)[] = [];
+  #idle(): Promise<void> {
+    if (!this.#busy) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Handles Readies until the core has nothing more; awaits only the disk. */
+  #pump(): void {
+    if (this.#busy || this.#stopped) return;
+    this.#busy = true;
+    void this.#loop().finally(() => {
+      this.#busy = false;
+      for (const w of this.#idleWaiters.splice(0)) w();
+    });
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      for (;;) {
+        for (let item = this.#inbox.shift(); item; item = this.#inbox.shift()) item.fn();
+        if (this.#stopped) return;
+        if (!this.#core.hasReady()) {
+          this.#noteRole();
+          if (await this.#maybeSnapshot()) continue;
+          if (this.#inbox.length === 0) return;
+          continue;
+        }
+        const rd = this.#core.ready();
+        // A leader's appends may go out while its own disk write is in progress (Raft §10.2.1):
+        // the leader counts itself toward a commit only once its entries are stable (advance), and
+        // followers acknowledge only what they persisted. Everything else (votes, acks) waits.
+        let later = rd.messages;
+        if (this.#core.role === 'leader' && rd.hardState === undefined && rd.messages.length > 0) {
+          this.#transport.send(rd.messages.filter((m) => m.type === 'append' || m.type === 'snapshot'));
+          later = rd.messages.filter((m) => m.type !== 'append' && m.type !== 'snapshot');
+        }
+        await this.#persist(rd);
+        if (this.#stopped) return;
+        this.#transport.send(later);
+        this.#apply(rd);
+        this.#core.advance(rd);
+        this.#noteRole();
+      }
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.#fail(err);
+      this.#observer.fatal?.(err);
+    }
+  }
+
+  async #persist(rd: Ready): Promise<void> {
+    const s = this.#storage;
+    const pending: Promise<void>[] = [];
+    if (rd.snapshot) pending.push(s.saveSnapshot(rd.snapshot.meta, rd.snapshot.data));
+    if (rd.truncateFrom !== undefined) pending.push(s.truncateFrom(rd.truncateFrom));
+    if (rd.entries.length > 0) pending.push(s.append(rd.entries));
+    if (rd.hardState) pending.push(s.saveHardState(rd.hardState));
+    if (pending.length === 0) return;
+    const start = process.hrtime.bigint();
+    await Promise.all(pending);
+    this.#observer.persisted?.(Number(process.hrtime.bigint() - start) / 1e9, rd.entries.length);
+  }
+
+  #apply(rd: Ready): void {
+    if (rd.applySnapshot) {
+      const { meta, data } = rd.applySnapshot;
+      this.#machine.restore(data, meta.index);
+      this.#applied = meta.index;
+      this.#snapshotIndex = Math.max(this.#snapshotIndex, meta.index);
+      this.#observer.snapshotInstalled?.(meta.index);
+      // Proposals at or below the snapshot: their fate is in the snapshot, not known here.
+      for (const [index, w] of this.#waiters) {
+        if (index <= meta.index) {
+          this.#waiters.delete(index);
+          w.resolve({ status: 'unknown', index });
+        }
+      }
+    }
+    for (const e of rd.committed) {
+      const result = this.#machine.apply(e);
+      this.#applied = e.index;
+      const w = this.#waiters.get(e.index);
+      if (w) {
+        this.#waiters.delete(e.index);
+        w.resolve(w.term === e.term ? { status: 'applied', index: e.index, result } : { status: 'lost', index: e.index });
+      }
+    }
+    if (rd.committed.length > 0) this.#observer.applied?.(rd.committed.length);
+    for (const r of rd.reads) {
+      const w = this.#reads.get(r.id);
+      if (!w) continue;
+      this.#reads.delete(r.id);
+      this.#readyReads.push({ index: r.index, waiter: w });
+    }
+    for (const id of rd.failedReads) {
+      const w = this.#reads.get(id);
+      if (!w) continue;
+      this.#reads.delete(id);
+      w.reject(new NotLeaderError(this.#core.leader));
+    }
+    if (this.#readyReads.length > 0) {
+      const still: { index: number; waiter: ReadWaiter }[] = [];
+      for (const r of this.#readyReads) {
+        if (r.index <= this.#applied) r.waiter.resolve(r.index);
+        else still.push(r);
+      }
+      this.#readyReads = still;
+    }
+  }
+
+  /** Takes a snapshot when enough entries were applied since the last one. True if it did. */
+  async #maybeSnapshot(): Promise<boolean> {
+    const index = this.#applied;
+    if (index - this.#snapshotIndex < this.#snapshotEvery) return false;
+    const term = this.#core.logTerm(index);
+    if (term === undefined) return false;
+    const start = process.hrtime.bigint();
+    const data = this.#machine.snapshot();
+    await this.#storage.saveSnapshot({ index, term }, data);
+    this.#core.compact(index, data);
+    this.#snapshotIndex = index;
+    this.#observer.snapshotTaken?.(index, Number(process.hrtime.bigint() - start) / 1e9);
+    return true;
+  }
+
+  #noteRole(): void {
+    const { role, leader, term } = this.#core;
+    if (role === this.#role && leader === this.#leader && term === this.#term) return;
+    const wasLeader = this.#role === 'leader';
+    this.#role = role;
+    this.#leader = leader;
+    this.#term = term;
+    this.#observer.roleChanged?.(role, term, leader);
+    if (wasLeader && role !== 'leader') {
+      // Reads in flight cannot be confirmed by a deposed leader.
+      for (const r of this.#reads.values()) r.reject(new NotLeaderError(leader));
+      this.#reads.clear();
+    }
+    for (const w of [...this.#leaderWatchers]) w();
+  }
+
+  #fail(e: Error): void {
+    if (this.#stopped) return;
+    this.#stopped = e;
+    clearInterval(this.#timer);
+    for (const item of this.#inbox.splice(0)) item.onStopped?.(e);
+    for (const r of this.#reads.values()) r.reject(e);
+    this.#reads.clear();
+    for (const r of this.#readyReads) r.waiter.reject(e);
+    this.#readyReads = [];
+    for (const w of this.#waiters.values()) w.reject(e);
+    this.#waiters.clear();
+    for (const w of [...this.#leaderWatchers]) w();
+  }
+}
