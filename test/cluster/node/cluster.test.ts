@@ -1,0 +1,170 @@
+/**
+ * Three real node processes on 127.0.0.1: a grant survives kill -9 of the leader, a restarted
+ * node catches up (through a snapshot when the log was compacted), a minority cannot grant, and
+ * SIGTERM shuts a node down cleanly. Every process is killed after each test, also on failure.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalCluster, type LocalCluster, type NodeProcess } from '../../../cluster/local/node-process.js';
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function call(node: NodeProcess, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 8000): Promise<Reply> {
+  const res = await fetch(`http://${node.spec.address}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function status(node: NodeProcess): Promise<Record<string, unknown> | null> {
+  if (!node.running) return null;
+  try {
+    return (await call(node, 'GET', '/status', undefined, 1000)).body;
+  } catch {
+    return null;
+  }
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${what}: not within ${ms} ms`);
+}
+
+/** The leader that every running node agrees on. */
+async function agreedLeader(c: LocalCluster): Promise<NodeProcess> {
+  return eventually('a leader all running nodes agree on', async () => {
+    const running = c.nodes.filter((n) => n.running);
+    const st = await Promise.all(running.map(status));
+    const leaders = new Set(st.map((s) => s?.['leader']));
+    const id = st[0]?.['leader'];
+    if (leaders.size !== 1 || typeof id !== 'string') return undefined;
+    const leader = c.nodes.find((n) => n.spec.id === id);
+    return leader?.running ? leader : undefined;
+  });
+}
+
+describe('cluster/node: three node processes', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let cluster: LocalCluster | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dsync-cluster-'));
+  });
+  afterEach(async () => {
+    await cluster?.destroy();
+    cluster = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a lock granted before the leader is killed -9 after re-election', async () => {
+    cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10'] });
+    const leader = await agreedLeader(cluster);
+    const follower = cluster.nodes.find((n) => n !== leader) as NodeProcess;
+    // Through a follower: it forwards to the leader.
+    const g = await call(follower, 'POST', '/lock/acquire', { name: 'k', client: 'c1', ttlMs: 120_000 });
+    assert.equal(g.status, 200, JSON.stringify(g.body));
+    const exit = await leader.stop('SIGKILL');
+    assert.equal(exit?.signal, 'SIGKILL');
+    const next = await agreedLeader(cluster);
+    assert.notEqual(next, leader);
+    const v = await call(next, 'GET', '/lock/k');
+    assert.equal(v.status, 200);
+    assert.deepEqual(v.body['holders'], [{ client: 'c1', token: g.body['token'], expiresAt: (v.body['holders'] as { expiresAt: number }[])[0]?.expiresAt }]);
+    const other = await call(next, 'POST', '/lock/acquire', { name: 'k', client: 'c2' });
+    assert.equal(other.status, 409);
+    assert.equal(other.body['error'], 'conflict');
+    // The old leader comes back from its data dir as a follower and learns the lock too.
+    leader.start();
+    await leader.waitHealthy();
+    const back = await call(leader, 'GET', '/lock/k');
+    assert.equal((back.body['holders'] as { token: number }[])[0]?.token, g.body['token']);
+    const r = await call(leader, 'POST', '/lock/release', { name: 'k', client: 'c1', token: g.body['token'] });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  });
+
+  it('catches a restarted node up through a snapshot after the log was compacted', async () => {
+    cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10', '--snapshot-every', '40'] });
+    const leader = await agreedLeader(cluster);
+    const lagging = cluster.nodes.find((n) => n !== leader) as NodeProcess;
+    await lagging.stop('SIGKILL');
+    let lastToken = 0;
+    for (let i = 0; i < 60; i++) {
+      const g = await call(leader, 'POST', '/lock/acquire', { name: `s${i % 5}`, client: 'c', ttlMs: 120_000 });
+      assert.equal(g.status, 200, JSON.stringify(g.body));
+      lastToken = g.body['token'] as number;
+      if (i < 55) assert.equal((await call(leader, 'POST', '/lock/release', { name: `s${i % 5}`, client: 'c', token: lastToken })).status, 200);
+    }
+    const ls = await status(leader);
+    assert.ok((ls?.['snapshotIndex'] as number) > 40, `the leader compacted: ${JSON.stringify(ls)}`);
+    lagging.start();
+    await lagging.waitHealthy();
+    const commit = ls?.['commitIndex'] as number;
+    await eventually('the restarted node applied everything', async () => {
+      const s = await status(lagging);
+      return s !== null && (s['lastApplied'] as number) >= commit ? true : undefined;
+    });
+    const metrics = await (await fetch(`http://${lagging.spec.address}/metrics`)).text();
+    assert.match(metrics, /^dsync_raft_snapshots_installed_total\{[^}]*\} [1-9]/m, 'caught up through InstallSnapshot');
+    assert.match(readFileSync(lagging.spec.logFile, 'utf8'), /snapshot installed from the leader/);
+    // The caught-up node can serve as leader with the same locks: kill the other two in turn.
+    const third = cluster.nodes.find((n) => n !== leader && n !== lagging) as NodeProcess;
+    await leader.stop('SIGKILL');
+    const next = await agreedLeader(cluster);
+    const v = await call(next, 'GET', '/lock/s4');
+    assert.equal((v.body['holders'] as { token: number }[])[0]?.token, lastToken);
+    assert.ok([lagging, third].includes(next));
+  });
+
+  it('does not grant in a minority; the majority, once back, serves again', async () => {
+    cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10', '--request-timeout-ms', '1000'] });
+    const leader = await agreedLeader(cluster);
+    const [a, b] = cluster.nodes.filter((n) => n !== leader) as [NodeProcess, NodeProcess];
+    await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
+    for (const body of [
+      { name: 'm', client: 'c1', ttlMs: 60_000 },
+      { name: 'm2', client: 'c1', ttlMs: 60_000, waitMs: 200 },
+    ]) {
+      const r = await call(leader, 'POST', '/lock/acquire', body);
+      assert.equal(r.status, 503, JSON.stringify(r.body));
+      assert.equal(r.body['error'], 'unavailable');
+    }
+    const read = await call(leader, 'GET', '/lock/m');
+    assert.equal(read.status, 503, 'no linearizable read without a quorum');
+    // The lone node steps down (check-quorum) and says there is no leader.
+    await eventually('the minority leader steps down', async () => ((await status(leader))?.['role'] !== 'leader' ? true : undefined));
+    a.start();
+    await a.waitHealthy();
+    const again = await agreedLeader(cluster);
+    const g = await call(again, 'POST', '/lock/acquire', { name: 'm3', client: 'c1', ttlMs: 60_000 });
+    assert.equal(g.status, 200, JSON.stringify(g.body));
+  });
+
+  it('shuts down cleanly on SIGTERM (exit 0) and restarts from its data dir', async () => {
+    cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10'] });
+    const leader = await agreedLeader(cluster);
+    const g = await call(leader, 'POST', '/lock/acquire', { name: 't', client: 'c1', ttlMs: 120_000 });
+    assert.equal(g.status, 200);
+    const exit = await leader.stop('SIGTERM');
+    assert.deepEqual(exit, { code: 0, signal: undefined });
+    assert.match(readFileSync(leader.spec.logFile, 'utf8'), /"msg":"stopped"/);
+    leader.start();
+    await leader.waitHealthy();
+    const next = await agreedLeader(cluster);
+    const v = await call(next, 'GET', '/lock/t');
+    assert.equal((v.body['holders'] as { token: number }[])[0]?.token, g.body['token']);
+  });
+});
