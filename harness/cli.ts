@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { modelNames } from '../checkers/index.js';
 import { checkCommand, EXIT, parseTimeoutMs, type Output } from './check-command.js';
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
+import { registerBenchCommand } from './bench/lock-bench.js';
 
 const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -72,6 +73,8 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .action(async (flags: NodeFlags) => {
       code = await nodeCommand(flags, io, version());
     });
+
+  registerBenchCommand(program, (c) => (code = c), io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

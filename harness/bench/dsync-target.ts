@@ -1,0 +1,74 @@
+/**
+ * The dsync side of the lock benchmark: a local cluster of `dsync node` processes, and clients
+ * that acquire (waiting in the lock's FIFO queue) and release over HTTP with keep-alive.
+ * Clients are spread over the nodes round-robin (client `i` talks to node `i mod n`), as the
+ * etcd target does; followers forward to the leader.
+ */
+import { rmSync } from 'node:fs';
+import { Pool } from 'undici';
+import { startLocalCluster } from '../../cluster/local/node-process.js';
+import type { LockTarget, PairClient } from './lock-target.js';
+
+/** How long a benchmark acquire may wait in the queue and hold its lease. */
+const WAIT_MS = 60_000;
+const TTL_MS = 60_000;
+
+async function post(pool: Pool, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.body.json()) as Record<string, unknown>;
+  if (res.statusCode !== 200) throw new Error(`${path}: HTTP ${res.statusCode} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Starts a dsync cluster of `nodes` nodes with its data under `dir`, and waits for a leader. */
+export async function startDsyncCluster(opts: { nodes: number; dir: string; log?: (line: string) => void }): Promise<LockTarget> {
+  const cluster = await startLocalCluster({ nodes: opts.nodes, dir: opts.dir, extraArgs: ['--log-level', 'warn'] });
+  const pools = cluster.nodes.map((n) => new Pool(`http://${n.spec.address}`, { connections: 128, keepAliveTimeout: 30_000 }));
+  const stop = async (): Promise<void> => {
+    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+    await cluster.destroy();
+    rmSync(opts.dir, { recursive: true, force: true });
+  };
+  try {
+    // Wait until every node knows the leader, so the first pairs do not measure an election.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const leaders = await Promise.all(
+        cluster.nodes.map(async (n) => {
+          try {
+            const res = await fetch(`http://${n.spec.address}/status`, { signal: AbortSignal.timeout(1000) });
+            return ((await res.json()) as { leader?: string | null }).leader ?? null;
+          } catch {
+            return null;
+          }
+        }),
+      );
+      if (leaders.every((l) => l !== null && l === leaders[0])) {
+        opts.log?.(`dsync ${opts.nodes} node(s): leader ${String(leaders[0])}`);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`dsync ${opts.nodes} node(s): no leader agreed on within 15 s (logs under ${opts.dir})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    label: `dsync ${opts.nodes} node${opts.nodes === 1 ? '' : 's'}`,
+    async client(i: number): Promise<PairClient> {
+      const pool = pools[i % pools.length] as Pool;
+      const client = `bench-${i}`;
+      return {
+        async pair(lock: string): Promise<void> {
+          const g = await post(pool, '/lock/acquire', { name: lock, client, mode: 'exclusive', ttlMs: TTL_MS, waitMs: WAIT_MS });
+          await post(pool, '/lock/release', { name: lock, client, token: g['token'] });
+        },
+        async close(): Promise<void> {
+          // The pools are shared by all clients; stop() closes them.
+        },
+      };
+    },
+    stop,
+  };
+}
