@@ -14,6 +14,7 @@ import { Forwarder } from './forwarder.js';
 import { NodeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { requestListener } from './routes.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 /** A node's configuration (the `dsync node` flags). */
 export interface NodeOptions {
@@ -64,7 +65,15 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const log = o.log;
   if (!o.peers.has(o.id)) throw new RangeError(`--peers does not list this node's id "${o.id}"`);
   const { host, port } = parseHostPort(o.listen);
-  const { storage, recovered } = await RaftStorage.open(o.dataDir);
+  const unlockDir = await lockDataDir(o.dataDir);
+  let opened: Awaited<ReturnType<typeof RaftStorage.open>>;
+  try {
+    opened = await RaftStorage.open(o.dataDir);
+  } catch (e) {
+    await unlockDir();
+    throw e;
+  }
+  const { storage, recovered } = opened;
   for (const note of recovered.repaired) log.warn({ note }, 'data dir repaired on open');
   log.info(
     { term: recovered.hard.term, vote: recovered.hard.vote, snapshot: recovered.snapshot?.meta.index ?? 0, entries: recovered.entries.length },
@@ -149,6 +158,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     await raft.stop();
     await transport.close();
     await forwarder.close();
+    await unlockDir();
     throw e;
   }
   const addr = server.address();
@@ -167,6 +177,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       await closed;
       await transport.close();
       await forwarder.close();
+      await unlockDir();
       log.info('stopped');
     })());
   return { id: o.id, address, raft, stop, failed };

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { DataDirInUseError, LOCK_FILE, lockDataDir } from '../../../cluster/node/data-dir-lock.js';
+
+describe('cluster/node/data-dir-lock', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dsync-dirlock-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a second holder while the first holds it, and frees it on release', async () => {
+    const release = await lockDataDir(dir);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${process.pid}\n`);
+    await assert.rejects(lockDataDir(dir), (e: unknown) => e instanceof DataDirInUseError && e.pid === process.pid && /never share a data dir/.test(e.message));
+    await release();
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+    const again = await lockDataDir(dir);
+    await again();
+  });
+
+  it('takes over a lock left by a process that is gone (kill -9)', async () => {
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(child.stdout);
+    assert.ok(deadPid > 0);
+    writeFileSync(join(dir, LOCK_FILE), `${deadPid}\n`);
+    const release = await lockDataDir(dir);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${process.pid}\n`);
+    await release();
+  });
+
+  it('refuses a lock held by another live process', async () => {
+    // pid 1 (init) is always alive; kill(1, 0) gives EPERM or success, both mean "alive".
+    writeFileSync(join(dir, LOCK_FILE), '1\n');
+    await assert.rejects(lockDataDir(dir), DataDirInUseError);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), '1\n', 'the other holder keeps its lock');
+  });
+});
