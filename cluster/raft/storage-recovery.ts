@@ -4,9 +4,11 @@
  *
  * What a crash (or `kill -9`) can leave, and what recovery does about it:
  * - a stale `*.tmp` of an atomic write that never got renamed: deleted;
- * - a torn last record (or a zero-filled tail) in `raft.log`: the file is truncated at the first
- *   bad record and fsynced — those bytes were never acknowledged, since `append` resolves only
- *   after the fdatasync that covers them;
+ * - a torn last record in `raft.log`: the file is truncated at the first bad record and fsynced —
+ *   those bytes were never acknowledged, since `append` resolves only after the fdatasync that
+ *   covers them (truncating also removes whatever else a torn write left further on, which a
+ *   later scan could otherwise mistake for records). A tail of nothing but zeros is the space
+ *   appends preallocate: it is kept, and appends continue where the records end;
  * - a log still holding entries at or below the snapshot index (the crash came between writing
  *   the snapshot and compacting the log): the compaction is finished.
  * The hard-state and snapshot files are only ever replaced by rename, so damage to them is not a
@@ -31,8 +33,10 @@ import type { LogEntry } from './types.js';
 /** The log as recovery leaves it: open read-write, every byte of it a good record. */
 export interface OpenedLog {
   readonly handle: FileHandle;
-  /** The file's size in bytes. */
+  /** The end of the last good record: where the next append goes. */
   readonly size: number;
+  /** The file's size: from `size` on it is zeros (space preallocated by appends). */
+  readonly allocated: number;
   /** The byte offset of each entry in the file; the first entry's index is the snapshot index + 1. */
   readonly offsets: number[];
 }
@@ -86,6 +90,12 @@ export async function recover(dir: string, stats: SyncStats): Promise<{ recovere
     offsets.push(r.offset);
   }
 
+  // A zero-filled tail is the space appends preallocate, not damage: keep it as it is.
+  let zeroTail = false;
+  if (problem !== null && end < bytes.length && bytes.subarray(end).equals(Buffer.alloc(bytes.length - end))) {
+    problem = null;
+    zeroTail = true;
+  }
   if (problem !== null) repaired.push(`${LOG_FILE}: ${problem}; truncated the file there, dropping ${bytes.length - end} bytes`);
   const keepFrom = offsets[0] ?? end;
   if (keepFrom > 0) {
@@ -95,7 +105,7 @@ export async function recover(dir: string, stats: SyncStats): Promise<{ recovere
   }
   const handle = await onFile(logPath, () => open(logPath, constants.O_RDWR | constants.O_CREAT, 0o644));
   try {
-    if (keepFrom === 0 && end < bytes.length) {
+    if (keepFrom === 0 && end < bytes.length && !zeroTail) {
       await onFile(logPath, async () => {
         await handle.truncate(end);
         await timedSync(handle, stats, true);
@@ -106,7 +116,8 @@ export async function recover(dir: string, stats: SyncStats): Promise<{ recovere
     await handle.close();
     throw e;
   }
-  return { recovered: { hard, snapshot, entries, repaired }, log: { handle, size: end - keepFrom, offsets } };
+  const allocated = keepFrom > 0 ? end - keepFrom : zeroTail ? bytes.length : end;
+  return { recovered: { hard, snapshot, entries, repaired }, log: { handle, size: end - keepFrom, allocated, offsets } };
 }
 
 /** Creates `dir` and any missing parents, fsyncing each parent so the new names survive a crash. */

@@ -45,6 +45,17 @@ export interface RecoveredState {
   readonly repaired: string[];
 }
 
+/** Options of {@link RaftStorage.open}. */
+export interface StorageOptions {
+  /**
+   * Extend the log file this many bytes (of zeros) at a time ahead of the appends, so that an
+   * append's fdatasync need not also commit a new file size (on ext4 that halves the p99 of an
+   * fdatasync). Recovery reads a zero-filled tail as free space. 0 = grow with each append.
+   * @default 0
+   */
+  readonly preallocateBytes?: number;
+}
+
 /** The counters of a storage. */
 export interface StorageStats extends SyncStats {
   /** Bytes written to the log by `append` (headers included). */
@@ -61,7 +72,11 @@ export class RaftStorage {
   readonly stats: StorageStats;
   readonly #logPath: string;
   #log: FileHandle;
+  /** Where the next record goes: the end of the last good record. */
   #size: number;
+  /** The file's real size: bytes in [#size, #allocated) are zeros (preallocated space). */
+  #allocated = 0;
+  #preallocate = 0;
   /** `#offsets[i]` is the byte offset of the entry with index `#snapIndex + 1 + i`. */
   #offsets: number[];
   #snapIndex: number;
@@ -80,11 +95,15 @@ export class RaftStorage {
   }
 
   /** Opens the data dir `dir` (created if needed), recovers what it holds and repairs what a crash left. */
-  static async open(dir: string): Promise<{ storage: RaftStorage; recovered: RecoveredState }> {
+  static async open(dir: string, options: StorageOptions = {}): Promise<{ storage: RaftStorage; recovered: RecoveredState }> {
+    const preallocate = options.preallocateBytes ?? 0;
+    if (!Number.isSafeInteger(preallocate) || preallocate < 0) throw new RangeError(`preallocateBytes must be a non-negative integer, got ${preallocate}`);
     const abs = resolve(dir);
     const stats: StorageStats = { fsyncs: 0, fsyncMicros: [], bytesAppended: 0 };
     const { recovered, log } = await recover(abs, stats);
     const storage = new RaftStorage(abs, stats, log.handle, log.size, log.offsets, recovered.snapshot?.meta.index ?? 0);
+    storage.#allocated = log.allocated;
+    storage.#preallocate = preallocate;
     return { storage, recovered };
   }
 
@@ -129,10 +148,17 @@ export class RaftStorage {
         throw new RangeError(`append: entry ${first} does not follow the last index ${this.lastIndex} (truncateFrom(${first}) first to replace entries)`);
       }
       const at = this.#size;
+      const end = at + frames.bytes.length;
+      // Past the preallocated space: extend the file with zeros now, so that the fdatasyncs of
+      // the next appends overwrite blocks in place and need not commit a new file size.
+      const zerosFrom = Math.max(end, this.#allocated);
+      const zerosTo = end > this.#allocated && this.#preallocate > 0 ? end + this.#preallocate : zerosFrom;
       await this.#io(async () => {
         await writeAll(this.#log, frames.bytes, at);
+        if (zerosTo > zerosFrom) await writeAll(this.#log, Buffer.alloc(zerosTo - zerosFrom), zerosFrom);
         await timedSync(this.#log, this.stats, false);
       }, this.#logPath);
+      this.#allocated = Math.max(this.#allocated, end, zerosTo);
       for (const o of frames.offsets) this.#offsets.push(at + o);
       this.#size = at + frames.bytes.length;
       this.stats.bytesAppended += frames.bytes.length;
@@ -156,6 +182,7 @@ export class RaftStorage {
       }, this.#logPath);
       this.#offsets.length = keep;
       this.#size = cut;
+      this.#allocated = cut;
     });
   }
 
@@ -180,6 +207,7 @@ export class RaftStorage {
       if (from > 0) await this.#io(() => this.#rewriteLog(from), this.#logPath);
       this.#offsets = this.#offsets.slice(drop).map((o) => o - from);
       this.#size -= from;
+      if (from > 0) this.#allocated = this.#size;
       this.#snapIndex = meta.index;
     });
   }

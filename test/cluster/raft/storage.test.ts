@@ -84,9 +84,24 @@ describe('RaftStorage', () => {
 
     const tails: [string, Buffer, RegExp][] = [
       ['a torn header', Buffer.from([7, 0, 0]), /torn record header/],
-      ['a zero-filled tail', Buffer.alloc(4096), /empty record/],
+      ['zeros followed by garbage', Buffer.concat([Buffer.alloc(100), Buffer.from([1, 2, 3])]), /empty record/],
       ['a length past the end of the file', Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4, 5]), /torn record/],
     ];
+    it('keeps a zero-filled tail as free space (preallocated), reporting nothing', async () => {
+      const { storage } = await openDir();
+      await storage.append(range(1, 3));
+      await storage.close();
+      const good = await size(logFile());
+      await appendFile(logFile(), Buffer.alloc(4096));
+      const { storage: again, recovered } = await openDir();
+      assert.deepEqual(indexes(recovered.entries), [1, 2, 3]);
+      assert.deepEqual(recovered.repaired, []);
+      assert.equal(await size(logFile()), good + 4096);
+      await again.append(range(4, 5));
+      const { recovered: last } = await reopen(again);
+      assert.deepEqual(indexes(last.entries), [1, 2, 3, 4, 5], 'appends continue where the records end, inside the free space');
+      assert.deepEqual(last.repaired, []);
+    });
     for (const [name, tail, note] of tails) {
       it(`truncates ${name}`, async () => {
         const { storage } = await openDir();
@@ -375,5 +390,82 @@ describe('record file', () => {
     assert.equal(scan.problem, null);
     assert.equal(scan.end, bytes.length);
     assert.deepEqual(scan.records.map((r) => [r.offset, r.payload.toString()]), [[offsets[0], 'one'], [offsets[1], 'two'], [offsets[2], 'three']]);
+  });
+});
+
+describe('RaftStorage with preallocation', () => {
+  const PRE = 64 * 1024;
+  let dir: string;
+  const opened: RaftStorage[] = [];
+  const openDir = async (): Promise<Awaited<ReturnType<typeof RaftStorage.open>>> => {
+    const r = await RaftStorage.open(dir, { preallocateBytes: PRE });
+    opened.push(r.storage);
+    return r;
+  };
+  const logFile = (): string => join(dir, 'raft.log');
+  const size = async (): Promise<number> => (await stat(logFile())).size;
+  /** Bytes of the records for `entries`, as `append` frames them. */
+  const framed = (entries: LogEntry[]): number => encodeRecords(entries.map(encodeEntry)).bytes.length;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raft-prealloc-'));
+  });
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('grows the file ahead of the appends, and recovers every entry from it', async () => {
+    const { storage } = await openDir();
+    await storage.append(range(1, 3));
+    const first = framed(range(1, 3));
+    assert.equal(await size(), first + PRE);
+    await storage.append(range(4, 10));
+    assert.equal(await size(), first + PRE, 'appends inside the free space leave the size alone');
+    await storage.close();
+    const { storage: again, recovered } = await openDir();
+    assert.deepEqual(indexes(recovered.entries), range(1, 10).map((e) => e.index));
+    assert.deepEqual(recovered.repaired, []);
+    await again.append(range(11, 12));
+    await again.close();
+    const { recovered: last } = await openDir();
+    assert.deepEqual(indexes(last.entries).slice(-3), [10, 11, 12]);
+  });
+
+  it('truncates a torn write inside the free space, so records beyond it are never read back', async () => {
+    const { storage } = await openDir();
+    await storage.append(range(1, 5));
+    await storage.close();
+    const end = framed(range(1, 5));
+    // A crash while appending 6..8: record 6 torn, 7 and 8 whole.
+    const { bytes, offsets } = encodeRecords(range(6, 8).map(encodeEntry));
+    const tornByte = (offsets[1] as number) - 1;
+    bytes[tornByte] = (bytes[tornByte] as number) ^ 0xff;
+    const { open } = await import('node:fs/promises');
+    const fh = await open(logFile(), 'r+');
+    await fh.write(bytes, 0, bytes.length, end);
+    await fh.close();
+    const { storage: again, recovered } = await openDir();
+    assert.deepEqual(indexes(recovered.entries), [1, 2, 3, 4, 5]);
+    assert.match(recovered.repaired.join('\n'), /CRC mismatch/);
+    assert.equal(await size(), end, 'cut at the torn record: the whole records after it are gone too');
+    await again.append([entry(6, 2)]);
+    await again.close();
+    const { recovered: last } = await openDir();
+    assert.deepEqual(last.entries.map((e) => [e.index, e.term]), [[1, 1], [2, 1], [3, 1], [4, 1], [5, 1], [6, 2]]);
+  });
+
+  it('keeps truncateFrom and compaction exact', async () => {
+    const { storage } = await openDir();
+    await storage.append(range(1, 8));
+    await storage.truncateFrom(6);
+    await storage.append(range(6, 7, 2));
+    await storage.saveSnapshot({ index: 3, term: 1 }, { state: 'x' });
+    await storage.append(range(8, 9, 2));
+    await storage.close();
+    const { recovered } = await openDir();
+    assert.equal(recovered.snapshot?.meta.index, 3);
+    assert.deepEqual(recovered.entries.map((e) => [e.index, e.term]), [[4, 1], [5, 1], [6, 2], [7, 2], [8, 2], [9, 2]]);
+    assert.deepEqual(recovered.repaired, []);
   });
 });
