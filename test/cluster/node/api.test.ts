@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startNode, type RunningNode } from '../../../cluster/node/node.js';
+import { eventually } from '../../support/eventually.js';
 
 interface Reply {
   status: number;
@@ -22,16 +23,6 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   });
   const text = await res.text();
   return { status: res.status, body: text.length > 0 && text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } };
-}
-
-/** Polls `check` until it returns true, failing after `ms`. */
-async function eventually(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`${what}: not within ${ms} ms`);
 }
 
 describe('cluster/node: HTTP API (one in-process node)', function () {

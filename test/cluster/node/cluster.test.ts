@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster, type NodeProcess } from '../../../cluster/local/node-process.js';
+import { eventually } from '../../support/eventually.js';
 
 interface Reply {
   status: number;
@@ -31,16 +32,6 @@ async function status(node: NodeProcess): Promise<Record<string, unknown> | null
   } catch {
     return null;
   }
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
 }
 
 /** The leader that every running node agrees on. */

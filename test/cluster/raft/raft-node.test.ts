@@ -10,6 +10,7 @@ import { NotLeaderError, RaftNode, StoppedError, type StateMachine } from '../..
 import { RaftStorage } from '../../../cluster/raft/storage.js';
 import type { LogEntry, Message } from '../../../cluster/raft/types.js';
 import { prng } from '../../../harness/random.js';
+import { eventually } from '../../support/eventually.js';
 
 /** Sums the numbers proposed; `apply` returns the running sum. */
 class Sum implements StateMachine {
@@ -35,16 +36,6 @@ interface Member {
   node: RaftNode;
   machine: Sum;
   storage: RaftStorage;
-}
-
-async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
 }
 
 describe('cluster/raft/raft-node: the driver with real storage', function () {
