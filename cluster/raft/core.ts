@@ -285,7 +285,7 @@ export class RaftCore {
       this.#receivedSnapshot !== undefined ||
       this.#reads.length > 0 ||
       this.#failedReads.length > 0 ||
-      this.#log.stable < this.#log.lastIndex() ||
+      Math.max(this.#log.stable, this.#log.handedOut) < this.#log.lastIndex() ||
       this.#log.hasToApply()
     );
   }
@@ -313,17 +313,35 @@ export class RaftCore {
     this.#msgs = [];
     this.#reads = [];
     this.#failedReads = [];
+    const last = rd.entries[rd.entries.length - 1];
+    if (last) this.#log.handedOut = Math.max(this.#log.handedOut, last.index);
     return rd;
   }
 
-  /** Records that `rd` was persisted, sent and applied. */
-  advance(rd: Ready): void {
+  /**
+   * Records that `rd` was persisted, sent and applied. A leader may instead advance a Ready whose
+   * only durable state is `entries` (no hard state, snapshot or truncation) before those are on
+   * its disk, with `entriesPersisted` false — sending, applying and going on while its write runs
+   * (Raft §10.2.1) — and report the write with {@link persisted} when it is done: until then it
+   * does not count itself toward committing them.
+   */
+  advance(rd: Ready, entriesPersisted = true): void {
     const lastPersisted = rd.entries[rd.entries.length - 1];
-    if (lastPersisted && this.#log.term(lastPersisted.index) === lastPersisted.term) {
+    if (entriesPersisted && lastPersisted && this.#log.term(lastPersisted.index) === lastPersisted.term) {
       this.#log.stable = Math.max(this.#log.stable, lastPersisted.index);
     }
     const lastApplied = rd.committed[rd.committed.length - 1];
     if (lastApplied) this.#log.applied = Math.max(this.#log.applied, lastApplied.index);
+    if (this.#role === 'leader' && this.#maybeCommit()) this.#broadcast = true;
+  }
+
+  /**
+   * Reports that the entries handed out up to `index` (whose term is `term`) are durable, after an
+   * `advance(rd, false)`. Ignored if the entry at `index` has been replaced meanwhile.
+   */
+  persisted(index: number, term: number): void {
+    if (index <= this.#log.stable || index > this.#log.handedOut || this.#log.term(index) !== term) return;
+    this.#log.stable = index;
     if (this.#role === 'leader' && this.#maybeCommit()) this.#broadcast = true;
   }
 

@@ -12,6 +12,11 @@ export class RaftLog {
   entries: LogEntry[];
   /** The highest index known durable on this member's disk. */
   stable: number;
+  /**
+   * The highest index handed to the driver to persist (≥ `stable` once the write is done): a
+   * leader may advance past a Ready before its entries are durable (see `RaftCore.advance`).
+   */
+  handedOut: number;
   commit: number;
   applied: number;
 
@@ -23,6 +28,7 @@ export class RaftLog {
       if (e.index !== base + 1 + i) throw new Error(`raft log: entry ${e.index} is not contiguous after ${base + i}`);
     });
     this.stable = this.lastIndex();
+    this.handedOut = this.stable;
     this.commit = base;
     this.applied = base;
   }
@@ -67,6 +73,7 @@ export class RaftLog {
     if (index <= this.commit) throw new Error(`raft log: refusing to truncate committed entry ${index} (commit ${this.commit})`);
     const base = this.snapshot.meta.index;
     this.entries.length = Math.max(0, index - base - 1);
+    this.handedOut = Math.min(this.handedOut, index - 1);
     if (this.stable >= index) {
       this.stable = index - 1;
       return true;
@@ -79,9 +86,9 @@ export class RaftLog {
     this.entries.push(entry);
   }
 
-  /** Entries not yet durable. */
+  /** Entries not yet durable nor handed out to be persisted. */
   unstable(): LogEntry[] {
-    return this.slice(this.stable + 1, this.lastIndex());
+    return this.slice(Math.max(this.stable, this.handedOut) + 1, this.lastIndex());
   }
 
   /** Are there committed, durable entries not yet applied? */
@@ -107,6 +114,7 @@ export class RaftLog {
     this.snapshot = snapshot;
     this.entries = [];
     this.stable = snapshot.meta.index;
+    this.handedOut = snapshot.meta.index;
     this.commit = snapshot.meta.index;
     this.applied = snapshot.meta.index;
   }

@@ -7,6 +7,8 @@
  * Ready is on its way to disk, everything else that arrives (peer messages, ticks, proposals,
  * reads) waits in an inbox and is handed to the core right after `advance`. The next Ready then
  * carries every entry proposed in the meantime: one fsync for all of them (group commit).
+ * A leader in its steady state goes further and does not wait for its own disk at all: its
+ * entries are written behind (batched the same way) while it replicates and applies.
  */
 import type { RaftStorage } from './storage.js';
 import { RaftCore, type RaftStatus } from './core.js';
@@ -122,6 +124,9 @@ export class RaftNode {
   #leader: string | null;
   #term: number;
   #leaderWatchers = new Set<() => void>();
+  /** A leader's entries waiting to be written, and the write loop while it runs. */
+  #writeBuffer: LogEntry[] = [];
+  #writing: Promise<void> | null = null;
 
   constructor(o: RaftNodeOptions) {
     this.id = o.id;
@@ -234,6 +239,7 @@ export class RaftNode {
     if (!this.#stopped) this.#fail(new StoppedError('the node is shutting down'));
     clearInterval(this.#timer);
     await this.#idle();
+    await this.#drainWrites();
     await this.#storage.close();
   }
 
@@ -280,9 +286,21 @@ export class RaftNode {
           continue;
         }
         const rd = this.#core.ready();
-        // A leader's appends may go out while its own disk write is in progress (Raft §10.2.1):
-        // the leader counts itself toward a commit only once its entries are stable (advance), and
-        // followers acknowledge only what they persisted. Everything else (votes, acks) waits.
+        if (this.#core.role === 'leader' && rd.hardState === undefined && rd.truncateFrom === undefined && rd.snapshot === undefined) {
+          // A leader in its steady state does not wait for its own disk (Raft §10.2.1): its
+          // appends go out, committed entries are applied, and its entries are written behind
+          // (group commit); it counts itself toward a commit only once they are durable
+          // (`persisted`), and followers acknowledge only what they have persisted.
+          this.#transport.send(rd.messages);
+          if (rd.entries.length > 0) this.#queueWrite(rd.entries);
+          this.#apply(rd);
+          this.#core.advance(rd, false);
+          this.#noteRole();
+          continue;
+        }
+        // Everything else persists first, after the leader writes still running (disk order).
+        await this.#drainWrites();
+        if (this.#stopped) return;
         let later = rd.messages;
         if (this.#core.role === 'leader' && rd.hardState === undefined && rd.messages.length > 0) {
           this.#transport.send(rd.messages.filter((m) => m.type === 'append' || m.type === 'snapshot'));
@@ -300,6 +318,37 @@ export class RaftNode {
       this.#fail(err);
       this.#observer.fatal?.(err);
     }
+  }
+
+  /** Writes a leader's entries behind its back; whatever queues during one write goes in the next (one fsync). */
+  #queueWrite(entries: readonly LogEntry[]): void {
+    for (const e of entries) this.#writeBuffer.push(e);
+    this.#writing ??= this.#writeLoop();
+  }
+
+  async #writeLoop(): Promise<void> {
+    try {
+      while (this.#writeBuffer.length > 0 && !this.#stopped) {
+        const batch = this.#writeBuffer;
+        this.#writeBuffer = [];
+        const start = process.hrtime.bigint();
+        await this.#storage.append(batch);
+        this.#observer.persisted?.(Number(process.hrtime.bigint() - start) / 1e9, batch.length);
+        const last = batch[batch.length - 1] as LogEntry;
+        this.#input(() => this.#core.persisted(last.index, last.term));
+      }
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      if (!this.#stopped) this.#observer.fatal?.(err);
+      this.#fail(err);
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  /** Resolves once no leader write is queued or running. */
+  async #drainWrites(): Promise<void> {
+    while (this.#writing) await this.#writing;
   }
 
   async #persist(rd: Ready): Promise<void> {

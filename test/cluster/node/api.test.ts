@@ -90,7 +90,7 @@ describe('cluster/node: HTTP API (one in-process node)', function () {
     const late = await post('/lock/renew', { name: 'd', client: 'c1', token: g.body['token'], ttlMs: 1000 });
     assert.equal(late.status, 409);
     assert.equal(late.body['error'], 'not-held');
-    const h = await post('/lock/acquire', { name: 'd', client: 'c2', ttlMs: 300 });
+    const h = await post('/lock/acquire', { name: 'd', client: 'c2', ttlMs: 5000 });
     assert.equal(h.status, 200);
     assert.ok((h.body['token'] as number) > (g.body['token'] as number));
     const r = await post('/lock/renew', { name: 'd', client: 'c2', token: h.body['token'], ttlMs: 60_000 });

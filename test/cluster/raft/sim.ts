@@ -22,6 +22,11 @@ export interface SimOptions {
   readonly compactRate?: number;
   readonly proposeRate?: number;
   readonly readRate?: number;
+  /**
+   * Share of a leader's eligible Readies advanced before their entries are on its disk (the
+   * real driver's async leader writes); the write lands later, or is lost in a crash. @default 0.5
+   */
+  readonly asyncWriteRate?: number;
 }
 
 interface Disk {
@@ -42,6 +47,8 @@ interface Member {
   readonly disk: Disk;
   machine: Machine;
   downUntil: number;
+  /** A leader's entries advanced past but not yet on its disk. */
+  pending: LogEntry[];
 }
 
 interface InFlight {
@@ -79,6 +86,7 @@ export function simulate(opts: SimOptions): SimReport {
   const compactRate = opts.compactRate ?? 0.01;
   const proposeRate = opts.proposeRate ?? 0.3;
   const readRate = opts.readRate ?? 0.05;
+  const asyncWriteRate = opts.asyncWriteRate ?? 0.5;
   let step = 0;
   let healed = false;
   const fail = (what: string): never => {
@@ -89,7 +97,7 @@ export function simulate(opts: SimOptions): SimReport {
   const makeCore = (m: Member): RaftCore =>
     new RaftCore({ id: m.id, members: ids, electionTicks: 10, heartbeatTicks: 2, maxEntriesPerMessage: 8, maxInflight: 4, random: rand }, { hard: m.disk.hard, snapshot: m.disk.snapshot, entries: m.disk.entries });
   for (const id of ids) {
-    const m: Member = { id, core: null, disk: { hard: { term: 0, vote: null }, snapshot: null, entries: [] }, machine: { index: 0, digest: 0 }, downUntil: 0 };
+    const m: Member = { id, core: null, disk: { hard: { term: 0, vote: null }, snapshot: null, entries: [] }, machine: { index: 0, digest: 0 }, downUntil: 0, pending: [] };
     m.core = makeCore(m);
     members.set(id, m);
   }
@@ -113,6 +121,24 @@ export function simulate(opts: SimOptions): SimReport {
     if (!healed && rand() < dupRate) network.push({ at: step + delay + Math.floor(rand() * 5), msg });
   };
 
+  const persistEntries = (m: Member, entries: readonly LogEntry[]): void => {
+    const disk = m.disk;
+    for (const e of entries) {
+      // Overwriting durable entries must come with truncateFrom; anything else is a core bug.
+      const last = disk.entries[disk.entries.length - 1]?.index ?? disk.snapshot?.meta.index ?? 0;
+      if (e.index !== last + 1) fail(`${m.id} persists entry ${e.index} after ${last}`);
+      disk.entries.push(e);
+    }
+  };
+
+  /** Lands a leader's pending write on its disk; returns the last entry written, to report to the core. */
+  const flushPending = (m: Member): LogEntry | undefined => {
+    const last = m.pending[m.pending.length - 1];
+    persistEntries(m, m.pending);
+    m.pending = [];
+    return last;
+  };
+
   const process = (m: Member): void => {
     const core = m.core;
     if (!core) return;
@@ -120,17 +146,16 @@ export function simulate(opts: SimOptions): SimReport {
       if (guard > 1000) fail(`${m.id} never runs out of Ready`);
       const rd = core.ready();
       const disk = m.disk;
+      const async = core.role === 'leader' && !rd.hardState && rd.truncateFrom === undefined && !rd.snapshot && rand() < asyncWriteRate;
+      // The driver finishes an earlier async write before any other persist (storage keeps order).
+      const flushed = async ? undefined : flushPending(m);
       if (rd.snapshot) {
         disk.snapshot = rd.snapshot;
         disk.entries = disk.entries.filter((e) => e.index > rd.snapshot!.meta.index);
       }
       if (rd.truncateFrom !== undefined) disk.entries = disk.entries.filter((e) => e.index < rd.truncateFrom!);
-      for (const e of rd.entries) {
-        // Overwriting durable entries must come with truncateFrom; anything else is a core bug.
-        const last = disk.entries[disk.entries.length - 1]?.index ?? disk.snapshot?.meta.index ?? 0;
-        if (e.index !== last + 1) fail(`${m.id} persists entry ${e.index} after ${last}`);
-        disk.entries.push(e);
-      }
+      if (async) m.pending.push(...rd.entries);
+      else persistEntries(m, rd.entries);
       if (rd.hardState) disk.hard = rd.hardState;
       for (const msg of rd.messages) send(msg);
       if (rd.applySnapshot) {
@@ -157,7 +182,8 @@ export function simulate(opts: SimOptions): SimReport {
         report.reads++;
       }
       for (const id of rd.failedReads) pendingReads.delete(id);
-      core.advance(rd);
+      core.advance(rd, !async);
+      if (flushed) core.persisted(flushed.index, flushed.term);
     }
     if (core.role === 'leader') {
       const prev = leaders.get(core.term);
@@ -219,6 +245,11 @@ export function simulate(opts: SimOptions): SimReport {
         }
         continue;
       }
+      // A leader's async write lands (or not yet).
+      if (m.pending.length > 0 && rand() < 0.5) {
+        const last = flushPending(m) as LogEntry;
+        m.core.persisted(last.index, last.term);
+      }
       m.core.tick();
       process(m);
     }
@@ -254,6 +285,7 @@ export function simulate(opts: SimOptions): SimReport {
     for (const m of members.values()) {
       if (m.core && rand() < crashRate) {
         m.core = null;
+        m.pending = []; // an async write the crash interrupted never reached the disk
         m.downUntil = step + 5 + Math.floor(rand() * 50);
         report.crashes++;
       }
