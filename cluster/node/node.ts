@@ -9,7 +9,7 @@ import { RaftStorage } from '../raft/storage.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { LockMachine } from '../lock/lock-machine.js';
 import { LockService } from '../lock/lock-service.js';
-import { PeerTransport } from './peer-transport.js';
+import { PeerStreamTransport } from './peer-stream.js';
 import { Forwarder } from './forwarder.js';
 import { NodeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -82,7 +82,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   );
 
   const machine = new LockMachine();
-  const transport = new PeerTransport(o.peers, o.id, (peer, err) => log.warn({ peer, err: err.message }, 'peer unreachable'));
+  const onPeerError = (peer: string, err: Error): void => log.warn({ peer, err: err.message }, 'peer unreachable');
+  const transport = new PeerStreamTransport(o.peers, o.id, onPeerError);
   let metrics: NodeMetrics | undefined;
   let locks: LockService | undefined;
   let reportFailure: (e: Error) => void = () => undefined;

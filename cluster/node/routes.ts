@@ -11,7 +11,7 @@ import type { Message } from '../raft/types.js';
 import type { LockService, ServiceReply } from '../lock/lock-service.js';
 import { unavailable } from '../lock/lock-service.js';
 import { HttpError, parseJson, readBody, sendError, sendJson } from './http-util.js';
-import { acquireBody, raftMessages, releaseBody, renewBody, validate } from './schemas.js';
+import { acquireBody, raftMessage, releaseBody, renewBody, validate } from './schemas.js';
 import { FORWARDED_HEADER, type Forwarder } from './forwarder.js';
 import type { NodeMetrics } from './metrics.js';
 import { MAX_ID_LENGTH } from '../lock/commands.js';
@@ -121,11 +121,51 @@ const view: Handler = async (req, res, ctx, param) => {
   send(res, await onLeader(req, ctx, ctx.locks.requestTimeoutMs, null, () => ctx.locks.view(name)));
 };
 
-const raftRpc: Handler = async (req, res, ctx) => {
-  const messages = validate(raftMessages, parseJson(await readBody(req, ctx.peerBodyLimit)), 'raft messages') as Message[];
-  for (const m of messages) ctx.raft.step(m);
-  res.writeHead(204).end();
-};
+/**
+ * A peer's message stream: newline-delimited JSON, stepped as each line arrives. A bad line ends
+ * the stream with a 400 (the peer reconnects); the node goes on serving.
+ */
+const raftStream: Handler = (req, res, ctx) =>
+  new Promise<void>((resolve) => {
+    req.setEncoding('utf8');
+    let partial = '';
+    let failed = false;
+    const fail = (e: HttpError): void => {
+      failed = true;
+      req.removeAllListeners('data');
+      req.resume();
+      sendError(res, e);
+      resolve();
+    };
+    req.on('data', (chunk: string) => {
+      if (failed) return;
+      const nl = chunk.lastIndexOf('\n');
+      if (nl < 0) {
+        partial += chunk; // a long line (a snapshot) arriving in pieces: look for its end in new chunks only
+        if (partial.length > ctx.peerBodyLimit) fail(new HttpError(413, 'too-large', `a raft message line is over ${ctx.peerBodyLimit} bytes`));
+        return;
+      }
+      const lines = (partial + chunk.slice(0, nl)).split('\n');
+      partial = chunk.slice(nl + 1);
+      for (const line of lines) {
+        if (line.length === 0) continue;
+        let m: Message;
+        try {
+          m = validate(raftMessage, parseJson(Buffer.from(line)), 'raft message') as Message;
+        } catch (e) {
+          return fail(e instanceof HttpError ? e : new HttpError(400, 'bad-request', String(e)));
+        }
+        ctx.raft.step(m);
+      }
+    });
+    req.on('end', () => {
+      if (failed) return;
+      res.writeHead(204).end();
+      resolve();
+    });
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+  });
 
 const health: Handler = async (_req, res, ctx) => sendJson(res, 200, { ok: true, id: ctx.id });
 
@@ -150,7 +190,7 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/lock/release', name: 'lock-release', handler: release },
   { method: 'POST', path: '/lock/renew', name: 'lock-renew', handler: renew },
   { method: 'GET', path: '/lock/', name: 'lock-view', handler: view },
-  { method: 'POST', path: '/internal/raft/messages', name: 'raft-rpc', handler: raftRpc },
+  { method: 'POST', path: '/internal/raft/stream', name: 'raft-stream', handler: raftStream },
   { method: 'GET', path: '/health', name: 'health', handler: health },
   { method: 'GET', path: '/status', name: 'status', handler: status },
   { method: 'GET', path: '/metrics', name: 'metrics', handler: metrics },

@@ -41,7 +41,8 @@ export const renewBody = z
 
 const entry = z.object({ index: z.number().int().positive(), term: z.number().int().min(0), data: z.unknown() });
 const envelope = { from: z.string(), to: z.string(), term: z.number().int().min(0) };
-const message = z.discriminatedUnion('type', [
+/** One Raft message (a line of `POST /internal/raft/stream`). */
+export const raftMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('vote'), ...envelope, pre: z.boolean(), lastIndex: z.number().int().min(0), lastTerm: z.number().int().min(0) }),
   z.object({ type: z.literal('vote-resp'), ...envelope, pre: z.boolean(), granted: z.boolean() }),
   z.object({
@@ -67,8 +68,6 @@ const message = z.discriminatedUnion('type', [
     snapshot: z.object({ meta: z.object({ index: z.number().int().min(0), term: z.number().int().min(0) }), data: z.unknown() }),
   }),
 ]);
-/** The body of `POST /internal/raft/messages`. */
-export const raftMessages = z.array(message);
 
 /** Validates `value` with `schema`; a 400 naming the first bad field otherwise. */
 export function validate<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {

@@ -163,8 +163,9 @@ describe('cluster/node: HTTP API (one in-process node)', function () {
       ['GET', '/lock/%E0%A4%A', undefined, 400, 'bad-request', /percent-encoding/],
       ['GET', '/nowhere', undefined, 404, 'not-found', /nowhere/],
       ['DELETE', '/lock/acquire', undefined, 405, 'method-not-allowed', /POST/],
-      ['POST', '/internal/raft/messages', '[{"type": "append", "from": "n2"}]', 400, 'bad-request', /raft messages/],
-      ['POST', '/internal/raft/messages', '{"type": "vote"}', 400, 'bad-request', /raft messages/],
+      ['POST', '/internal/raft/stream', '{"type": "append", "from": "n2"}\n', 400, 'bad-request', /raft message/],
+      ['POST', '/internal/raft/stream', '{"type": "vote"\n', 400, 'bad-request', /not valid JSON/],
+      ['POST', '/internal/raft/stream', '[1]\n', 400, 'bad-request', /raft message/],
     ];
     for (const [method, path, raw, status, error, message] of cases) {
       const r = await call(base, method, path, undefined, raw);
