@@ -67,7 +67,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .option('--redis <url>', 'backing store of the cache service (not built yet; accepted and ignored)')
     .option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent (default info, or $DSYNC_LOG_LEVEL)')
     .option('--tick-ms <n>', 'Raft tick length in ms (default 20)', int('--tick-ms', 1))
-    .option('--election-ticks <n>', 'ticks of silence before an election, randomized to [n, 2n) (default 10)', int('--election-ticks', 2))
+    .option('--election-ticks <n>', 'ticks of silence before an election, randomized to [n, 2n); at least 4 (heartbeats go every 2 ticks) (default 10)', int('--election-ticks', 4))
     .option('--snapshot-every <n>', 'applied entries between snapshots (default 10000)', int('--snapshot-every', 1))
     .option('--request-timeout-ms <n>', 'how long a request waits for a commit, beyond an acquire\'s waitMs (default 5000)', int('--request-timeout-ms', 1))
     .action(async (flags: NodeFlags) => {

@@ -32,8 +32,6 @@ export class LockMachine implements StateMachine {
   readonly counters: LockCounters = { grants: 0, conflicts: 0, deadlocks: 0, timeouts: 0, expiries: 0 };
   /** Called after each applied entry; the service uses it to schedule lease ticks. */
   onApplied: (() => void) | undefined;
-  /** Called when the state is replaced by a snapshot (pending waits cannot be followed). */
-  onRestore: (() => void) | undefined;
 
   constructor(maxSessions?: number) {
     this.#maxSessions = maxSessions;
@@ -55,7 +53,13 @@ export class LockMachine implements StateMachine {
 
   restore(data: unknown): void {
     this.#locks = SessionLocks.restore(data as SessionLocksSnapshot, this.#maxSessions);
-    this.onRestore?.();
+  }
+
+  checkSnapshot(data: unknown): void {
+    if (typeof data !== 'object' || data === null || !Array.isArray((data as { sessions?: unknown }).sessions)) {
+      throw new TypeError('lock snapshot: expected {locks, sessions}');
+    }
+    SessionLocks.restore(data as SessionLocksSnapshot, this.#maxSessions);
   }
 
   snapshot(): SessionLocksSnapshot {

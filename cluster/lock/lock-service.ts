@@ -91,6 +91,7 @@ export class LockService {
   #tickTimer: NodeJS.Timeout | undefined;
   #tickAt = Infinity;
   #tickInFlight = false;
+  #tickCheckQueued = false;
   #closed = false;
   #wakeOnClose = new Set<() => void>();
 
@@ -99,7 +100,15 @@ export class LockService {
     this.#machine = machine;
     this.#timeoutMs = o.requestTimeoutMs ?? 5000;
     this.#now = o.now ?? Date.now;
-    machine.onApplied = () => this.#scheduleTick();
+    // Once per batch of applied entries, not per entry: nextDeadline() scans the table.
+    machine.onApplied = () => {
+      if (this.#tickCheckQueued) return;
+      this.#tickCheckQueued = true;
+      queueMicrotask(() => {
+        this.#tickCheckQueued = false;
+        this.#scheduleTick();
+      });
+    };
   }
 
   get requestTimeoutMs(): number {

@@ -1,10 +1,13 @@
 /**
- * One node per data dir: a `LOCK` file holding the owner's pid. Two processes appending to the
- * same Raft log would corrupt it, so a second node on a dir in use is refused with a clear
- * error. A lock left behind by a process that died (kill -9) is taken over: its pid is gone.
+ * One node per data dir: a `LOCK` file naming the owner process (pid, and on Linux the boot id
+ * and the process's start time, so a reused pid — a container restarted after kill -9 runs as
+ * pid 1 again — is not mistaken for the owner). Two processes appending to the same Raft log
+ * would corrupt it, so a second node on a dir in use is refused with a clear error; a lock left
+ * behind by a process that is gone is taken over.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { makeDir } from '../raft/storage-recovery.js';
 
 /** The name of the lock file inside a data dir. */
 export const LOCK_FILE = 'LOCK';
@@ -20,6 +23,18 @@ export class DataDirInUseError extends Error {
   }
 }
 
+/** `boot-id:start-time` of a process on Linux, or '' where /proc cannot tell. */
+async function identity(pid: number): Promise<string> {
+  try {
+    const [boot, stat] = await Promise.all([readFile('/proc/sys/kernel/random/boot_id', 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+    // Fields after the command name (which may hold spaces and parentheses); start time is field 22.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return start === undefined ? '' : `${boot.trim()}:${start}`;
+  } catch {
+    return '';
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -29,11 +44,22 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Takes the data dir's lock (creating the dir); resolves to the function that releases it. */
+/** Is the process named by a lock file's text still the one that wrote it? */
+async function holderAlive(text: string): Promise<number | null> {
+  const [pidText, recorded = ''] = text.trim().split(' ');
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !alive(pid)) return null;
+  if (recorded === '') return pid; // no identity recorded: trust the pid
+  const now = await identity(pid);
+  return now === '' || now === recorded ? pid : null;
+}
+
+/** Takes the data dir's lock (creating the dir durably); resolves to the function that releases it. */
 export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true });
+  // The same durable mkdir as the storage's: the new dir's name is fsynced into its parent.
+  await makeDir(resolve(dir), { fsyncs: 0, fsyncMicros: [] });
   const path = join(dir, LOCK_FILE);
-  const mine = `${process.pid}\n`;
+  const mine = `${process.pid} ${await identity(process.pid)}\n`;
   for (let attempt = 0; ; attempt++) {
     try {
       const fh = await open(path, 'wx');
@@ -48,11 +74,11 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
         if (now === mine) await rm(path, { force: true });
       };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const text = await readFile(path, 'utf8').catch(() => '');
-      const pid = Number(text.trim());
-      // Our own pid: another node in this very process holds it.
-      if (Number.isSafeInteger(pid) && pid > 0 && (pid === process.pid || alive(pid))) throw new DataDirInUseError(dir, pid);
+      const holder = await holderAlive(text);
+      // A second attempt that still finds a file lost a race with another starter.
+      if (holder !== null || attempt > 0) throw new DataDirInUseError(dir, holder ?? Number(text.trim().split(' ')[0]));
       await rm(path, { force: true }); // left by a process that is gone
     }
   }

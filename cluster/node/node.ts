@@ -116,6 +116,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         metrics?.snapshotsInstalled.inc();
         log.info({ index }, 'snapshot installed from the leader');
       },
+      rejected: (err, m) => log.warn({ err: err.message, from: m.from, type: m.type }, 'peer message refused'),
       fatal: (err) => {
         log.fatal({ err }, 'raft stopped: the disk refused a write; restart the node to recover from its data dir');
         reportFailure(err);

@@ -151,7 +151,13 @@ const raftStream: Handler = (req, res, ctx) =>
         if (line.length === 0) continue;
         let m: Message;
         try {
-          m = validate(raftMessage, parseJson(Buffer.from(line)), 'raft message') as Message;
+          let json: unknown;
+          try {
+            json = JSON.parse(line);
+          } catch (e) {
+            throw new HttpError(400, 'bad-request', `a raft message line is not valid JSON: ${(e as Error).message}`);
+          }
+          m = validate(raftMessage, json, 'raft message') as Message;
         } catch (e) {
           return fail(e instanceof HttpError ? e : new HttpError(400, 'bad-request', String(e)));
         }

@@ -45,15 +45,17 @@ const envelope = { from: z.string(), to: z.string(), term: z.number().int().min(
 export const raftMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('vote'), ...envelope, pre: z.boolean(), lastIndex: z.number().int().min(0), lastTerm: z.number().int().min(0) }),
   z.object({ type: z.literal('vote-resp'), ...envelope, pre: z.boolean(), granted: z.boolean() }),
-  z.object({
-    type: z.literal('append'),
-    ...envelope,
-    prevIndex: z.number().int().min(0),
-    prevTerm: z.number().int().min(0),
-    entries: z.array(entry),
-    commit: z.number().int().min(0),
-    read: z.number().int().optional(),
-  }),
+  z
+    .object({
+      type: z.literal('append'),
+      ...envelope,
+      prevIndex: z.number().int().min(0),
+      prevTerm: z.number().int().min(0),
+      entries: z.array(entry),
+      commit: z.number().int().min(0),
+      read: z.number().int().optional(),
+    })
+    .refine((m) => m.entries.every((e, i) => e.index === m.prevIndex + 1 + i), { message: 'entries must follow prevIndex one by one', path: ['entries'] }),
   z.object({
     type: z.literal('append-resp'),
     ...envelope,

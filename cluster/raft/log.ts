@@ -68,17 +68,18 @@ export class RaftLog {
     return lastTerm > myTerm || (lastTerm === myTerm && lastIndex >= this.lastIndex());
   }
 
-  /** Removes entries with index ≥ `index`. Returns true if durable entries were removed. */
+  /**
+   * Removes entries with index ≥ `index`. Returns true if removed entries are durable or being
+   * made durable (handed out): the disk must drop them too.
+   */
   truncateFrom(index: number): boolean {
     if (index <= this.commit) throw new Error(`raft log: refusing to truncate committed entry ${index} (commit ${this.commit})`);
     const base = this.snapshot.meta.index;
     this.entries.length = Math.max(0, index - base - 1);
+    const onDisk = Math.max(this.stable, this.handedOut) >= index;
+    this.stable = Math.min(this.stable, index - 1);
     this.handedOut = Math.min(this.handedOut, index - 1);
-    if (this.stable >= index) {
-      this.stable = index - 1;
-      return true;
-    }
-    return false;
+    return onDisk;
   }
 
   append(entry: LogEntry): void {

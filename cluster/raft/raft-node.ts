@@ -27,6 +27,8 @@ export interface StateMachine {
   restore(data: unknown, index: number): void;
   /** The state as JSON-serializable data (for snapshots). */
   snapshot(): unknown;
+  /** Throws if `data` is not a snapshot `restore` accepts; checked before a received one is saved. */
+  checkSnapshot?(data: unknown): void;
 }
 
 /** Something the node measures; all optional. */
@@ -40,6 +42,8 @@ export interface RaftObserver {
   snapshotInstalled?(index: number): void;
   /** A failure that stops the node (the disk refused a write). */
   fatal?(error: Error): void;
+  /** A peer message the core refused (malformed beyond what the transport checks); dropped. */
+  rejected?(error: Error, message: Message): void;
 }
 
 /** Options of a {@link RaftNode}. */
@@ -176,9 +180,16 @@ export class RaftNode {
     return { ...this.#core.status(), lastApplied: this.#applied };
   }
 
-  /** Handles a message from a peer (as it arrives from the transport). */
+  /** Handles a message from a peer (as it arrives from the transport). A bad one is dropped, never fatal. */
   step(m: Message): void {
-    this.#input(() => this.#core.step(m));
+    this.#input(() => {
+      try {
+        if (m.type === 'snapshot') this.#machine.checkSnapshot?.(m.snapshot.data);
+        this.#core.step(m);
+      } catch (e) {
+        this.#observer.rejected?.(e instanceof Error ? e : new Error(String(e)), m);
+      }
+    });
   }
 
   /**
@@ -196,6 +207,9 @@ export class RaftNode {
           reject(new NotLeaderError(this.#core.leader));
           return;
         }
+        // A proposal still waiting at this index lost its entry with a snapshot install; whether
+        // some leader still commits it there is unknown.
+        this.#waiters.get(at.index)?.resolve({ status: 'unknown', index: at.index });
         this.#waiters.set(at.index, { term: at.term, resolve, reject });
       }, reject);
     });
@@ -288,9 +302,9 @@ export class RaftNode {
         const rd = this.#core.ready();
         if (this.#core.role === 'leader' && rd.hardState === undefined && rd.truncateFrom === undefined && rd.snapshot === undefined) {
           // A leader in its steady state does not wait for its own disk (Raft §10.2.1): its
-          // appends go out, committed entries are applied, and its entries are written behind
-          // (group commit); it counts itself toward a commit only once they are durable
-          // (`persisted`), and followers acknowledge only what they have persisted.
+          // appends go out at once and its entries are written behind (group commit); it counts
+          // itself toward a commit, and applies its own entries, only once they are durable
+          // (`persisted`); followers acknowledge only what they have persisted.
           this.#transport.send(rd.messages);
           if (rd.entries.length > 0) this.#queueWrite(rd.entries);
           this.#apply(rd);
@@ -301,14 +315,9 @@ export class RaftNode {
         // Everything else persists first, after the leader writes still running (disk order).
         await this.#drainWrites();
         if (this.#stopped) return;
-        let later = rd.messages;
-        if (this.#core.role === 'leader' && rd.hardState === undefined && rd.messages.length > 0) {
-          this.#transport.send(rd.messages.filter((m) => m.type === 'append' || m.type === 'snapshot'));
-          later = rd.messages.filter((m) => m.type !== 'append' && m.type !== 'snapshot');
-        }
         await this.#persist(rd);
         if (this.#stopped) return;
-        this.#transport.send(later);
+        this.#transport.send(rd.messages);
         this.#apply(rd);
         this.#core.advance(rd);
         this.#noteRole();
@@ -356,8 +365,9 @@ export class RaftNode {
     const pending: Promise<void>[] = [];
     if (rd.snapshot) pending.push(s.saveSnapshot(rd.snapshot.meta, rd.snapshot.data));
     if (rd.truncateFrom !== undefined) pending.push(s.truncateFrom(rd.truncateFrom));
-    if (rd.entries.length > 0) pending.push(s.append(rd.entries));
+    // The term before entries of that term: a crash in between never leaves a log ahead of its term.
     if (rd.hardState) pending.push(s.saveHardState(rd.hardState));
+    if (rd.entries.length > 0) pending.push(s.append(rd.entries));
     if (pending.length === 0) return;
     const start = process.hrtime.bigint();
     await Promise.all(pending);
@@ -429,22 +439,19 @@ export class RaftNode {
   #noteRole(): void {
     const { role, leader, term } = this.#core;
     if (role === this.#role && leader === this.#leader && term === this.#term) return;
-    const wasLeader = this.#role === 'leader';
     this.#role = role;
     this.#leader = leader;
     this.#term = term;
     this.#observer.roleChanged?.(role, term, leader);
-    if (wasLeader && role !== 'leader') {
-      // Reads in flight cannot be confirmed by a deposed leader.
-      for (const r of this.#reads.values()) r.reject(new NotLeaderError(leader));
-      this.#reads.clear();
-    }
+    // (Reads in flight on a deposed leader come back in the next Ready's failedReads.)
     for (const w of [...this.#leaderWatchers]) w();
   }
 
   #fail(e: Error): void {
     if (this.#stopped) return;
     this.#stopped = e;
+    this.#role = 'follower';
+    this.#leader = null;
     clearInterval(this.#timer);
     for (const item of this.#inbox.splice(0)) item.onStopped?.(e);
     for (const r of this.#reads.values()) r.reject(e);

@@ -121,7 +121,7 @@ export async function recover(dir: string, stats: SyncStats): Promise<{ recovere
 }
 
 /** Creates `dir` and any missing parents, fsyncing each parent so the new names survive a crash. */
-async function makeDir(dir: string, stats: SyncStats): Promise<void> {
+export async function makeDir(dir: string, stats: SyncStats): Promise<void> {
   const created = await onFile(dir, () => mkdir(dir, { recursive: true }));
   if (created === undefined) return;
   const top = dirname(created);

@@ -93,7 +93,7 @@ export interface ReadState {
 
 /**
  * What the core asks of its driver, in this order: persist (`snapshot`, then `truncateFrom`,
- * then `entries`, then `hardState`) durably; then send `messages`; then apply `applySnapshot`
+ * then `hardState`, then `entries`) durably; then send `messages`; then apply `applySnapshot`
  * and `committed` to the state machine; then call `advance()` with this Ready.
  */
 export interface Ready {

@@ -4,7 +4,7 @@
  * Clients are spread over the nodes round-robin (client `i` talks to node `i mod n`), as the
  * etcd target does; followers forward to the leader.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { Pool } from 'undici';
 import { startLocalCluster } from '../../cluster/local/node-process.js';
 import type { LockTarget, PairClient } from './lock-target.js';
@@ -18,6 +18,15 @@ async function post(pool: Pool, path: string, body: unknown): Promise<Record<str
   const json = (await res.body.json()) as Record<string, unknown>;
   if (res.statusCode !== 200) throw new Error(`${path}: HTTP ${res.statusCode} ${JSON.stringify(json)}`);
   return json;
+}
+
+/** The last `n` lines of a log file (its data dir is removed when the target stops). */
+function lastLines(file: string, n: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join(' | ');
+  } catch {
+    return '(no log)';
+  }
 }
 
 /** Starts a dsync cluster of `nodes` nodes with its data under `dir`, and waits for a leader. */
@@ -47,7 +56,10 @@ export async function startDsyncCluster(opts: { nodes: number; dir: string; log?
         opts.log?.(`dsync ${opts.nodes} node(s): leader ${String(leaders[0])}`);
         break;
       }
-      if (Date.now() > deadline) throw new Error(`dsync ${opts.nodes} node(s): no leader agreed on within 15 s (logs under ${opts.dir})`);
+      if (Date.now() > deadline) {
+        const tails = cluster.nodes.map((n) => `${n.spec.id}: ${lastLines(n.spec.logFile, 3)}`).join('\n');
+        throw new Error(`dsync ${opts.nodes} node(s): no leader agreed on within 15 s; the nodes' last log lines:\n${tails}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   } catch (e) {

@@ -166,6 +166,14 @@ describe('cluster/node: HTTP API (one in-process node)', function () {
       ['POST', '/internal/raft/stream', '{"type": "append", "from": "n2"}\n', 400, 'bad-request', /raft message/],
       ['POST', '/internal/raft/stream', '{"type": "vote"\n', 400, 'bad-request', /not valid JSON/],
       ['POST', '/internal/raft/stream', '[1]\n', 400, 'bad-request', /raft message/],
+      [
+        'POST',
+        '/internal/raft/stream',
+        '{"type":"append","from":"n2","to":"n1","term":9,"prevIndex":1,"prevTerm":1,"entries":[{"index":5,"term":9,"data":null}],"commit":0}\n',
+        400,
+        'bad-request',
+        /entries must follow prevIndex/,
+      ],
     ];
     for (const [method, path, raw, status, error, message] of cases) {
       const r = await call(base, method, path, undefined, raw);

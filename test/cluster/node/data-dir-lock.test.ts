@@ -14,7 +14,7 @@ describe('cluster/node/data-dir-lock', () => {
 
   it('refuses a second holder while the first holds it, and frees it on release', async () => {
     const release = await lockDataDir(dir);
-    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${process.pid}\n`);
+    assert.match(readFileSync(join(dir, LOCK_FILE), 'utf8'), new RegExp(`^${process.pid} `));
     await assert.rejects(lockDataDir(dir), (e: unknown) => e instanceof DataDirInUseError && e.pid === process.pid && /never share a data dir/.test(e.message));
     await release();
     assert.equal(existsSync(join(dir, LOCK_FILE)), false);
@@ -28,7 +28,14 @@ describe('cluster/node/data-dir-lock', () => {
     assert.ok(deadPid > 0);
     writeFileSync(join(dir, LOCK_FILE), `${deadPid}\n`);
     const release = await lockDataDir(dir);
-    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), `${process.pid}\n`);
+    assert.match(readFileSync(join(dir, LOCK_FILE), 'utf8'), new RegExp(`^${process.pid} `));
+    await release();
+  });
+
+  it('takes over a lock whose pid is alive but names another process (pid reused, e.g. pid 1 in a restarted container)', async () => {
+    writeFileSync(join(dir, LOCK_FILE), `${process.pid} some-other-boot:12345\n`);
+    const release = await lockDataDir(dir);
+    assert.match(readFileSync(join(dir, LOCK_FILE), 'utf8'), new RegExp(`^${process.pid} `));
     await release();
   });
 

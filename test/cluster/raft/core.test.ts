@@ -100,6 +100,29 @@ describe('Raft core', () => {
       assert.deepEqual(applied.get('n1'), [{ op: 1 }]);
     });
 
+    it('drops entries a leader handed out but had not yet persisted when a new leader replaces them (truncateFrom)', () => {
+      const c = new RaftCore({ id: 'n1', members: ['n1', 'n2', 'n3'], random: () => 0 }, { hard: { term: 1, vote: 'n1' }, snapshot: null, entries: [{ index: 1, term: 1, data: null }] });
+      const drain = (): void => {
+        while (c.hasReady()) c.advance(c.ready());
+      };
+      for (let t = 0; t < 30 && c.role === 'follower'; t++) c.tick();
+      drain();
+      c.step({ type: 'vote-resp', from: 'n2', to: 'n1', term: 2, pre: true, granted: true });
+      drain();
+      c.step({ type: 'vote-resp', from: 'n2', to: 'n1', term: 2, pre: false, granted: true });
+      assert.equal(c.role, 'leader');
+      drain(); // the no-op of term 2 at index 2, persisted
+      assert.deepEqual(c.propose('x'), { index: 3, term: 2 });
+      const rd = c.ready();
+      assert.deepEqual(rd.entries.map((e) => e.index), [3]);
+      c.advance(rd, false); // written behind: not durable yet
+      c.step({ type: 'append', from: 'n2', to: 'n1', term: 3, prevIndex: 2, prevTerm: 2, entries: [{ index: 3, term: 3, data: 'y' }], commit: 1 });
+      assert.equal(c.role, 'follower');
+      const next = c.ready();
+      assert.equal(next.truncateFrom, 3, 'the disk may hold entry 3 of term 2 once the write lands: drop it before appending');
+      assert.deepEqual(next.entries.map((e) => [e.index, e.term]), [[3, 3]]);
+    });
+
     it('refuses proposals and reads on a follower', () => {
       const { cores } = cluster(3);
       const f = cores.get('n2') as RaftCore;

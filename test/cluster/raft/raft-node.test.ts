@@ -24,7 +24,11 @@ class Sum implements StateMachine {
     return this.sum;
   }
   restore(data: unknown): void {
+    this.checkSnapshot(data);
     this.sum = (data as { sum: number }).sum;
+  }
+  checkSnapshot(data: unknown): void {
+    if (typeof (data as { sum?: unknown } | null)?.sum !== 'number') throw new TypeError('snapshot: expected {sum: number}');
   }
   snapshot(): unknown {
     return { sum: this.sum };
@@ -131,6 +135,23 @@ describe('cluster/raft/raft-node: the driver with real storage', function () {
     assert.ok(l.node.applied >= index);
     const f = [...members.values()].find((m) => m !== l) as Member;
     await assert.rejects(f.node.readIndex(), NotLeaderError);
+  });
+
+  it('drops peer messages the core refuses (gapped entries, a snapshot it cannot restore) and keeps going', async () => {
+    const refused: string[] = [];
+    const { storage, recovered } = await RaftStorage.open(join(dir, 'solo'));
+    const machine = new Sum();
+    const node = new RaftNode({ id: 'a', members: ids, storage, recovered, transport: { send: () => undefined }, machine, tickMs: 5, observer: { rejected: (e) => refused.push(e.message) } });
+    members.set('solo', { id: 'solo', node, machine, storage });
+    node.step({ type: 'append', from: 'b', to: 'a', term: 5, prevIndex: 0, prevTerm: 0, entries: [{ index: 3, term: 5, data: 1 }], commit: 0 });
+    node.step({ type: 'snapshot', from: 'b', to: 'a', term: 5, snapshot: { meta: { index: 10, term: 5 }, data: null } });
+    await eventually('both refused', () => (refused.length === 2 ? true : undefined));
+    assert.match(refused[0] as string, /appending 3 after 0/);
+    assert.match(refused[1] as string, /sum/);
+    assert.equal(node.status().snapshotIndex, 0, 'the bad snapshot was not saved');
+    // Still alive: a good append from the same leader is taken.
+    node.step({ type: 'append', from: 'b', to: 'a', term: 5, prevIndex: 0, prevTerm: 0, entries: [{ index: 1, term: 5, data: 4 }], commit: 1 });
+    await eventually('applied', () => (machine.sum === 4 ? true : undefined));
   });
 
   it('rejects proposals pending at stop with StoppedError (outcome unknown), and later calls too', async () => {

@@ -246,7 +246,7 @@ export function simulate(opts: SimOptions): SimReport {
         continue;
       }
       // A leader's async write lands (or not yet).
-      if (m.pending.length > 0 && rand() < 0.5) {
+      if (m.pending.length > 0 && rand() < 0.05) {
         const last = flushPending(m) as LogEntry;
         m.core.persisted(last.index, last.term);
       }
