@@ -14,6 +14,7 @@
  * call `advance(ready)` — with no other call to the core in between.
  */
 import { RaftLog } from './log.js';
+import { ReadIndexTracker } from './read-index.js';
 import type {
   AppendRequest,
   AppendResponse,
@@ -80,13 +81,6 @@ interface Progress {
   waited: number;
 }
 
-interface PendingRead {
-  readonly id: number;
-  readonly index: number;
-  readonly seq: number;
-  readonly acks: Set<string>;
-}
-
 /** The Raft core of one member. */
 export class RaftCore {
   readonly id: string;
@@ -118,10 +112,7 @@ export class RaftCore {
   #broadcast = false;
   #reads: ReadState[] = [];
   #failedReads: number[] = [];
-  #pendingReads: PendingRead[] = [];
-  /** Reads waiting for the leader's first commit in its term. */
-  #deferredReads: number[] = [];
-  #readSeq = 0;
+  readonly #readIndex: ReadIndexTracker;
 
   constructor(config: RaftConfig, initial: RaftInitialState) {
     if (!config.members.includes(config.id)) throw new TypeError(`raft: member list ${config.members.join(',')} lacks this member ${config.id}`);
@@ -129,6 +120,7 @@ export class RaftCore {
     this.#members = [...config.members];
     this.#peers = config.members.filter((m) => m !== config.id);
     this.#quorum = Math.floor(config.members.length / 2) + 1;
+    this.#readIndex = new ReadIndexTracker(config.id, this.#quorum);
     this.#electionTicks = config.electionTicks ?? 10;
     this.#heartbeatTicks = config.heartbeatTicks ?? 1;
     this.#maxEntries = config.maxEntriesPerMessage ?? 512;
@@ -218,7 +210,7 @@ export class RaftCore {
       return;
     }
     if (this.#log.term(this.#log.commit) !== this.#term) {
-      this.#deferredReads.push(id); // the no-op of this term is not committed yet
+      this.#readIndex.defer(id); // the no-op of this term is not committed yet
       return;
     }
     this.#startRead(id);
@@ -400,10 +392,7 @@ export class RaftCore {
   }
 
   #failAllReads(): void {
-    for (const r of this.#pendingReads) this.#failedReads.push(r.id);
-    this.#failedReads.push(...this.#deferredReads);
-    this.#pendingReads = [];
-    this.#deferredReads = [];
+    this.#failedReads.push(...this.#readIndex.failAll());
   }
 
   #campaign(pre: boolean): void {
@@ -627,7 +616,7 @@ export class RaftCore {
     const pr = this.#progress.get(m.from);
     if (!pr) return;
     pr.active = true;
-    if (m.read !== undefined) this.#ackRead(m.from, m.read);
+    if (m.read !== undefined) this.#reads.push(...this.#readIndex.ack(m.from, m.read));
     const rejected = m.rejected;
     if (pr.state === 'snapshot') {
       // Wait for the snapshot's acknowledgement (or its timeout, see tick()); then go on as
@@ -687,11 +676,7 @@ export class RaftCore {
     const n = matches[this.#quorum - 1] as number;
     if (n > log.commit && log.term(n) === this.#term) {
       log.commit = n;
-      if (this.#deferredReads.length > 0) {
-        const deferred = this.#deferredReads;
-        this.#deferredReads = [];
-        for (const id of deferred) this.#startRead(id);
-      }
+      for (const id of this.#readIndex.takeDeferred()) this.#startRead(id);
       return true;
     }
     return false;
@@ -700,28 +685,8 @@ export class RaftCore {
   // ---- ReadIndex --------------------------------------------------------------------------
 
   #startRead(id: number): void {
-    const index = this.#log.commit;
-    if (this.#quorum === 1) {
-      this.#reads.push({ id, index });
-      return;
-    }
-    const seq = ++this.#readSeq;
-    this.#pendingReads.push({ id, index, seq, acks: new Set([this.id]) });
-    this.#sendHeartbeats(seq);
-  }
-
-  #ackRead(from: string, seq: number): void {
-    let done = 0;
-    for (const r of this.#pendingReads) {
-      if (r.seq > seq) break;
-      r.acks.add(from);
-    }
-    // Release reads in order, as long as each has a quorum.
-    while (done < this.#pendingReads.length && (this.#pendingReads[done] as PendingRead).acks.size >= this.#quorum) {
-      const r = this.#pendingReads[done] as PendingRead;
-      this.#reads.push({ id: r.id, index: r.index });
-      done++;
-    }
-    if (done > 0) this.#pendingReads = this.#pendingReads.slice(done);
+    const started = this.#readIndex.start(id, this.#log.commit);
+    if ('ready' in started) this.#reads.push(started.ready);
+    else this.#sendHeartbeats(started.seq);
   }
 }

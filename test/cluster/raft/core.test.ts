@@ -100,10 +100,17 @@ describe('Raft core', () => {
       assert.deepEqual(applied.get('n1'), [{ op: 1 }]);
     });
 
-    it('drops entries a leader handed out but had not yet persisted when a new leader replaces them (truncateFrom)', () => {
+    /** n1 elected leader of term 2 by n2's votes, its no-op (index 2) persisted and sent. */
+    function leaderOfTerm2(): { c: RaftCore; drain: () => Message[] } {
       const c = new RaftCore({ id: 'n1', members: ['n1', 'n2', 'n3'], random: () => 0 }, { hard: { term: 1, vote: 'n1' }, snapshot: null, entries: [{ index: 1, term: 1, data: null }] });
-      const drain = (): void => {
-        while (c.hasReady()) c.advance(c.ready());
+      const drain = (): Message[] => {
+        const sent: Message[] = [];
+        while (c.hasReady()) {
+          const rd = c.ready();
+          sent.push(...rd.messages);
+          c.advance(rd);
+        }
+        return sent;
       };
       for (let t = 0; t < 30 && c.role === 'follower'; t++) c.tick();
       drain();
@@ -111,7 +118,27 @@ describe('Raft core', () => {
       drain();
       c.step({ type: 'vote-resp', from: 'n2', to: 'n1', term: 2, pre: false, granted: true });
       assert.equal(c.role, 'leader');
-      drain(); // the no-op of term 2 at index 2, persisted
+      drain();
+      return { c, drain };
+    }
+
+    it('serves a ReadIndex read only after a majority answered a heartbeat sent after the read began', () => {
+      const { c, drain } = leaderOfTerm2();
+      c.step({ type: 'append-resp', from: 'n2', to: 'n1', term: 2, success: true, index: 2 });
+      drain(); // the no-op is committed: reads may start
+      assert.equal(c.status().commitIndex, 2);
+      c.readIndex(7);
+      const rd = c.ready();
+      assert.deepEqual(rd.reads, [], 'not before a quorum confirmed the leadership');
+      const beats = rd.messages.filter((m): m is Extract<Message, { type: 'append' }> => m.type === 'append' && m.read !== undefined);
+      assert.equal(beats.length, 2, 'a heartbeat with the read to each follower');
+      c.advance(rd);
+      c.step({ type: 'append-resp', from: 'n3', to: 'n1', term: 2, success: true, index: 2, read: (beats[0] as { read: number }).read });
+      assert.deepEqual(c.ready().reads, [{ id: 7, index: 2 }]);
+    });
+
+    it('drops entries a leader handed out but had not yet persisted when a new leader replaces them (truncateFrom)', () => {
+      const { c } = leaderOfTerm2();
       assert.deepEqual(c.propose('x'), { index: 3, term: 2 });
       const rd = c.ready();
       assert.deepEqual(rd.entries.map((e) => e.index), [3]);

@@ -261,15 +261,17 @@ export function simulate(opts: SimOptions): SimReport {
         process(m);
       }
     }
-    if (rand() < readRate) {
-      const m = members.get(ids[Math.floor(rand() * ids.length)] as string) as Member;
-      if (m.core) {
-        const id = ++readId;
-        pendingReads.set(id, { minIndex: maxApplied });
-        m.core.readIndex(id);
-        process(m);
-      }
-    }
+    const read = (m: Member): void => {
+      if (!m.core) return;
+      const id = ++readId;
+      pendingReads.set(id, { minIndex: maxApplied });
+      m.core.readIndex(id);
+      process(m);
+    };
+    if (rand() < readRate) read(members.get(ids[Math.floor(rand() * ids.length)] as string) as Member);
+    // Reads on every member that believes it leads: a deposed leader cut off from the others
+    // must not serve one from its stale commit index.
+    for (const m of members.values()) if (m.core?.role === 'leader' && rand() < readRate * 4) read(m);
     // Snapshots.
     for (const m of members.values()) {
       if (m.core && rand() < compactRate && m.machine.index > (m.disk.snapshot?.meta.index ?? 0)) {
