@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { LinkProxy } from './link-proxy.js';
 
 /** The `dsync` executable of this checkout. */
 export const DSYNC_BIN = fileURLToPath(new URL('../../../bin/dsync.js', import.meta.url));
@@ -131,21 +132,46 @@ export class NodeProcess {
 /** A local cluster of node processes. */
 export interface LocalCluster {
   readonly nodes: readonly NodeProcess[];
-  /** Stops (SIGKILL) every node still running. */
+  /**
+   * With `proxies`: the proxy of each directed link, keyed `from>to` (e.g. `n1>n2` carries the
+   * connections n1 opens to n2). Empty otherwise.
+   */
+  readonly links: ReadonlyMap<string, LinkProxy>;
+  /** Stops (SIGKILL) every node still running, and the proxies. */
   destroy(): Promise<void>;
 }
 
-/** Starts `n` nodes that reach each other directly, waiting until all are healthy. */
-export async function startLocalCluster(o: { nodes: number; dir: string; extraArgs?: readonly string[] }): Promise<LocalCluster> {
+/**
+ * Starts `n` nodes, waiting until all are healthy. With `proxies`, every node reaches every other
+ * through a {@link LinkProxy} of its own (one per directed link), so links can be cut one by one;
+ * clients still reach each node directly.
+ */
+export async function startLocalCluster(o: { nodes: number; dir: string; extraArgs?: readonly string[]; proxies?: boolean }): Promise<LocalCluster> {
   const ports = await freePorts(o.nodes);
   const ids = ports.map((_, i) => `n${i + 1}`);
-  const peers = ids.map((id, i) => `${id}=127.0.0.1:${ports[i]}`).join(',');
+  const own = (i: number): string => `127.0.0.1:${ports[i]}`;
+  const links = new Map<string, LinkProxy>();
+  const stopLinks = async (): Promise<void> => {
+    await Promise.all([...links.values()].map((l) => l.stop()));
+  };
+  if (o.proxies) {
+    try {
+      for (const [i, from] of ids.entries()) {
+        for (const [j, to] of ids.entries()) if (i !== j) links.set(`${from}>${to}`, await LinkProxy.start({ target: own(j) }));
+      }
+    } catch (e) {
+      await stopLinks();
+      throw e;
+    }
+  }
+  const peersOf = (i: number): string =>
+    ids.map((id, j) => `${id}=${i === j || !o.proxies ? own(j) : (links.get(`${ids[i]}>${id}`) as LinkProxy).address}`).join(',');
   const nodes = ids.map(
     (id, i) =>
       new NodeProcess({
         id,
-        address: `127.0.0.1:${ports[i]}`,
-        peers,
+        address: own(i),
+        peers: peersOf(i),
         dataDir: join(o.dir, id),
         logFile: join(o.dir, `${id}.log`),
         ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
@@ -153,8 +179,10 @@ export async function startLocalCluster(o: { nodes: number; dir: string; extraAr
   );
   const cluster: LocalCluster = {
     nodes,
+    links,
     destroy: async () => {
       await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+      await stopLinks();
     },
   };
   try {

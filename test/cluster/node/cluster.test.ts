@@ -144,6 +144,33 @@ describe('cluster/node: three node processes', function () {
     assert.equal(g.status, 200, JSON.stringify(g.body));
   });
 
+  it('survives a partition that isolates the leader (links blackholed through the proxies), and heals', async () => {
+    cluster = await startLocalCluster({ nodes: 3, dir, proxies: true, extraArgs: ['--tick-ms', '10', '--request-timeout-ms', '1000'] });
+    const old = await agreedLeader(cluster);
+    const g = await call(old, 'POST', '/lock/acquire', { name: 'p', client: 'c1', ttlMs: 120_000 });
+    assert.equal(g.status, 200);
+    const cut = [...cluster.links].filter(([k]) => k.startsWith(`${old.spec.id}>`) || k.endsWith(`>${old.spec.id}`));
+    assert.equal(cut.length, 4);
+    for (const [, link] of cut) link.setFault({ kind: 'blackhole' });
+    const majority = cluster.nodes.filter((n) => n !== old);
+    const next = await eventually('the majority elects a new leader', async () => {
+      const st = await Promise.all(majority.map(status));
+      const l = st[0]?.['leader'];
+      return typeof l === 'string' && l !== old.spec.id && st.every((x) => x?.['leader'] === l && x?.['term'] === st[0]?.['term']) ? (cluster?.nodes.find((n) => n.spec.id === l) as NodeProcess) : undefined;
+    });
+    const h = await call(next, 'POST', '/lock/acquire', { name: 'q', client: 'c2', ttlMs: 120_000 });
+    assert.equal(h.status, 200, JSON.stringify(h.body));
+    assert.ok((h.body['token'] as number) > (g.body['token'] as number));
+    const lonely = await call(old, 'POST', '/lock/acquire', { name: 'r', client: 'c3', ttlMs: 120_000 });
+    assert.equal(lonely.status, 503, `the isolated old leader cannot grant: ${JSON.stringify(lonely.body)}`);
+    for (const [, link] of cut) link.setFault({ kind: 'ok' });
+    await eventually('the old leader rejoins and follows the new one', async () => ((await status(old))?.['leader'] === next.spec.id ? true : undefined));
+    const seen = await call(old, 'GET', '/lock/q');
+    assert.equal((seen.body['holders'] as { token: number }[])[0]?.token, h.body['token']);
+    const r = await call(old, 'GET', '/lock/r');
+    assert.deepEqual(r.body['holders'], [], 'the refused acquire never took effect');
+  });
+
   it('shuts down cleanly on SIGTERM (exit 0) and restarts from its data dir', async () => {
     cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10'] });
     const leader = await agreedLeader(cluster);
