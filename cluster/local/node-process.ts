@@ -4,7 +4,7 @@
  * benchmarks; the harness's local backend builds on it.
  */
 import { createServer } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -120,6 +120,26 @@ export class NodeProcess {
     }
   }
 
+  /** Its `/status` answer, or null when it is not running or does not answer within a second. */
+  async status(): Promise<Record<string, unknown> | null> {
+    if (!this.running) return null;
+    try {
+      const res = await fetch(`http://${this.spec.address}/status`, { signal: AbortSignal.timeout(1000) });
+      return (await res.json()) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The last `n` lines of its log, joined with ` | ` (for error messages). */
+  logTail(n = 3): string {
+    try {
+      return readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n').slice(-n).join(' | ');
+    } catch {
+      return '(no log)';
+    }
+  }
+
   /** SIGSTOP / SIGCONT. */
   pause(): void {
     this.#child?.kill('SIGSTOP');
@@ -137,8 +157,29 @@ export interface LocalCluster {
    * connections n1 opens to n2). Empty otherwise.
    */
   readonly links: ReadonlyMap<string, LinkProxy>;
+  /**
+   * The leader every running node agrees on (and that is running itself), once they do; throws
+   * after `timeoutMs` with each node's last log lines.
+   */
+  agreedLeader(timeoutMs?: number): Promise<NodeProcess>;
   /** Stops (SIGKILL) every node still running, and the proxies. */
   destroy(): Promise<void>;
+}
+
+async function agreedLeader(nodes: readonly NodeProcess[], timeoutMs: number): Promise<NodeProcess> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = nodes.filter((n) => n.running);
+    const leaders = new Set((await Promise.all(running.map((n) => n.status()))).map((s) => s?.['leader'] ?? null));
+    const [id] = leaders;
+    const leader = leaders.size === 1 && typeof id === 'string' ? nodes.find((n) => n.spec.id === id && n.running) : undefined;
+    if (leader) return leader;
+    if (Date.now() > deadline) {
+      const tails = nodes.map((n) => `${n.spec.id}: ${n.logTail()}`).join('\n');
+      throw new Error(`no leader agreed on by the running nodes within ${timeoutMs} ms; their last log lines:\n${tails}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /**
@@ -180,6 +221,7 @@ export async function startLocalCluster(o: { nodes: number; dir: string; extraAr
   const cluster: LocalCluster = {
     nodes,
     links,
+    agreedLeader: (timeoutMs = 10_000) => agreedLeader(nodes, timeoutMs),
     destroy: async () => {
       await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
       await stopLinks();

@@ -9,10 +9,11 @@
  * new leader's clock takes over — a lease can end early or late by the clock difference between
  * the two leaders (NTP keeps that to milliseconds), which is why grants carry fencing tokens.
  */
-import type { LockMode, LockResult } from './commands.js';
+import type { LockCommand, LockMode, LockResult } from './commands.js';
 import type { LockMachine, WaitOutcome } from './lock-machine.js';
 import type { LockLogData, RequestId, SessionApplyResult } from './sessions.js';
 import { NotLeaderError, StoppedError, type ProposalOutcome } from '../raft/raft-node.js';
+import { errorMessage } from '../errors.js';
 
 /** What the service needs of the Raft node. */
 export interface LockRaft {
@@ -58,6 +59,11 @@ class Timeout extends Error {}
 /** 503: the service could not get a quorum (or a leader) in time. `definite`: nothing was proposed. */
 export function unavailable(message: string, leader: string | null, definite: boolean): ServiceReply {
   return { status: 503, body: { error: 'unavailable', message, leader, definite } };
+}
+
+/** The log entry's data for a command, with its request id when the client sent one. */
+function logData(command: LockCommand, request: RequestId | undefined): LockLogData {
+  return request ? { command, request } : { command };
 }
 
 function fromResult(r: LockResult): ServiceReply {
@@ -136,11 +142,8 @@ export class LockService {
       wake?.();
     });
     try {
-      const data: LockLogData = {
-        command: { type: 'acquire', name: r.name, client: r.client, mode: r.mode, ttlMs: r.ttlMs, waitMs: r.waitMs, now: this.#now() },
-        ...(r.request ? { request: r.request } : {}),
-      };
-      const first = await this.#commit(data, deadline);
+      const command: LockCommand = { type: 'acquire', name: r.name, client: r.client, mode: r.mode, ttlMs: r.ttlMs, waitMs: r.waitMs, now: this.#now() };
+      const first = await this.#commit(logData(command, r.request), deadline);
       if (!('result' in first)) return first;
       const result = first.result;
       if (result.status !== 'queued') return fromResult(result);
@@ -164,20 +167,16 @@ export class LockService {
   }
 
   async release(r: ReleaseRequest): Promise<ServiceReply> {
-    const data: LockLogData = {
-      command: { type: 'release', name: r.name, client: r.client, token: r.token },
-      ...(r.request ? { request: r.request } : {}),
-    };
-    const out = await this.#commit(data, this.#now() + this.#timeoutMs);
-    return 'result' in out ? fromResult(out.result) : out;
+    return this.#write({ type: 'release', name: r.name, client: r.client, token: r.token }, r.request);
   }
 
   async renew(r: RenewRequest): Promise<ServiceReply> {
-    const data: LockLogData = {
-      command: { type: 'renew', name: r.name, client: r.client, token: r.token, ttlMs: r.ttlMs, now: this.#now() },
-      ...(r.request ? { request: r.request } : {}),
-    };
-    const out = await this.#commit(data, this.#now() + this.#timeoutMs);
+    return this.#write({ type: 'renew', name: r.name, client: r.client, token: r.token, ttlMs: r.ttlMs, now: this.#now() }, r.request);
+  }
+
+  /** A command whose answer is its own result (no waiting in a queue). */
+  async #write(command: LockCommand, request: RequestId | undefined): Promise<ServiceReply> {
+    const out = await this.#commit(logData(command, request), this.#now() + this.#timeoutMs);
     return 'result' in out ? fromResult(out.result) : out;
   }
 
@@ -219,7 +218,7 @@ export class LockService {
   #failure(e: unknown, proposedNothing: boolean): ServiceReply {
     if (e instanceof NotLeaderError) return unavailable(e.message, e.leader, true);
     if (e instanceof StoppedError) return unavailable(e.message, null, proposedNothing);
-    return { status: 500, body: { error: 'internal', message: e instanceof Error ? e.message : String(e) } };
+    return { status: 500, body: { error: 'internal', message: errorMessage(e) } };
   }
 
   /** Waits for `p` until `deadline` (ms since the epoch): true if it settled in time. `p`'s rejection propagates. */
@@ -255,7 +254,7 @@ export class LockService {
     this.#tickInFlight = true;
     try {
       // Bounded: without a quorum the tick may never commit; the next one is proposed afresh.
-      await this.#until(this.#now() + this.#timeoutMs, this.#raft.propose({ command: { type: 'tick', now: this.#now() } } satisfies LockLogData));
+      await this.#until(this.#now() + this.#timeoutMs, this.#raft.propose(logData({ type: 'tick', now: this.#now() }, undefined)));
     } catch {
       // Not the leader any more, or stopping: the next leader ticks.
     } finally {

@@ -27,6 +27,7 @@ import {
 } from './commands.js';
 import { fromSnapshot, toSnapshot, type LockEntry, type LockSnapshot, type TableState } from './state.js';
 import { findCycle } from './wait-for-graph.js';
+import { errorMessage } from '../errors.js';
 
 /** What applying one command accumulates besides its own result. */
 interface Context {
@@ -104,7 +105,7 @@ export class LockTable {
     } catch (e) {
       // Unreachable for validated commands. Every replica would fail the same way, so answering
       // with an error keeps the replicas consistent and the node alive.
-      result = conflict(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+      result = conflict(`internal error: ${errorMessage(e)}`);
     }
     for (const name of ctx.touched) {
       const lock = s.locks.get(name);

@@ -6,6 +6,7 @@
 import { Pool, errors } from 'undici';
 import type { ServiceReply } from '../lock/lock-service.js';
 import { unavailable } from '../lock/lock-service.js';
+import { errorMessage } from '../errors.js';
 
 /** Marks a forwarded request, so that the node it reaches does not forward it again. */
 export const FORWARDED_HEADER = 'x-dsync-forwarded-by';
@@ -46,7 +47,7 @@ export class Forwarder {
       return { status: res.statusCode, body: obj };
     } catch (e) {
       const sent = !(e instanceof errors.ConnectTimeoutError) && !isRefused(e);
-      const why = e instanceof Error ? e.message : String(e);
+      const why = errorMessage(e);
       return unavailable(`forwarding to the leader ${to} failed: ${why}`, to, !sent);
     }
   }

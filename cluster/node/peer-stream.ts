@@ -13,6 +13,7 @@ import { PassThrough } from 'node:stream';
 import { Client } from 'undici';
 import type { Message } from '../raft/types.js';
 import type { RaftTransport } from '../raft/raft-node.js';
+import { asError } from '../errors.js';
 
 /** Bytes written to a stream and not yet taken by the socket beyond which the stream is dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -90,7 +91,7 @@ export class PeerStreamTransport implements RaftTransport {
         },
         (e: unknown) => {
           this.stats.failures++;
-          if (link.failures++ === 0 && !this.#closed) this.#onError(peer, e instanceof Error ? e : new Error(String(e)));
+          if (link.failures++ === 0 && !this.#closed) this.#onError(peer, asError(e));
         },
       )
       .finally(() => {

@@ -8,13 +8,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RaftNode } from '../raft/raft-node.js';
 import type { Message } from '../raft/types.js';
+import type { z } from 'zod';
 import type { LockService, ServiceReply } from '../lock/lock-service.js';
+import type { RequestId } from '../lock/sessions.js';
 import { unavailable } from '../lock/lock-service.js';
 import { HttpError, parseJson, readBody, sendError, sendJson } from './http-util.js';
 import { acquireBody, raftMessage, releaseBody, renewBody, validate } from './schemas.js';
 import { FORWARDED_HEADER, type Forwarder } from './forwarder.js';
 import type { NodeMetrics } from './metrics.js';
 import { MAX_ID_LENGTH } from '../lock/commands.js';
+import { errorMessage } from '../errors.js';
 
 /** Everything the routes use. */
 export interface RouteContext {
@@ -80,33 +83,33 @@ async function onLeader(
   }
 }
 
-function requestId(b: { session?: string | undefined; seq?: number | undefined }): { session: string; seq: number } | undefined {
-  return b.session !== undefined && b.seq !== undefined ? { session: b.session, seq: b.seq } : undefined;
+/** What every write body may carry for exactly-once retries. */
+interface SessionFields {
+  readonly session?: string | undefined;
+  readonly seq?: number | undefined;
 }
 
-const acquire: Handler = async (req, res, ctx) => {
-  const raw = await readBody(req, ctx.bodyLimit);
-  const b = validate(acquireBody, parseJson(raw), 'acquire');
-  const request = requestId(b);
-  const r = { name: b.name, client: b.client, mode: b.mode, ttlMs: b.ttlMs, waitMs: b.waitMs, ...(request ? { request } : {}) };
-  send(res, await onLeader(req, ctx, b.waitMs + ctx.locks.requestTimeoutMs, raw, () => ctx.locks.acquire(r)));
-};
+/**
+ * A lock write route: reads and validates the body with `schema`, then serves it on the leader
+ * (forwarding the raw body otherwise) within `waitMs(body)` + the request timeout.
+ */
+function writeRoute<S extends z.ZodType<SessionFields>>(
+  schema: S,
+  what: string,
+  waitMs: (b: z.output<S>) => number,
+  serve: (locks: LockService, b: z.output<S> & { request: RequestId | undefined }) => Promise<ServiceReply>,
+): Handler {
+  return async (req, res, ctx) => {
+    const raw = await readBody(req, ctx.bodyLimit);
+    const b = validate(schema, parseJson(raw), what);
+    const request = b.session !== undefined && b.seq !== undefined ? { session: b.session, seq: b.seq } : undefined;
+    send(res, await onLeader(req, ctx, waitMs(b) + ctx.locks.requestTimeoutMs, raw, () => serve(ctx.locks, { ...b, request })));
+  };
+}
 
-const release: Handler = async (req, res, ctx) => {
-  const raw = await readBody(req, ctx.bodyLimit);
-  const b = validate(releaseBody, parseJson(raw), 'release');
-  const request = requestId(b);
-  const r = { name: b.name, client: b.client, token: b.token, ...(request ? { request } : {}) };
-  send(res, await onLeader(req, ctx, ctx.locks.requestTimeoutMs, raw, () => ctx.locks.release(r)));
-};
-
-const renew: Handler = async (req, res, ctx) => {
-  const raw = await readBody(req, ctx.bodyLimit);
-  const b = validate(renewBody, parseJson(raw), 'renew');
-  const request = requestId(b);
-  const r = { name: b.name, client: b.client, token: b.token, ttlMs: b.ttlMs, ...(request ? { request } : {}) };
-  send(res, await onLeader(req, ctx, ctx.locks.requestTimeoutMs, raw, () => ctx.locks.renew(r)));
-};
+const acquire = writeRoute(acquireBody, 'acquire', (b) => b.waitMs, (locks, b) => locks.acquire(b));
+const release = writeRoute(releaseBody, 'release', () => 0, (locks, b) => locks.release(b));
+const renew = writeRoute(renewBody, 'renew', () => 0, (locks, b) => locks.renew(b));
 
 const view: Handler = async (req, res, ctx, param) => {
   let name: string;
@@ -213,14 +216,14 @@ function match(path: string): { routes: Route[]; param: string | undefined } {
 /** The request listener of a node's HTTP server. */
 export function requestListener(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const start = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const { routes, param } = match(path);
     const route = routes.find((r) => r.method === req.method);
     const name = route?.name ?? 'unknown';
+    const observeDuration = ctx.metrics.httpDuration.startTimer({ route: name });
     res.on('finish', () => {
       ctx.metrics.httpRequests.inc({ route: name, status: String(res.statusCode) });
-      ctx.metrics.httpDuration.observe({ route: name }, Number(process.hrtime.bigint() - start) / 1e9);
+      observeDuration();
     });
     if (!route) {
       req.resume();
@@ -243,7 +246,7 @@ export function requestListener(ctx: RouteContext): (req: IncomingMessage, res: 
         return;
       }
       ctx.log.error({ err: e, route: name }, 'request failed');
-      sendJson(res, 500, { error: 'internal', message: e instanceof Error ? e.message : String(e) });
+      sendJson(res, 500, { error: 'internal', message: errorMessage(e) });
     });
   };
 }

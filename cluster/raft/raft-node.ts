@@ -13,6 +13,13 @@
 import type { RaftStorage } from './storage.js';
 import { RaftCore, type RaftStatus } from './core.js';
 import type { LogEntry, Message, Ready, Role, Snapshot } from './types.js';
+import { asError } from '../errors.js';
+
+/** Starts timing; the function returned gives the seconds since. */
+function stopwatch(): () => number {
+  const start = process.hrtime.bigint();
+  return () => Number(process.hrtime.bigint() - start) / 1e9;
+}
 
 /** Sends messages to peers. Fire and forget: Raft copes with any message being lost. */
 export interface RaftTransport {
@@ -187,7 +194,7 @@ export class RaftNode {
         if (m.type === 'snapshot') this.#machine.checkSnapshot?.(m.snapshot.data);
         this.#core.step(m);
       } catch (e) {
-        this.#observer.rejected?.(e instanceof Error ? e : new Error(String(e)), m);
+        this.#observer.rejected?.(asError(e), m);
       }
     });
   }
@@ -323,7 +330,7 @@ export class RaftNode {
         this.#noteRole();
       }
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
+      const err = asError(e);
       this.#fail(err);
       this.#observer.fatal?.(err);
     }
@@ -340,14 +347,14 @@ export class RaftNode {
       while (this.#writeBuffer.length > 0 && !this.#stopped) {
         const batch = this.#writeBuffer;
         this.#writeBuffer = [];
-        const start = process.hrtime.bigint();
+        const elapsed = stopwatch();
         await this.#storage.append(batch);
-        this.#observer.persisted?.(Number(process.hrtime.bigint() - start) / 1e9, batch.length);
+        this.#observer.persisted?.(elapsed(), batch.length);
         const last = batch[batch.length - 1] as LogEntry;
         this.#input(() => this.#core.persisted(last.index, last.term));
       }
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
+      const err = asError(e);
       if (!this.#stopped) this.#observer.fatal?.(err);
       this.#fail(err);
     } finally {
@@ -369,9 +376,9 @@ export class RaftNode {
     if (rd.hardState) pending.push(s.saveHardState(rd.hardState));
     if (rd.entries.length > 0) pending.push(s.append(rd.entries));
     if (pending.length === 0) return;
-    const start = process.hrtime.bigint();
+    const elapsed = stopwatch();
     await Promise.all(pending);
-    this.#observer.persisted?.(Number(process.hrtime.bigint() - start) / 1e9, rd.entries.length);
+    this.#observer.persisted?.(elapsed(), rd.entries.length);
   }
 
   #apply(rd: Ready): void {
@@ -427,12 +434,12 @@ export class RaftNode {
     if (index - this.#snapshotIndex < this.#snapshotEvery) return false;
     const term = this.#core.logTerm(index);
     if (term === undefined) return false;
-    const start = process.hrtime.bigint();
+    const elapsed = stopwatch();
     const data = this.#machine.snapshot();
     await this.#storage.saveSnapshot({ index, term }, data);
     this.#core.compact(index, data);
     this.#snapshotIndex = index;
-    this.#observer.snapshotTaken?.(index, Number(process.hrtime.bigint() - start) / 1e9);
+    this.#observer.snapshotTaken?.(index, elapsed());
     return true;
   }
 

@@ -4,9 +4,10 @@
  * Clients are spread over the nodes round-robin (client `i` talks to node `i mod n`), as the
  * etcd target does; followers forward to the leader.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { Pool } from 'undici';
 import { startLocalCluster } from '../../cluster/local/node-process.js';
+import { errorMessage } from '../../cluster/errors.js';
 import type { LockTarget, PairClient } from './lock-target.js';
 
 /** How long a benchmark acquire may wait in the queue and hold its lease. */
@@ -20,15 +21,6 @@ async function post(pool: Pool, path: string, body: unknown): Promise<Record<str
   return json;
 }
 
-/** The last `n` lines of a log file (its data dir is removed when the target stops). */
-function lastLines(file: string, n: number): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join(' | ');
-  } catch {
-    return '(no log)';
-  }
-}
-
 /** Starts a dsync cluster of `nodes` nodes with its data under `dir`, and waits for a leader. */
 export async function startDsyncCluster(opts: { nodes: number; dir: string; log?: (line: string) => void }): Promise<LockTarget> {
   const cluster = await startLocalCluster({ nodes: opts.nodes, dir: opts.dir, extraArgs: ['--log-level', 'warn'] });
@@ -40,31 +32,11 @@ export async function startDsyncCluster(opts: { nodes: number; dir: string; log?
   };
   try {
     // Wait until every node knows the leader, so the first pairs do not measure an election.
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const leaders = await Promise.all(
-        cluster.nodes.map(async (n) => {
-          try {
-            const res = await fetch(`http://${n.spec.address}/status`, { signal: AbortSignal.timeout(1000) });
-            return ((await res.json()) as { leader?: string | null }).leader ?? null;
-          } catch {
-            return null;
-          }
-        }),
-      );
-      if (leaders.every((l) => l !== null && l === leaders[0])) {
-        opts.log?.(`dsync ${opts.nodes} node(s): leader ${String(leaders[0])}`);
-        break;
-      }
-      if (Date.now() > deadline) {
-        const tails = cluster.nodes.map((n) => `${n.spec.id}: ${lastLines(n.spec.logFile, 3)}`).join('\n');
-        throw new Error(`dsync ${opts.nodes} node(s): no leader agreed on within 15 s; the nodes' last log lines:\n${tails}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const leader = await cluster.agreedLeader(15_000);
+    opts.log?.(`dsync ${opts.nodes} node(s): leader ${leader.spec.id}`);
   } catch (e) {
     await stop();
-    throw e;
+    throw new Error(`dsync ${opts.nodes} node(s): ${errorMessage(e)}`);
   }
   return {
     label: `dsync ${opts.nodes} node${opts.nodes === 1 ? '' : 's'}`,

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { Pool } from 'undici';
 import type { LockTarget, PairClient } from './lock-target.js';
+import { errorMessage } from '../../cluster/errors.js';
 
 /** How {@link startEtcd} starts etcd. */
 export interface EtcdOptions {
@@ -65,8 +66,6 @@ interface Member {
   /** Why the last health check failed. */
   health: string;
 }
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Starts an etcd cluster of `members` members on 127.0.0.1 and waits until every member reports

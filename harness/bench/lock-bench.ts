@@ -17,6 +17,7 @@ import { startDsyncCluster } from './dsync-target.js';
 import { etcdAvailable, startEtcd } from './etcd-target.js';
 import { runLockLoad, type LoadResult } from './lock-load.js';
 import type { LockTarget } from './lock-target.js';
+import { errorMessage } from '../../cluster/errors.js';
 
 /** The options of `dsync bench lock`. */
 export interface LockBenchOptions {
@@ -64,8 +65,6 @@ export interface BenchTargets {
 }
 
 const realTargets: BenchTargets = { dsync: startDsyncCluster, etcd: startEtcd, etcdAvailable };
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Why `opts` cannot run, or undefined. */
 export function validateLockBenchOptions(opts: LockBenchOptions): string | undefined {

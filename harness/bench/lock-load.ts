@@ -5,6 +5,7 @@
  */
 import { build } from 'hdr-histogram-js';
 import type { LockTarget, PairClient } from './lock-target.js';
+import { errorMessage } from '../../cluster/errors.js';
 
 /** How {@link runLockLoad} loads the target. */
 export interface LockLoadOptions {
@@ -46,8 +47,6 @@ export const DEFAULT_MAX_PAIRS = 1_000_000;
 export const MAX_ERRORS = 1000;
 /** How long pairs still in flight at the end of the window are waited for before the clients are closed anyway. */
 export const DRAIN_MS = 30_000;
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Runs the load against `target` and measures it.

@@ -34,6 +34,12 @@ describe('cluster/local/link-proxy', () => {
   let echo: { server: Server; address: string; conns: Set<Socket> };
   let proxy: LinkProxy;
   const sockets: Socket[] = [];
+  /** A client, closed after the test. */
+  const open = async (address: string): ReturnType<typeof client> => {
+    const c = await client(address);
+    sockets.push(c.socket);
+    return c;
+  };
   beforeEach(async () => {
     echo = await echoServer();
     proxy = await LinkProxy.start({ target: echo.address });
@@ -46,23 +52,20 @@ describe('cluster/local/link-proxy', () => {
   });
 
   it('passes bytes both ways when the link is ok', async () => {
-    const c = await client(proxy.address);
-    sockets.push(c.socket);
+    const c = await open(proxy.address);
     c.socket.write('hello');
     await eventually('echoed', () => c.received() === 'hello' || undefined, 2000);
   });
 
   it('blackhole: holds bytes without errors, and delivers them in order on heal', async () => {
-    const c = await client(proxy.address);
-    sockets.push(c.socket);
+    const c = await open(proxy.address);
     c.socket.write('a');
     await eventually('a echoed', () => c.received() === 'a' || undefined, 2000);
     proxy.setFault({ kind: 'blackhole' });
     c.socket.write('b');
     c.socket.write('c');
     // A new connection during the partition is accepted but gets nothing through either.
-    const late = await client(proxy.address);
-    sockets.push(late.socket);
+    const late = await open(proxy.address);
     late.socket.write('x');
     const probe = await client(echo.address); // the target itself is alive: its echo is prompt
     sockets.push(probe.socket);
@@ -76,23 +79,19 @@ describe('cluster/local/link-proxy', () => {
   });
 
   it('reset: closes every connection and refuses new ones until healed', async () => {
-    const c = await client(proxy.address);
-    sockets.push(c.socket);
+    const c = await open(proxy.address);
     proxy.setFault({ kind: 'reset' });
     await eventually('closed', () => c.closed() || undefined, 2000);
-    const again = await client(proxy.address);
-    sockets.push(again.socket);
+    const again = await open(proxy.address);
     await eventually('a new connection is closed on arrival', () => again.closed() || undefined, 2000);
     proxy.setFault({ kind: 'ok' });
-    const healed = await client(proxy.address);
-    sockets.push(healed.socket);
+    const healed = await open(proxy.address);
     healed.socket.write('ok');
     await eventually('healed link echoes', () => healed.received() === 'ok' || undefined, 2000);
   });
 
   it('latency: delays each direction by at least ms, keeping order with jitter', async () => {
-    const c = await client(proxy.address);
-    sockets.push(c.socket);
+    const c = await open(proxy.address);
     proxy.setFault({ kind: 'latency', ms: 60, jitterMs: 40 });
     const started = Date.now();
     for (const ch of 'abcdefghij') c.socket.write(ch);

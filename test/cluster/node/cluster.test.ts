@@ -25,28 +25,6 @@ async function call(node: NodeProcess, method: 'GET' | 'POST', path: string, bod
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function status(node: NodeProcess): Promise<Record<string, unknown> | null> {
-  if (!node.running) return null;
-  try {
-    return (await call(node, 'GET', '/status', undefined, 1000)).body;
-  } catch {
-    return null;
-  }
-}
-
-/** The leader that every running node agrees on. */
-async function agreedLeader(c: LocalCluster): Promise<NodeProcess> {
-  return eventually('a leader all running nodes agree on', async () => {
-    const running = c.nodes.filter((n) => n.running);
-    const st = await Promise.all(running.map(status));
-    const leaders = new Set(st.map((s) => s?.['leader']));
-    const id = st[0]?.['leader'];
-    if (leaders.size !== 1 || typeof id !== 'string') return undefined;
-    const leader = c.nodes.find((n) => n.spec.id === id);
-    return leader?.running ? leader : undefined;
-  });
-}
-
 describe('cluster/node: three node processes', function () {
   this.timeout(60_000);
   let dir: string;
@@ -63,14 +41,14 @@ describe('cluster/node: three node processes', function () {
 
   it('keeps a lock granted before the leader is killed -9 after re-election', async () => {
     cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10'] });
-    const leader = await agreedLeader(cluster);
+    const leader = await cluster.agreedLeader();
     const follower = cluster.nodes.find((n) => n !== leader) as NodeProcess;
     // Through a follower: it forwards to the leader.
     const g = await call(follower, 'POST', '/lock/acquire', { name: 'k', client: 'c1', ttlMs: 120_000 });
     assert.equal(g.status, 200, JSON.stringify(g.body));
     const exit = await leader.stop('SIGKILL');
     assert.equal(exit?.signal, 'SIGKILL');
-    const next = await agreedLeader(cluster);
+    const next = await cluster.agreedLeader();
     assert.notEqual(next, leader);
     const v = await call(next, 'GET', '/lock/k');
     assert.equal(v.status, 200);
@@ -89,7 +67,7 @@ describe('cluster/node: three node processes', function () {
 
   it('catches a restarted node up through a snapshot after the log was compacted', async () => {
     cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10', '--snapshot-every', '40'] });
-    const leader = await agreedLeader(cluster);
+    const leader = await cluster.agreedLeader();
     const lagging = cluster.nodes.find((n) => n !== leader) as NodeProcess;
     await lagging.stop('SIGKILL');
     let lastToken = 0;
@@ -99,13 +77,13 @@ describe('cluster/node: three node processes', function () {
       lastToken = g.body['token'] as number;
       if (i < 55) assert.equal((await call(leader, 'POST', '/lock/release', { name: `s${i % 5}`, client: 'c', token: lastToken })).status, 200);
     }
-    const ls = await status(leader);
+    const ls = await leader.status();
     assert.ok((ls?.['snapshotIndex'] as number) > 40, `the leader compacted: ${JSON.stringify(ls)}`);
     lagging.start();
     await lagging.waitHealthy();
     const commit = ls?.['commitIndex'] as number;
     await eventually('the restarted node applied everything', async () => {
-      const s = await status(lagging);
+      const s = await lagging.status();
       return s !== null && (s['lastApplied'] as number) >= commit ? true : undefined;
     });
     const metrics = await (await fetch(`http://${lagging.spec.address}/metrics`)).text();
@@ -114,7 +92,7 @@ describe('cluster/node: three node processes', function () {
     // The caught-up node can serve as leader with the same locks: kill the other two in turn.
     const third = cluster.nodes.find((n) => n !== leader && n !== lagging) as NodeProcess;
     await leader.stop('SIGKILL');
-    const next = await agreedLeader(cluster);
+    const next = await cluster.agreedLeader();
     const v = await call(next, 'GET', '/lock/s4');
     assert.equal((v.body['holders'] as { token: number }[])[0]?.token, lastToken);
     assert.ok([lagging, third].includes(next));
@@ -122,7 +100,7 @@ describe('cluster/node: three node processes', function () {
 
   it('does not grant in a minority; the majority, once back, serves again', async () => {
     cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10', '--request-timeout-ms', '1000'] });
-    const leader = await agreedLeader(cluster);
+    const leader = await cluster.agreedLeader();
     const [a, b] = cluster.nodes.filter((n) => n !== leader) as [NodeProcess, NodeProcess];
     await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
     for (const body of [
@@ -136,17 +114,17 @@ describe('cluster/node: three node processes', function () {
     const read = await call(leader, 'GET', '/lock/m');
     assert.equal(read.status, 503, 'no linearizable read without a quorum');
     // The lone node steps down (check-quorum) and says there is no leader.
-    await eventually('the minority leader steps down', async () => ((await status(leader))?.['role'] !== 'leader' ? true : undefined));
+    await eventually('the minority leader steps down', async () => ((await leader.status())?.['role'] !== 'leader' ? true : undefined));
     a.start();
     await a.waitHealthy();
-    const again = await agreedLeader(cluster);
+    const again = await cluster.agreedLeader();
     const g = await call(again, 'POST', '/lock/acquire', { name: 'm3', client: 'c1', ttlMs: 60_000 });
     assert.equal(g.status, 200, JSON.stringify(g.body));
   });
 
   it('survives a partition that isolates the leader (links blackholed through the proxies), and heals', async () => {
     cluster = await startLocalCluster({ nodes: 3, dir, proxies: true, extraArgs: ['--tick-ms', '10', '--request-timeout-ms', '1000'] });
-    const old = await agreedLeader(cluster);
+    const old = await cluster.agreedLeader();
     const g = await call(old, 'POST', '/lock/acquire', { name: 'p', client: 'c1', ttlMs: 120_000 });
     assert.equal(g.status, 200);
     const cut = [...cluster.links].filter(([k]) => k.startsWith(`${old.spec.id}>`) || k.endsWith(`>${old.spec.id}`));
@@ -154,7 +132,7 @@ describe('cluster/node: three node processes', function () {
     for (const [, link] of cut) link.setFault({ kind: 'blackhole' });
     const majority = cluster.nodes.filter((n) => n !== old);
     const next = await eventually('the majority elects a new leader', async () => {
-      const st = await Promise.all(majority.map(status));
+      const st = await Promise.all(majority.map((n) => n.status()));
       const l = st[0]?.['leader'];
       return typeof l === 'string' && l !== old.spec.id && st.every((x) => x?.['leader'] === l && x?.['term'] === st[0]?.['term']) ? (cluster?.nodes.find((n) => n.spec.id === l) as NodeProcess) : undefined;
     });
@@ -164,7 +142,7 @@ describe('cluster/node: three node processes', function () {
     const lonely = await call(old, 'POST', '/lock/acquire', { name: 'r', client: 'c3', ttlMs: 120_000 });
     assert.equal(lonely.status, 503, `the isolated old leader cannot grant: ${JSON.stringify(lonely.body)}`);
     for (const [, link] of cut) link.setFault({ kind: 'ok' });
-    await eventually('the old leader rejoins and follows the new one', async () => ((await status(old))?.['leader'] === next.spec.id ? true : undefined));
+    await eventually('the old leader rejoins and follows the new one', async () => ((await old.status())?.['leader'] === next.spec.id ? true : undefined));
     const seen = await call(old, 'GET', '/lock/q');
     assert.equal((seen.body['holders'] as { token: number }[])[0]?.token, h.body['token']);
     const r = await call(old, 'GET', '/lock/r');
@@ -173,7 +151,7 @@ describe('cluster/node: three node processes', function () {
 
   it('shuts down cleanly on SIGTERM (exit 0) and restarts from its data dir', async () => {
     cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10'] });
-    const leader = await agreedLeader(cluster);
+    const leader = await cluster.agreedLeader();
     const g = await call(leader, 'POST', '/lock/acquire', { name: 't', client: 'c1', ttlMs: 120_000 });
     assert.equal(g.status, 200);
     const exit = await leader.stop('SIGTERM');
@@ -181,7 +159,7 @@ describe('cluster/node: three node processes', function () {
     assert.match(readFileSync(leader.spec.logFile, 'utf8'), /"msg":"stopped"/);
     leader.start();
     await leader.waitHealthy();
-    const next = await agreedLeader(cluster);
+    const next = await cluster.agreedLeader();
     const v = await call(next, 'GET', '/lock/t');
     assert.equal((v.body['holders'] as { token: number }[])[0]?.token, g.body['token']);
   });
