@@ -5,6 +5,7 @@ import { modelNames } from '../checkers/index.js';
 import { checkCommand, EXIT, parseTimeoutMs, type Output } from './check-command.js';
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
+import { registerRunCommands } from './run-command.js';
 
 const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -70,10 +71,12 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .option('--election-ticks <n>', 'ticks of silence before an election, randomized to [n, 2n); at least 4 (heartbeats go every 2 ticks) (default 10)', int('--election-ticks', 4))
     .option('--snapshot-every <n>', 'applied entries between snapshots (default 10000)', int('--snapshot-every', 1))
     .option('--request-timeout-ms <n>', 'how long a request waits for a commit, beyond an acquire\'s waitMs (default 5000)', int('--request-timeout-ms', 1))
+    .option('--unsafe-grant-without-quorum', 'TEST AID, breaks safety on purpose: grant locks from a table of this node\'s own, without Raft (the harness\'s tests use it to show the checker catches double grants)')
     .action(async (flags: NodeFlags) => {
       code = await nodeCommand(flags, io, version());
     });
 
+  registerRunCommands(program, (c) => (code = c), io);
   registerBenchCommand(program, (c) => (code = c), io);
 
   try {

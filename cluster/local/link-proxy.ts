@@ -15,12 +15,9 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-/** The fault on a link. */
-export type LinkFault =
-  | { readonly kind: 'ok' }
-  | { readonly kind: 'blackhole' }
-  | { readonly kind: 'reset' }
-  | { readonly kind: 'latency'; readonly ms: number; readonly jitterMs?: number };
+import type { LinkFault } from '../backend.js';
+
+export type { LinkFault };
 
 interface Pair {
   readonly client: Socket;

@@ -18,6 +18,7 @@ export interface NodeFlags {
   electionTicks?: number;
   snapshotEvery?: number;
   requestTimeoutMs?: number;
+  unsafeGrantWithoutQuorum?: boolean;
 }
 
 /** Parses `n1=127.0.0.1:7001,n2=...`; an error names the bad item. */
@@ -70,6 +71,7 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       ...(flags.electionTicks !== undefined ? { electionTicks: flags.electionTicks } : {}),
       ...(flags.snapshotEvery !== undefined ? { snapshotEvery: flags.snapshotEvery } : {}),
       ...(flags.requestTimeoutMs !== undefined ? { requestTimeoutMs: flags.requestTimeoutMs } : {}),
+      ...(flags.unsafeGrantWithoutQuorum ? { unsafeGrantWithoutQuorum: true } : {}),
     });
   } catch (e) {
     log.fatal({ err: e }, 'start failed');

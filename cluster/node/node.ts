@@ -9,6 +9,7 @@ import { RaftStorage } from '../raft/storage.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { LockMachine } from '../lock/lock-machine.js';
 import { LockService } from '../lock/lock-service.js';
+import { LocalOnlyRaft } from '../lock/local-only-raft.js';
 import { PeerStreamTransport } from './peer-stream.js';
 import { Forwarder } from './forwarder.js';
 import { NodeMetrics } from './metrics.js';
@@ -38,6 +39,11 @@ export interface NodeOptions {
   /** @default 65536 */
   readonly bodyLimit?: number;
   readonly version?: string;
+  /**
+   * TEST AID that breaks safety on purpose: serve the lock API from a table of this node's own,
+   * without Raft (see `LocalOnlyRaft`). @default false
+   */
+  readonly unsafeGrantWithoutQuorum?: boolean;
 }
 
 /** A running node. */
@@ -123,7 +129,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       },
     },
   });
-  locks = new LockService(raft, machine, { requestTimeoutMs: o.requestTimeoutMs ?? 5000 });
+  if (o.unsafeGrantWithoutQuorum) {
+    log.warn('--unsafe-grant-without-quorum: this node grants locks from a table of its own, without Raft; safety is broken on purpose (a test aid)');
+    const own = new LockMachine();
+    locks = new LockService(new LocalOnlyRaft(o.id, own), own, { requestTimeoutMs: o.requestTimeoutMs ?? 5000 });
+  } else {
+    locks = new LockService(raft, machine, { requestTimeoutMs: o.requestTimeoutMs ?? 5000 });
+  }
   metrics = new NodeMetrics(
     { status: () => raft.status(), lockCounters: () => machine.counters, peerStats: () => transport.stats },
     { node: o.id },
@@ -141,6 +153,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       log,
       openapi: openApiDocument(o.version ?? '0.0.0'),
       bodyLimit: o.bodyLimit ?? 65_536,
+      serveLocksHere: o.unsafeGrantWithoutQuorum ?? false,
       peerBodyLimit: 256 * 1024 * 1024,
     }),
   );

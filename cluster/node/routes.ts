@@ -33,6 +33,8 @@ export interface RouteContext {
   readonly bodyLimit: number;
   /** Largest peer RPC body (snapshots travel in one). */
   readonly peerBodyLimit: number;
+  /** Serve the lock API on this node, never forwarding (only with `--unsafe-grant-without-quorum`). */
+  readonly serveLocksHere?: boolean;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, ctx: RouteContext, param: string | undefined) => Promise<void>;
@@ -69,7 +71,7 @@ async function onLeader(
     const left = deadline - Date.now();
     if (left <= 0) return last;
     if (attempt > 0) await sleep(Math.min(left, 10 * attempt));
-    if (ctx.raft.role === 'leader') {
+    if (ctx.raft.role === 'leader' || ctx.serveLocksHere) {
       last = await serve();
     } else if (forwarded) {
       return unavailable(`${ctx.id} is not the leader`, ctx.raft.leader, true);

@@ -1,0 +1,295 @@
+/**
+ * Performance statistics of a run's history: latency percentiles and outcome counts per
+ * function, throughput per second, the nemesis's fault windows, availability inside and outside
+ * them, and how long the system took to serve again after the final heal.
+ *
+ * Unlike `completeHistory` this never throws: events that do not pair up (a completion with
+ * no open invocation, or of another function) are skipped, and events without a `time` only count
+ * where no time is needed.
+ */
+import { build } from 'hdr-histogram-js';
+import { isNemesis, type History, type ProcessId } from './history/op.js';
+
+/** Latency percentiles of a set of operations, in ms rounded to 0.001 (µs resolution, 3 significant digits). */
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  /** Exact, as is the mean; the percentiles are within HDR precision and never above the max. */
+  readonly maxMs: number;
+  readonly meanMs: number;
+}
+
+/** The outcomes and latencies of the client operations of one function (or of all: `f: '*'`). */
+export interface OpTypeStats {
+  readonly f: string;
+  /** Invocations: `ok + fail + info`. */
+  readonly count: number;
+  readonly ok: number;
+  readonly fail: number;
+  /** `info` completions, and invocations that never completed. */
+  readonly info: number;
+  /** over ok completions */
+  readonly okLatency: LatencySummary | null;
+  /** over all completions */
+  readonly latency: LatencySummary | null;
+}
+
+/** A span of time, in ns since the run started, during which a fault of `kind` (e.g. `partition`) was in effect. */
+export interface FaultWindow {
+  readonly kind: string;
+  readonly startNs: number;
+  readonly endNs: number;
+}
+
+/** The share of client operations that succeeded. */
+export interface Availability {
+  readonly ok: number;
+  readonly total: number;
+  /** ok/total, null when total is 0 */
+  readonly ratio: number | null;
+}
+
+/** Completions per whole second of the run (second `s` covers `[s, s+1)` s of completion time). */
+export interface ThroughputBucket {
+  readonly second: number;
+  readonly ok: number;
+  readonly fail: number;
+  readonly info: number;
+}
+
+/** What {@link perfStats} measures of a history. */
+export interface PerfStats {
+  /** Seconds from the first to the last timed event (rounded to 0.001), 0 when none. */
+  readonly durationS: number;
+  /** Per client f, sorted by f. */
+  readonly ops: readonly OpTypeStats[];
+  /** All client ops together (f: '*'). */
+  readonly total: OpTypeStats;
+  /** Every second from 0 to the last event, zeros included; invocations that never completed are not in it. */
+  readonly throughput: readonly ThroughputBucket[];
+  /** Sorted by start; a window that never closed ends at the last event. */
+  readonly faultWindows: readonly FaultWindow[];
+  /** Client ops by their invoke time: in a fault when inside the union of windows (`start ≤ t < end`, or `start ≤ t` for an unclosed one). */
+  readonly availability: { readonly inFaults: Availability; readonly outsideFaults: Availability };
+  /** Completion time of the last `heal` op; null when there is none or it never completed. */
+  readonly finalHealNs: number | null;
+  /** ms from the final heal's completion to the first client ok completion after it; null when none */
+  readonly recoveryMs: number | null;
+}
+
+/** One client operation, paired as far as the history allows. */
+interface Outcome {
+  readonly f: string;
+  type: 'ok' | 'fail' | 'info';
+  /** The invoke event's time (or its `scheduledTime` when it has no time). */
+  readonly invokeNs: number | undefined;
+  /** Latency is measured from here: `scheduledTime` when present, else the invoke's time. */
+  readonly startNs: number | undefined;
+  completeNs?: number;
+  /** Position of the completion event in the history. */
+  completeAt?: number;
+}
+
+const NS_PER_MS = 1e6;
+const NS_PER_S = 1e9;
+
+const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Pairs client invocations with their completions per process, skipping what does not pair. */
+function clientOutcomes(history: History): Outcome[] {
+  const outcomes: Outcome[] = [];
+  const open = new Map<ProcessId, Outcome>();
+  for (const [i, op] of history.entries()) {
+    if (isNemesis(op)) continue;
+    if (op.type === 'invoke') {
+      // A second invocation leaves the first one uncompleted: it stays `info`.
+      const invokeNs = finite(op.time) ?? finite(op.scheduledTime);
+      const o: Outcome = { f: op.f, type: 'info', invokeNs, startNs: finite(op.scheduledTime) ?? finite(op.time) };
+      outcomes.push(o);
+      open.set(op.process, o);
+      continue;
+    }
+    const o = open.get(op.process);
+    if (o === undefined || o.f !== op.f || (op.type !== 'ok' && op.type !== 'fail' && op.type !== 'info')) continue;
+    open.delete(op.process);
+    o.type = op.type;
+    o.completeAt = i;
+    const t = finite(op.time);
+    if (t !== undefined) o.completeNs = t;
+  }
+  return outcomes;
+}
+
+/** Latency percentiles of `latenciesNs` (non-negative), or null when there are none. */
+function summarize(latenciesNs: readonly number[]): LatencySummary | null {
+  if (latenciesNs.length === 0) return null;
+  const histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+  });
+  try {
+    let sum = 0;
+    let max = 0;
+    for (const ns of latenciesNs) {
+      histogram.recordValue(Math.round(ns / 1000));
+      sum += ns;
+      max = Math.max(max, ns);
+    }
+    const maxMs = max / NS_PER_MS;
+    const at = (p: number): number => round3(Math.min(histogram.getValueAtPercentile(p) / 1000, maxMs));
+    const meanMs = round3(sum / latenciesNs.length / NS_PER_MS);
+    return { count: latenciesNs.length, p50Ms: at(50), p95Ms: at(95), p99Ms: at(99), maxMs: round3(maxMs), meanMs };
+  } finally {
+    histogram.destroy();
+  }
+}
+
+/** Counts and latencies of `outcomes`, under the name `f`. */
+function opStats(f: string, outcomes: readonly Outcome[]): OpTypeStats {
+  const counts = { ok: 0, fail: 0, info: 0 };
+  const all: number[] = [];
+  const ok: number[] = [];
+  for (const o of outcomes) {
+    counts[o.type]++;
+    if (o.startNs === undefined || o.completeNs === undefined || o.completeNs < o.startNs) continue;
+    const latency = o.completeNs - o.startNs;
+    all.push(latency);
+    if (o.type === 'ok') ok.push(latency);
+  }
+  return { f, count: outcomes.length, ...counts, okLatency: summarize(ok), latency: summarize(all) };
+}
+
+/** Completions per second from 0 to `endNs`. */
+function throughput(outcomes: readonly Outcome[], endNs: number | undefined): ThroughputBucket[] {
+  if (endNs === undefined) return [];
+  const buckets = Array.from({ length: Math.floor(endNs / NS_PER_S) + 1 }, () => ({ ok: 0, fail: 0, info: 0 }));
+  for (const o of outcomes) {
+    if (o.completeNs === undefined || o.completeNs < 0) continue;
+    const bucket = buckets[Math.floor(o.completeNs / NS_PER_S)];
+    if (bucket !== undefined) bucket[o.type]++;
+  }
+  return buckets.map((b, second) => ({ second, ...b }));
+}
+
+/** The windows opened and closed by the nemesis's completed ops (unclosed: `endNs` Infinity), and the final heal. */
+function faults(history: History): { windows: FaultWindow[]; finalHeal: { ns: number; at: number } | null } {
+  const windows: FaultWindow[] = [];
+  const openWindows = new Map<string, number>();
+  const pending = new Map<string, number>(); // nemesis invocations not yet completed, per f
+  let finalHeal: { ns: number; at: number } | null = null;
+  const close = (kind: string, startNs: number, t: number): void => {
+    windows.push({ kind, startNs, endNs: Math.max(startNs, t) });
+    openWindows.delete(kind);
+  };
+  for (const [i, op] of history.entries()) {
+    if (!isNemesis(op)) continue;
+    const inFlight = pending.get(op.f) ?? 0;
+    if (op.type === 'invoke') {
+      pending.set(op.f, inFlight + 1);
+      if (op.f === 'heal') finalHeal = null;
+      continue;
+    }
+    if (inFlight === 0) continue;
+    pending.set(op.f, inFlight - 1);
+    const t = finite(op.time);
+    if (op.type === 'fail' || t === undefined) continue; // the fault (or the heal) did not surely happen
+    if (op.f === 'heal') {
+      for (const [kind, startNs] of openWindows) close(kind, startNs, t);
+      finalHeal = { ns: t, at: i };
+    } else if (op.f.startsWith('start-')) {
+      const kind = op.f.slice('start-'.length);
+      if (!openWindows.has(kind)) openWindows.set(kind, t);
+    } else if (op.f.startsWith('stop-')) {
+      const kind = op.f.slice('stop-'.length);
+      const startNs = openWindows.get(kind);
+      if (startNs !== undefined) close(kind, startNs, t);
+    }
+  }
+  // Unclosed windows stay open past the last event until the caller clips them.
+  for (const [kind, startNs] of openWindows) close(kind, startNs, Infinity);
+  windows.sort((a, b) => a.startNs - b.startNs || a.endNs - b.endNs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+  return { windows, finalHeal };
+}
+
+/** The union of `windows` (sorted by start) as disjoint `[start, end)` spans. */
+function union(windows: readonly FaultWindow[]): [number, number][] {
+  const spans: [number, number][] = [];
+  for (const w of windows) {
+    const last = spans[spans.length - 1];
+    if (last !== undefined && w.startNs <= last[1]) last[1] = Math.max(last[1], w.endNs);
+    else spans.push([w.startNs, w.endNs]);
+  }
+  return spans;
+}
+
+/** Is `t` inside one of the disjoint sorted `spans`? */
+function inSpans(spans: readonly [number, number][], t: number): boolean {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [start, end] = spans[mid] as [number, number];
+    if (t < start) hi = mid - 1;
+    else if (t >= end) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+const availability = (ok: number, total: number): Availability => ({ ok, total, ratio: total === 0 ? null : ok / total });
+
+/**
+ * Computes the {@link PerfStats} of `history`. Nemesis ops only open and close fault windows;
+ * everything else is about client ops. Odd events are skipped, never thrown on.
+ */
+export function perfStats(history: History): PerfStats {
+  let firstNs: number | undefined;
+  let endNs: number | undefined;
+  for (const op of history) {
+    const t = finite(op.time);
+    if (t === undefined) continue;
+    firstNs = Math.min(firstNs ?? t, t);
+    endNs = Math.max(endNs ?? t, t);
+  }
+  const outcomes = clientOutcomes(history);
+  const ops = [...new Set(outcomes.map((o) => o.f))].sort().map((f) => opStats(f, outcomes.filter((o) => o.f === f)));
+
+  const { windows, finalHeal } = faults(history);
+  const spans = union(windows);
+  const faultWindows = windows.map((w) => (w.endNs === Infinity ? { ...w, endNs: Math.max(w.startNs, endNs ?? w.startNs) } : w));
+  const inside = { ok: 0, total: 0 };
+  const outside = { ok: 0, total: 0 };
+  for (const o of outcomes) {
+    if (o.invokeNs === undefined) continue;
+    const side = inSpans(spans, o.invokeNs) ? inside : outside;
+    side.total++;
+    if (o.type === 'ok') side.ok++;
+  }
+
+  let recoveryMs: number | null = null;
+  if (finalHeal !== null) {
+    const { ns, at } = finalHeal;
+    let first: Outcome | undefined;
+    for (const o of outcomes) {
+      if (o.type !== 'ok' || o.completeNs === undefined || o.completeAt === undefined || o.completeAt <= at) continue;
+      if (first === undefined || o.completeAt < (first.completeAt as number)) first = o;
+    }
+    if (first?.completeNs !== undefined) recoveryMs = round3(Math.max(0, first.completeNs - ns) / NS_PER_MS);
+  }
+
+  return {
+    durationS: firstNs === undefined || endNs === undefined ? 0 : round3((endNs - firstNs) / NS_PER_S),
+    ops,
+    total: opStats('*', outcomes),
+    throughput: throughput(outcomes, endNs),
+    faultWindows,
+    availability: { inFaults: availability(inside.ok, inside.total), outsideFaults: availability(outside.ok, outside.total) },
+    finalHealNs: finalHeal?.ns ?? null,
+    recoveryMs,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The node API's error codes in one table (Maelstrom's error table): each code's HTTP status,
+ * whether it is *definite* — the request surely had no effect, so a client records `fail` — or
+ * not (the effect is unknown → `info`), and what it means. Clients read this table; the node's
+ * responses use these codes.
+ */
+
+/** One error code of the node's API. */
+export interface ApiErrorCode {
+  readonly code: string;
+  readonly status: number;
+  /** The request surely had no effect. `unavailable` is decided per response (its `definite` field). */
+  readonly definite: boolean | 'per-response';
+  readonly doc: string;
+}
+
+const TABLE: readonly ApiErrorCode[] = [
+  { code: 'bad-request', status: 400, definite: true, doc: 'malformed input; the message names the field' },
+  { code: 'not-found', status: 404, definite: true, doc: 'no such route' },
+  { code: 'method-not-allowed', status: 405, definite: true, doc: 'the route exists with another method' },
+  { code: 'conflict', status: 409, definite: true, doc: 'the lock is held in a conflicting mode (try-acquire), or the request is older than the session\'s last' },
+  { code: 'deadlock', status: 409, definite: true, doc: 'waiting would close a cycle in the wait-for graph; the youngest waiter fails' },
+  { code: 'timeout', status: 409, definite: true, doc: 'a blocking acquire waited waitMs without a grant, and was withdrawn' },
+  { code: 'not-held', status: 409, definite: true, doc: 'release/renew of a lock this client does not hold with this token' },
+  { code: 'too-large', status: 413, definite: true, doc: 'the body is over the limit' },
+  { code: 'internal', status: 500, definite: false, doc: 'a bug in the node' },
+  { code: 'bad-gateway', status: 502, definite: false, doc: 'the leader answered a forwarded request with something unreadable' },
+  { code: 'unavailable', status: 503, definite: 'per-response', doc: 'no quorum or leader within the deadline; `definite: true` when the command was surely not applied' },
+];
+
+/** The error table, by code. */
+export const API_ERRORS: ReadonlyMap<string, ApiErrorCode> = new Map(TABLE.map((e) => [e.code, e]));
+
+/**
+ * Whether an error response surely had no effect: from the table, or from the body's own
+ * `definite` field for `unavailable`. Unknown codes are not definite (a client must assume the
+ * worst), except 4xx statuses, which the node sends only before doing anything.
+ */
+export function isDefinite(status: number, body: { readonly error?: unknown; readonly definite?: unknown }): boolean {
+  const entry = typeof body.error === 'string' ? API_ERRORS.get(body.error) : undefined;
+  if (entry === undefined) return status >= 400 && status < 500;
+  if (entry.definite === 'per-response') return body.definite === true;
+  return entry.definite;
+}

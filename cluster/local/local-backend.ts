@@ -1,0 +1,116 @@
+/**
+ * The `local` cluster backend: every node a child process on 127.0.0.1 with its own data dir,
+ * every peer link through a harness-owned TCP proxy (so partitions, latency and resets need
+ * neither root nor Docker), kill -9 and restart from the data dir, pause with SIGSTOP/SIGCONT.
+ */
+import { startLocalCluster, type LocalCluster, type NodeProcess } from './node-process.js';
+import type { ClusterBackend, HasLeader, Killable, Link, LinkFault, Partitionable, Pausable } from '../backend.js';
+
+/** How to start a {@link LocalBackend}. */
+export interface LocalBackendOptions {
+  /** Number of nodes (1, 3 or 5 usually). */
+  readonly nodes: number;
+  /** Folder for the nodes' data dirs and logs (`n1/`, `n1.log`, ...). */
+  readonly dir: string;
+  /** Extra `dsync node` flags for every node, e.g. `['--tick-ms', '10']`. */
+  readonly nodeArgs?: readonly string[];
+}
+
+/** A running local cluster with every nemesis power. */
+export class LocalBackend implements ClusterBackend, Killable, Pausable, Partitionable, HasLeader {
+  readonly name = 'local';
+  readonly nodes: readonly string[];
+  readonly linkFaultKinds: ReadonlySet<LinkFault['kind']> = new Set(['ok', 'blackhole', 'reset', 'latency']);
+  readonly #cluster: LocalCluster;
+  readonly #byId: ReadonlyMap<string, NodeProcess>;
+  readonly #paused = new Set<string>();
+  #torndown: Promise<void> | undefined;
+
+  private constructor(cluster: LocalCluster) {
+    this.#cluster = cluster;
+    this.nodes = cluster.nodes.map((n) => n.spec.id);
+    this.#byId = new Map(cluster.nodes.map((n) => [n.spec.id, n]));
+  }
+
+  /** Starts the nodes (through their link proxies) and waits until each answers `/health`. */
+  static async start(o: LocalBackendOptions): Promise<LocalBackend> {
+    if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new RangeError(`local backend: nodes must be a positive integer, got ${o.nodes}`);
+    const cluster = await startLocalCluster({ nodes: o.nodes, dir: o.dir, proxies: true, ...(o.nodeArgs ? { extraArgs: o.nodeArgs } : {}) });
+    return new LocalBackend(cluster);
+  }
+
+  #node(id: string): NodeProcess {
+    const n = this.#byId.get(id);
+    if (!n) throw new RangeError(`local backend: no node "${id}" (nodes: ${this.nodes.join(', ')})`);
+    return n;
+  }
+
+  endpoint(node: string): string {
+    return `http://${this.#node(node).spec.address}`;
+  }
+
+  logFiles(): ReadonlyMap<string, string> {
+    return new Map(this.#cluster.nodes.map((n) => [n.spec.id, n.spec.logFile]));
+  }
+
+  async kill(node: string): Promise<void> {
+    await this.#node(node).stop('SIGKILL');
+    this.#paused.delete(node);
+  }
+
+  async restart(node: string): Promise<void> {
+    const n = this.#node(node);
+    if (n.running) return;
+    n.start();
+    await n.waitHealthy(15_000);
+  }
+
+  isRunning(node: string): boolean {
+    return this.#node(node).running;
+  }
+
+  async pause(node: string): Promise<void> {
+    const n = this.#node(node);
+    if (!n.running) return;
+    n.pause();
+    this.#paused.add(node);
+  }
+
+  async resume(node: string): Promise<void> {
+    this.#node(node).resume();
+    this.#paused.delete(node);
+  }
+
+  isPaused(node: string): boolean {
+    return this.#paused.has(node);
+  }
+
+  async setLinkFaults(links: readonly Link[], fault: LinkFault): Promise<void> {
+    for (const l of links) {
+      const proxy = this.#cluster.links.get(`${l.from}>${l.to}`);
+      if (!proxy) throw new RangeError(`local backend: no link ${l.from} → ${l.to}`);
+      proxy.setFault(fault);
+    }
+  }
+
+  async healNetwork(): Promise<void> {
+    for (const proxy of this.#cluster.links.values()) proxy.setFault({ kind: 'ok' });
+  }
+
+  async leader(timeoutMs = 2000): Promise<string | null> {
+    try {
+      return (await this.#cluster.agreedLeader(timeoutMs)).spec.id;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Resumes paused nodes (a stopped process ignores SIGKILL's cleanup otherwise), kills all, stops the proxies. */
+  teardown(): Promise<void> {
+    return (this.#torndown ??= (async () => {
+      for (const id of this.#paused) this.#node(id).resume();
+      this.#paused.clear();
+      await this.#cluster.destroy();
+    })());
+  }
+}

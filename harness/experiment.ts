@@ -1,0 +1,143 @@
+/**
+ * Experiment configs: the YAML file `dsync run` takes, its schema (zod), and loading with errors
+ * that name the file, the line and the field — `experiments/x.yaml:7: nemesis.schedule.interval.faultS:
+ * expected a number, got "five"`. CLI flags override fields after loading and are validated the
+ * same way.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { z } from 'zod';
+import { LineCounter, parseDocument, stringify, isNode } from 'yaml';
+import { lockWorkloadSchema } from '../workloads/lock.js';
+import { nemesisConfigSchema } from '../nemesis/index.js';
+
+/** Every workload's section, told apart by `name`. */
+export const workloadSchema = z.discriminatedUnion('name', [lockWorkloadSchema]);
+
+/** The experiment schema; every field but `workload` has a default. */
+export const experimentSchema = z
+  .object({
+    /** The store folder's name; default: the file's name without `.yaml`. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').max(100).optional(),
+    /** What the experiment shows, in words (kept in the store). */
+    description: z.string().default(''),
+    backend: z.enum(['local']).default('local'),
+    /** Cluster size. */
+    nodes: z.number().int().min(1).max(9).default(3),
+    /** Extra `dsync node` flags for every node, e.g. `["--tick-ms", "10"]`. */
+    nodeArgs: z.array(z.string()).default([]),
+    /** Seeds the op sequence, node choice and the nemesis's random choices. */
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    /** Length of the main phase (workload + nemesis), seconds. */
+    timeLimitS: z.number().positive().max(86_400).default(20),
+    /** Client threads (Jepsen's concurrency). */
+    concurrency: z.number().int().min(1).max(1000).default(10),
+    /** Ops per second over all clients, scheduled by the clock (open loop). */
+    rate: z.number().positive().max(100_000).default(50),
+    /** Gaps between scheduled ops: `none` (even), `uniform`, `exponential` (Poisson arrivals). */
+    jitter: z.enum(['none', 'uniform', 'exponential']).default('exponential'),
+    /** Length of the final phase after the final heal (client ops, no faults), seconds. */
+    finalPhaseS: z.number().min(0).max(3600).default(5),
+    /** Time budget of the checker; past it the verdict is unknown. */
+    checkTimeoutMs: z.number().int().positive().default(60_000),
+    workload: workloadSchema,
+    nemesis: nemesisConfigSchema.prefault({ faults: [] }),
+  })
+  .strict();
+
+/** An experiment with defaults filled in. */
+export type Experiment = z.output<typeof experimentSchema> & { readonly name: string };
+
+/** A bad experiment file or flag; `message` names the file, line and field. */
+export class ExperimentError extends Error {
+  override readonly name = 'ExperimentError';
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/**
+ * Validates a parsed experiment. `where(path)` gives the `file:line` prefix of a field's
+ * location for error messages.
+ * @throws ExperimentError naming each bad field (all of them, one per line).
+ */
+export function validateExperiment(raw: unknown, fallbackName: string, where: (path: readonly PropertyKey[]) => string): Experiment {
+  const r = experimentSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((issue) => {
+      const path = issue.path;
+      const field = path.length > 0 ? path.map(String).join('.') : '(top level)';
+      const got = valueAt(raw, path);
+      const gotText = issue.code === 'unrecognized_keys' ? '' : `, got ${describe(got)}`;
+      return `${where(path)}: ${field}: ${issue.message}${gotText}`;
+    });
+    throw new ExperimentError(lines.join('\n'));
+  }
+  return { ...r.data, name: r.data.name ?? fallbackName };
+}
+
+/** Parses experiment YAML `text` from `file` (for messages). */
+export function parseExperiment(text: string, file: string): Experiment {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
+    throw new ExperimentError(`${file}:${line}: not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ExperimentError(`${file}:1: expected a map of experiment fields (name, nodes, workload, nemesis, ...), got ${describe(raw)}`);
+  }
+  const where = (path: readonly PropertyKey[]): string => {
+    // The deepest node of the path that exists in the document gives the line.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
+      if (isNode(node) && node.range) return `${file}:${lineCounter.linePos(node.range[0]).line}`;
+    }
+    return file;
+  };
+  return validateExperiment(raw, basename(file, extname(file)), where);
+}
+
+/** Reads and parses an experiment file. */
+export function loadExperiment(file: string): Experiment {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ExperimentError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseExperiment(text, file);
+}
+
+/** CLI overrides of an experiment's fields. */
+export interface ExperimentOverrides {
+  readonly timeLimitS?: number;
+  readonly seed?: number;
+  readonly backend?: string;
+}
+
+/** Applies `overrides` (validated like the file's fields, errors naming the flag). */
+export function applyOverrides(e: Experiment, o: ExperimentOverrides): Experiment {
+  const flags: Record<string, string> = { timeLimitS: '--time-limit', seed: '--seed', backend: '--backend' };
+  const merged = { ...e, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
+  return validateExperiment(merged, e.name, (path) => flags[String(path[0])] ?? 'flags');
+}
+
+/** The experiment as the YAML the store keeps (`config.yaml`): every default spelled out. */
+export function experimentToYaml(e: Experiment): string {
+  return stringify(e, { lineWidth: 100 });
+}

@@ -1,0 +1,134 @@
+/**
+ * `dsync run EXPERIMENT.yaml` (one run) and `dsync suite EXPERIMENT.yaml...` (several, one line
+ * each — what `npm run test:jepsen` calls). Ctrl-C (or SIGTERM) aborts a run cleanly: faults are
+ * healed, every node is stopped, the history so far is kept and checked; a second Ctrl-C exits at
+ * once (child processes are still killed on exit).
+ */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { applyOverrides, ExperimentError, loadExperiment, type Experiment, type ExperimentOverrides } from './experiment.js';
+import { runExperiment, type RunOutcome } from './run.js';
+import { errorMessage } from '../cluster/errors.js';
+import type { Output } from './check-command.js';
+
+/** Flags of `run` and `suite`. */
+interface RunFlags {
+  backend?: string;
+  timeLimit?: number;
+  seed?: number;
+  store?: string;
+  quiet?: boolean;
+}
+
+const positive = (flag: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive number, got "${v}"`);
+  return n;
+};
+const seed = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`--seed must be a non-negative integer, got "${v}"`);
+  return n;
+};
+
+/** The one summary line of a finished run. */
+export function summaryLine(name: string, r: RunOutcome): string {
+  const verdict = r.verdict === true ? 'valid' : r.verdict === false ? 'INVALID' : r.verdict === 'unknown' ? 'UNKNOWN' : 'ERROR';
+  const c = r.counts;
+  const why = r.reason !== undefined && r.verdict !== true ? ` — ${r.reason.split('\n')[0]}` : '';
+  return `${name}: ${verdict} — ok ${c.ok}, fail ${c.fail}, info ${c.info}, nemesis ${c.nemesis} — ${r.store}${why}`;
+}
+
+function load(file: string, flags: RunFlags): Experiment {
+  const overrides: ExperimentOverrides = {
+    ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+    ...(flags.timeLimit !== undefined ? { timeLimitS: flags.timeLimit } : {}),
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+  };
+  return applyOverrides(loadExperiment(file), overrides);
+}
+
+/** Runs with Ctrl-C/SIGTERM wired to an abort. */
+async function withSignals<T>(f: (signal: AbortSignal) => Promise<T>, io: Output): Promise<T> {
+  const ac = new AbortController();
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    count++;
+    if (count === 1) {
+      io.err(`dsync: ${sig}: stopping — healing faults and stopping the nodes (again to exit at once)`);
+      ac.abort(new Error(`interrupted by ${sig}`));
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await f(ac.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+const runIo = (io: Output) => ({ err: io.err, errRaw: (s: string) => process.stderr.write(s) });
+
+/** Registers `run` and `suite` on the program; `setCode` receives the exit code. */
+export function registerRunCommands(program: Command, setCode: (code: number) => void, io: Output): void {
+  const common = (c: Command): Command =>
+    c
+      .option('--backend <name>', 'cluster backend: local (the default)')
+      .option('--time-limit <s>', "length of the main phase in seconds (overrides the file's timeLimitS)", positive('--time-limit'))
+      .option('--seed <n>', 'seed of the op sequence and the nemesis (overrides the file)', seed)
+      .option('--store <dir>', 'where runs are stored', 'store')
+      .option('--quiet', 'no progress line');
+
+  common(
+    program
+      .command('run')
+      .description('run one Jepsen-style experiment: start a cluster, drive the workload under the nemesis, check the history')
+      .argument('<experiment>', 'experiment YAML file, e.g. experiments/lock-partition.yaml'),
+  ).action(async (file: string, flags: RunFlags) => {
+    let e: Experiment;
+    try {
+      e = load(file, flags);
+    } catch (err) {
+      io.err(err instanceof ExperimentError ? `dsync run: ${err.message}` : `dsync run: ${errorMessage(err)}`);
+      setCode(3);
+      return;
+    }
+    const r = await withSignals((signal) => runExperiment({ experiment: e, storeRoot: flags.store ?? 'store', io: runIo(io), tty: process.stderr.isTTY === true, quiet: flags.quiet ?? false, signal }), io);
+    io.out(summaryLine(e.name, r));
+    setCode(r.exitCode);
+  });
+
+  common(
+    program
+      .command('suite')
+      .description('run several experiments one after another, one line each; exit 0 only if every one is valid (npm run test:jepsen)')
+      .argument('<experiments...>', 'experiment YAML files'),
+  ).action(async (files: string[], flags: RunFlags) => {
+    const experiments: Experiment[] = [];
+    for (const f of files) {
+      try {
+        experiments.push(load(f, flags));
+      } catch (err) {
+        io.err(`dsync suite: ${errorMessage(err)}`);
+        setCode(3);
+        return;
+      }
+    }
+    let worst = 0;
+    const rank = (code: number): number => [0, 2, 1, 3].indexOf(code);
+    await withSignals(async (signal) => {
+      for (const e of experiments) {
+        if (signal.aborted) break;
+        const r = await runExperiment({ experiment: e, storeRoot: flags.store ?? 'store', io: runIo(io), tty: process.stderr.isTTY === true, quiet: flags.quiet ?? false, signal });
+        io.out(summaryLine(e.name, r));
+        if (rank(r.exitCode) > rank(worst)) worst = r.exitCode;
+      }
+    }, io);
+    io.out(`${experiments.length} experiments: ${worst === 0 ? 'all valid' : 'NOT all valid'}`);
+    setCode(worst);
+  });
+}

@@ -1,0 +1,244 @@
+/**
+ * One Jepsen-style run (`dsync run`), in the phases of DESIGN.md:
+ *
+ * 1. store: create `store/<experiment>/<time>/`, write the resolved `config.yaml`;
+ * 2. setup: start the cluster (backend) and wait for a leader;
+ * 3. main phase: the workload's clients (open-loop rate) and the nemesis's schedule, for
+ *    `timeLimitS`; every event goes to `history.jsonl` as it happens;
+ * 4. final heal (a nemesis op in the history), then the final phase: client ops with no faults,
+ *    for `finalPhaseS` (recovery time is measured here);
+ * 5. teardown — ALWAYS, also on Ctrl-C, a harness error or the run's own deadline: heal every
+ *    fault, close clients, kill every node and proxy;
+ * 6. check the history (the workload's checker, and perf statistics) and write `results.json`.
+ *
+ * Exit codes as `dsync check`: 0 valid, 1 invalid, 2 unknown, 3 the run itself failed.
+ */
+import { pino, type Logger } from 'pino';
+import type { Op } from '../checkers/history/op.js';
+import { composeCheckers, type CheckerResult } from '../checkers/checker.js';
+import { perfStats, type PerfStats } from '../checkers/perf.js';
+import type { Validity } from '../checkers/linearizable.js';
+import { LocalBackend } from '../cluster/local/local-backend.js';
+import { hasLeader, type ClusterBackend } from '../cluster/backend.js';
+import { nemesisPackage, type NemesisPackage } from '../nemesis/index.js';
+import { lockWorkload } from '../workloads/lock.js';
+import type { Workload } from '../workloads/workload.js';
+import { any, clientsOnly, nemesisOnly, phases, rate, timeLimit } from './generator/combinators.js';
+import { interpret, realClock } from './generator/interpreter.js';
+import type { Generator } from './generator/generator.js';
+import { seedRand } from './generator/rand.js';
+import { experimentToYaml, type Experiment } from './experiment.js';
+import { RUN_FILES, RunStore } from './store.js';
+import { countEvent, ProgressLine, type OpCounts } from './progress.js';
+import { errorMessage } from '../cluster/errors.js';
+
+/** Where a run's text goes. */
+export interface RunIo {
+  /** One line on stderr. */
+  err(line: string): void;
+  /** Raw stderr text (the progress line). */
+  errRaw(text: string): void;
+}
+
+/** How to run an experiment. */
+export interface RunOptions {
+  readonly experiment: Experiment;
+  /** @default "store" */
+  readonly storeRoot?: string;
+  readonly io: RunIo;
+  /** Rewrite the progress line in place (stderr is a terminal). @default false */
+  readonly tty?: boolean;
+  /** No progress line. @default false */
+  readonly quiet?: boolean;
+  /** Aborts the run (like Ctrl-C): heal, tear down, keep the history. */
+  readonly signal?: AbortSignal;
+}
+
+/** What `results.json` holds. */
+export interface RunResults {
+  readonly experiment: string;
+  readonly description: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** The verdict: the checkers' merged validity. */
+  readonly valid: Validity;
+  /** The run did not complete (aborted or a harness error); the verdict covers the history recorded. */
+  readonly incomplete: boolean;
+  readonly error?: string;
+  readonly reason?: string;
+  readonly counts: OpCounts;
+  readonly checker: CheckerResult;
+  readonly perf: PerfStats;
+  readonly workload: string;
+  readonly nodes: readonly string[];
+}
+
+/** How a run ended. */
+export interface RunOutcome {
+  readonly exitCode: number;
+  /** The verdict, or `error` when the run itself failed. */
+  readonly verdict: Validity | 'error';
+  readonly store: string;
+  readonly counts: OpCounts;
+  /** One line: why it is not valid. */
+  readonly reason?: string;
+  readonly results?: RunResults;
+}
+
+const EXIT_OF = { true: 0, false: 1, unknown: 2 } as const;
+
+/** Total length of a run's phases, seconds (for lease TTLs and the hard deadline). */
+export function runLengthS(e: Experiment): number {
+  return e.timeLimitS + e.finalPhaseS;
+}
+
+function buildWorkload(e: Experiment, backend: ClusterBackend): Workload {
+  const endpoints = new Map(backend.nodes.map((n) => [n, backend.endpoint(n)]));
+  switch (e.workload.name) {
+    case 'lock':
+      return lockWorkload(e.workload, { endpoints, runS: runLengthS(e) + 30, seed: e.seed });
+    default: {
+      const never: never = e.workload.name;
+      throw new Error(`unknown workload ${String(never)}`);
+    }
+  }
+}
+
+async function startBackend(e: Experiment, dir: string): Promise<ClusterBackend> {
+  switch (e.backend) {
+    case 'local':
+      return LocalBackend.start({ nodes: e.nodes, dir, nodeArgs: e.nodeArgs });
+    default: {
+      const never: never = e.backend;
+      throw new Error(`unknown backend ${String(never)}`);
+    }
+  }
+}
+
+/** The whole run's generator: main phase (clients + nemesis), final heal, final phase. */
+function runGenerator(e: Experiment, w: Workload, n: NemesisPackage): Generator {
+  const ns = (s: number): number => Math.round(s * 1e9);
+  const clients = (g: Generator, seed: number): Generator => clientsOnly(rate(e.rate, g, { jitter: e.jitter, rand: seedRand(seed) }));
+  // One time limit around both (Jepsen's shape): its clock is never dropped by `any`.
+  const main = timeLimit(ns(e.timeLimitS), any(clients(w.generator, e.seed * 7 + 1), nemesisOnly(n.generator)));
+  const parts = [main, nemesisOnly(n.finalGenerator)];
+  if (w.finalGenerator && e.finalPhaseS > 0) parts.push(timeLimit(ns(e.finalPhaseS), clients(w.finalGenerator, e.seed * 7 + 2)));
+  return phases(...parts);
+}
+
+/** Runs one experiment end to end; never throws (a harness failure is exit code 3 with the reason). */
+export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
+  const e = o.experiment;
+  const store = RunStore.create(o.storeRoot ?? 'store', e.name);
+  const counts: OpCounts = { ok: 0, fail: 0, info: 0, nemesis: 0 };
+  const log: Logger = pino({ base: { experiment: e.name } }, pino.destination({ dest: store.path(RUN_FILES.log), sync: true }));
+  const startedAt = new Date();
+  store.writeText(RUN_FILES.config, experimentToYaml(e));
+  store.markLatest();
+  o.io.err(`dsync run: ${e.name} — ${e.nodes} ${e.backend} node${e.nodes === 1 ? '' : 's'}, ${e.timeLimitS} s + ${e.finalPhaseS} s final, seed ${e.seed}; store ${store.dir}`);
+
+  const abort = new AbortController();
+  const onAbort = (): void => abort.abort(o.signal?.reason ?? new Error('aborted'));
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (o.signal?.aborted) onAbort();
+  // The run's own deadline: every phase plus generous setup/teardown time.
+  const hardMs = (runLengthS(e) + 120) * 1000;
+  const deadline = setTimeout(() => abort.abort(new Error(`the run exceeded its deadline of ${hardMs / 1000} s`)), hardMs);
+
+  let backend: ClusterBackend | undefined;
+  let workload: Workload | undefined;
+  let nemesis: NemesisPackage | undefined;
+  let progress: ProgressLine | undefined;
+  let history: Op[] = [];
+  let error: string | undefined;
+  const clock = realClock();
+  try {
+    const phase = (what: string): void => log.info({ phase: what }, what);
+    phase('setup');
+    backend = await startBackend(e, store.nodesDir);
+    if (abort.signal.aborted) throw abort.signal.reason;
+    if (hasLeader(backend) && e.nodes > 1) {
+      const leader = await backend.leader(15_000);
+      if (leader === null) throw new Error('the cluster elected no leader within 15 s; see the node logs');
+      log.info({ leader }, 'leader elected');
+    }
+    workload = buildWorkload(e, backend);
+    log.info({ workload: workload.describe }, 'workload');
+    nemesis = nemesisPackage(e.nemesis, backend, { seed: e.seed, log: (msg, fields) => log.info(fields ?? {}, msg) });
+    const nem = nemesis;
+    const client = workload.client;
+    const t0 = Date.now();
+    if (!o.quiet) {
+      progress = new ProgressLine({
+        write: o.io.errRaw,
+        tty: o.tty ?? false,
+        render: () => {
+          const el = ((Date.now() - t0) / 1000).toFixed(1);
+          const faults = nem.nemesis.active();
+          return `[${el}/${runLengthS(e)} s] ok ${counts.ok} fail ${counts.fail} info ${counts.info} | faults: ${faults.length > 0 ? faults.join(', ') : 'none'}`;
+        },
+      });
+    }
+    phase('run');
+    const result = await interpret({
+      gen: runGenerator(e, workload, nemesis),
+      concurrency: e.concurrency,
+      client: (op) => client.invoke(op),
+      nemesis: (op) => nem.nemesis.invoke(op),
+      clock,
+      signal: abort.signal,
+      history,
+      onEvent: (ev) => {
+        countEvent(counts, ev);
+        store.appendEvent(ev);
+      },
+    });
+    history = result.history;
+    if (result.aborted) throw abort.signal.reason ?? new Error('aborted');
+  } catch (err) {
+    error = errorMessage(err);
+    log.error({ err: error }, 'run failed');
+  } finally {
+    clearTimeout(deadline);
+    o.signal?.removeEventListener('abort', onAbort);
+    progress?.stop();
+    log.info({ phase: 'teardown' }, 'teardown');
+    try {
+      await nemesis?.nemesis.healAll();
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'heal failed');
+    }
+    await workload?.client.close().catch(() => undefined);
+    await backend?.teardown().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'teardown failed'));
+  }
+  await store.finishHistory(history);
+
+  // Check what was recorded, even after an error: an invalid prefix is still invalid.
+  log.info({ phase: 'check' }, 'check');
+  const checker = workload ? composeCheckers([workload.checker]).check(history, { timeoutMs: e.checkTimeoutMs }) : { valid: 'unknown' as const, reason: 'no workload ran' };
+  const perf = perfStats(history);
+  const results: RunResults = {
+    experiment: e.name,
+    description: e.description,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    valid: checker.valid,
+    incomplete: error !== undefined,
+    ...(error !== undefined ? { error } : {}),
+    ...(checker.reason !== undefined ? { reason: checker.reason } : {}),
+    counts,
+    checker,
+    perf,
+    workload: workload?.describe ?? '',
+    nodes: backend?.nodes ?? [],
+  };
+  store.writeJson(RUN_FILES.results, results);
+  log.info({ valid: checker.valid, counts, error }, 'done');
+  log.flush();
+
+  if (error !== undefined && checker.valid !== false) {
+    return { exitCode: 3, verdict: 'error', store: store.dir, counts, reason: error, results };
+  }
+  const reason = checker.valid === true ? undefined : checker.reason ?? String(checker.valid);
+  return { exitCode: EXIT_OF[String(checker.valid) as keyof typeof EXIT_OF], verdict: checker.valid, store: store.dir, counts, ...(reason ? { reason } : {}), results };
+}

@@ -1,0 +1,160 @@
+/**
+ * The nemesis configuration: the zod schema behind the `nemesis:` section of a run's YAML, and
+ * the resolved type with every default filled in.
+ *
+ * ```yaml
+ * nemesis:
+ *   faults: [partition, kill]        # or [] / none: no faults
+ *   combine: one                     # one kind per fault window, or all of them together
+ *   partition: { topologies: [majorities-ring, isolate-leader] }
+ *   kill: { targets: [leader] }
+ *   schedule: { interval: { faultS: 5, healS: 5 } }
+ * ```
+ *
+ * A resolved config is itself a valid input (parsing it again gives the same value), so runs can
+ * store it and re-read it.
+ */
+import { z } from 'zod';
+import { PARTITION_TOPOLOGIES } from './topology.js';
+
+/** The kinds of fault a nemesis can inject. */
+export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency'] as const;
+
+/** A kind of fault. */
+export type NemesisFaultKind = (typeof NEMESIS_FAULT_KINDS)[number];
+
+/** Whom a kill or pause hits: a random node, a random minority, or the current leader. */
+export const NEMESIS_TARGETS = ['one', 'minority', 'leader'] as const;
+
+/** A kill or pause target. */
+export type NemesisTarget = (typeof NEMESIS_TARGETS)[number];
+
+/** The nemesis op names (`f` of nemesis events), the history convention other code reads. */
+export const NEMESIS_FS = [
+  'start-partition',
+  'stop-partition',
+  'start-kill',
+  'stop-kill',
+  'start-pause',
+  'stop-pause',
+  'start-latency',
+  'stop-latency',
+  'heal',
+] as const;
+
+/** A nemesis op name. */
+export type NemesisF = (typeof NEMESIS_FS)[number];
+
+const seconds = z.number().nonnegative();
+const topology = z.enum(PARTITION_TOPOLOGIES);
+const target = z.enum(NEMESIS_TARGETS);
+const latency = z.strictObject({
+  /** @default 100 */
+  ms: z.number().nonnegative().default(100),
+  /** @default 50 */
+  jitterMs: z.number().nonnegative().default(50),
+});
+
+/** One timeline entry: an op at `at` seconds after the nemesis starts. */
+const timelineEntry = z.discriminatedUnion('f', [
+  z.strictObject({ at: seconds, f: z.literal('start-partition'), value: topology.optional() }),
+  z.strictObject({ at: seconds, f: z.enum(['start-kill', 'start-pause']), value: target.optional() }),
+  z.strictObject({ at: seconds, f: z.literal('start-latency'), value: latency.optional() }),
+  z.strictObject({ at: seconds, f: z.enum(['stop-partition', 'stop-kill', 'stop-pause', 'stop-latency', 'heal']) }),
+]);
+
+/** A timeline entry, resolved. */
+export type TimelineEntry = z.infer<typeof timelineEntry>;
+
+const interval = z.strictObject({
+  /** How long each fault window lasts. @default 5 */
+  faultS: z.number().positive().default(5),
+  /** How long the cluster is left healthy before each window (also before the first). @default 5 */
+  healS: seconds.default(5),
+});
+
+const timeline = z.array(timelineEntry).superRefine((entries, ctx) => {
+  entries.forEach((e, i) => {
+    const before = entries[i - 1];
+    if (before !== undefined && e.at < before.at) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'at'],
+        message: `timeline entry ${i} (at ${e.at}) comes before entry ${i - 1} (at ${before.at}): entries must be in ascending order of at`,
+      });
+    }
+  });
+});
+
+/** The schedule: either an endless interval of fault windows, or a fixed timeline. */
+const schedule = z
+  .strictObject({ interval: interval.optional(), timeline: timeline.optional() })
+  .refine((s) => s.interval === undefined || s.timeline === undefined, { message: 'give either interval or timeline, not both' })
+  .transform((s): { interval: z.infer<typeof interval> } | { timeline: TimelineEntry[] } =>
+    s.timeline !== undefined ? { timeline: s.timeline } : { interval: s.interval ?? { faultS: 5, healS: 5 } },
+  );
+
+const faults = z
+  .preprocess(
+    (v) => (v === 'none' ? [] : v),
+    z.array(z.enum(NEMESIS_FAULT_KINDS), {
+      error: (i) => `${i.input === undefined ? 'required:' : 'expected'} a list of ${NEMESIS_FAULT_KINDS.join(', ')}, or none`,
+    }),
+  )
+  .refine((kinds) => new Set(kinds).size === kinds.length, { message: 'a fault kind is listed twice' });
+
+/** The zod schema of the `nemesis:` section; unknown fields are errors. */
+export const nemesisConfigSchema = z
+  .strictObject({
+    /** The kinds of fault to inject; `[]` or `none` for none. Required. */
+    faults,
+    /** `one`: each window starts one kind, chosen at random; `all`: every listed kind together. @default 'one' */
+    combine: z.enum(['one', 'all']).default('one'),
+    /** @default all topologies */
+    partition: z.strictObject({ topologies: z.array(topology).min(1).default([...PARTITION_TOPOLOGIES]) }).prefault({}),
+    /** @default all targets */
+    kill: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
+    /** @default all targets */
+    pause: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
+    /** Link latency (where the backend supports it). @default { ms: 100, jitterMs: 50 } */
+    latency: latency.prefault({}),
+    /** @default { interval: { faultS: 5, healS: 5 } } */
+    schedule: schedule.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (!('timeline' in c.schedule)) return;
+    c.schedule.timeline.forEach((e, i) => {
+      if (e.f === 'heal') return;
+      const kind = e.f.slice(e.f.indexOf('-') + 1) as NemesisFaultKind;
+      if (!c.faults.includes(kind)) {
+        ctx.addIssue({ code: 'custom', path: ['schedule', 'timeline', i, 'f'], message: `${e.f} needs "${kind}" in faults` });
+      }
+    });
+  });
+
+/** The nemesis configuration with defaults applied. */
+export type NemesisConfig = z.infer<typeof nemesisConfigSchema>;
+
+/** A nemesis section that does not fit the schema; the message lists each problem with its path. */
+export class NemesisConfigError extends Error {
+  readonly code = 'NEMESIS_CONFIG';
+  constructor(readonly issues: readonly z.core.$ZodIssue[], where: string) {
+    super(issues.map((i) => `${pathOf(where, i.path)}: ${i.message}`).join('; '));
+    this.name = 'NemesisConfigError';
+  }
+}
+
+function pathOf(where: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s === '' ? String(k) : `${s}.${String(k)}`), where);
+}
+
+/**
+ * Parses and resolves a `nemesis:` section (e.g. from YAML). `where` prefixes the paths in
+ * error messages.
+ * @throws NemesisConfigError naming each bad field by its path, e.g. `nemesis.kill.targets[0]`.
+ */
+export function parseNemesisConfig(input: unknown, where = 'nemesis'): NemesisConfig {
+  const r = nemesisConfigSchema.safeParse(input);
+  if (!r.success) throw new NemesisConfigError(r.error.issues, where);
+  return r.data;
+}

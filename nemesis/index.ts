@@ -1,0 +1,14 @@
+/** The nemesis: fault injection through a cluster backend's powers, its schedule and its config. */
+export { nemesisPackage } from './nemesis.js';
+export type { Nemesis, NemesisCompletion, NemesisOptions, NemesisPackage } from './nemesis.js';
+export {
+  nemesisConfigSchema,
+  parseNemesisConfig,
+  NemesisConfigError,
+  NEMESIS_FAULT_KINDS,
+  NEMESIS_TARGETS,
+  NEMESIS_FS,
+} from './config.js';
+export type { NemesisConfig, NemesisFaultKind, NemesisTarget, NemesisF, TimelineEntry } from './config.js';
+export { PARTITION_TOPOLOGIES, partitionFor, randomHalves, isolateOne, isolateLeader, majoritiesRing, bridge, oneWay } from './topology.js';
+export type { NetworkPartition, TopologyName } from './topology.js';

@@ -1,0 +1,461 @@
+/**
+ * The nemesis: injects faults into a cluster through its backend's powers (Jepsen's
+ * `jepsen.nemesis` with `nemesis.combined`). A {@link NemesisPackage} bundles the nemesis with
+ * the generator that schedules its fault windows and the final generator that heals.
+ *
+ * Ops (`f`, on the process `"nemesis"`), with their invoke value → completion value:
+ *
+ * | f                            | invoke value                                | completion value                         |
+ * | ---------------------------- | ------------------------------------------- | ---------------------------------------- |
+ * | `start-partition`            | a topology, or null: one of the config's    | `{topology, cuts: [from, to][], components?}` |
+ * | `stop-partition`             | null                                        | `{topology, cuts}` healed, or null       |
+ * | `start-kill` / `start-pause` | `one` / `minority` / `leader`, or null: one of the config's | the node ids killed / paused |
+ * | `stop-kill` / `stop-pause`   | null                                        | the node ids restarted / resumed         |
+ * | `start-latency`              | `{ms, jitterMs}`, or null: the config's     | the links given latency, `[from, to][]`  |
+ * | `stop-latency`               | null                                        | the links restored, `[from, to][]`       |
+ * | `heal`                       | null                                        | what was active, as {@link Nemesis.active} lists it |
+ *
+ * Completions are `info` (Jepsen's convention for the nemesis), with `error` when a backend call
+ * failed; `fail` (with `error`) only when nothing changed: an unknown op or value, a power the
+ * backend lacks, `no leader` agreed within 2 s for a `leader` target or `isolate-leader`, or no
+ * node left up to hit. A start of a kind already active first stops it (latency is replaced); the
+ * interval schedule never overlaps a kind, a timeline may. Kills and pauses pick only nodes
+ * neither killed nor paused. Partition and latency share the links: the blackholed cuts win, and
+ * stopping one restores the other's faults.
+ */
+import { hasLeader, isKillable, isPartitionable, isPausable, type ClusterBackend, type Link, type Partitionable } from '../cluster/backend.js';
+import { errorMessage } from '../cluster/errors.js';
+import { NEMESIS, type Op } from '../checkers/index.js';
+import type { GenContext, GenResult, Generator } from '../harness/generator/generator.js';
+import { prng } from '../harness/random.js';
+import { wait } from '../harness/generator/combinators.js';
+import { NEMESIS_FS, NEMESIS_TARGETS, parseNemesisConfig, type NemesisConfig, type NemesisF, type NemesisFaultKind, type NemesisTarget } from './config.js';
+import { minimumNodes, partitionFor, PARTITION_TOPOLOGIES, shuffle, type NetworkPartition, type TopologyName } from './topology.js';
+
+/**
+ * The completion of a nemesis op. A type alias rather than an interface so that it is assignable
+ * to the interpreter's open `Completion` record.
+ */
+export type NemesisCompletion = {
+  readonly type: 'info' | 'fail';
+  readonly value: unknown;
+  readonly error?: string;
+};
+
+/** Injects and undoes faults (Jepsen's Nemesis protocol). */
+export interface Nemesis {
+  /** Performs one nemesis op (an invoke event with process "nemesis"); never throws: problems → `{ type: 'info', error }`. */
+  invoke(op: Op): Promise<NemesisCompletion>;
+  /** Undoes every active fault (restart killed nodes, resume paused ones, heal every link). Used by the final heal and by teardown after errors; safe to call twice; never throws. */
+  healAll(): Promise<void>;
+  /** Faults active now, for the progress line, e.g. `["partition majorities-ring", "kill n2"]`. */
+  active(): readonly string[];
+}
+
+/** A nemesis with its fault schedule and its healing final generator (Jepsen's nemesis package). */
+export interface NemesisPackage {
+  readonly nemesis: Nemesis;
+  readonly generator: Generator;
+  readonly finalGenerator: Generator;
+}
+
+/** Options of {@link nemesisPackage}. */
+export interface NemesisOptions {
+  /** Seeds every random choice (kinds, topologies, targets, victims). */
+  readonly seed: number;
+  /** Called once per completed op and per healing problem. */
+  readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** How long a `leader` target or `isolate-leader` waits for the nodes to agree on a leader. */
+const LEADER_TIMEOUT_MS = 2000;
+
+const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
+const pairs = (links: readonly Link[]): [string, string][] => links.map((l) => [l.from, l.to]);
+const info = (value: unknown, errors: readonly string[] = []): NemesisCompletion =>
+  errors.length === 0 ? { type: 'info', value } : { type: 'info', value, error: errors.join('; ') };
+const fail = (error: string): NemesisCompletion => ({ type: 'fail', value: null, error });
+const rejections = (results: readonly PromiseSettledResult<unknown>[], nodes: readonly string[]): string[] =>
+  results.flatMap((r, i) => (r.status === 'rejected' ? [`${nodes[i]}: ${errorMessage(r.reason)}`] : []));
+
+type NodeFault = 'kill' | 'pause';
+
+/** The nemesis over a backend; state is recorded before each backend call so a failed call is still undone. */
+class BackendNemesis implements Nemesis {
+  readonly #backend: ClusterBackend;
+  readonly #config: NemesisConfig;
+  readonly #random: () => number;
+  readonly #log: NemesisOptions['log'];
+  #partition: NetworkPartition | null = null;
+  #latency: { ms: number; jitterMs: number } | null = null;
+  readonly #down: Record<NodeFault, string[]> = { kill: [], pause: [] };
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(config: NemesisConfig, backend: ClusterBackend, o: NemesisOptions) {
+    this.#config = config;
+    this.#backend = backend;
+    this.#random = prng(o.seed);
+    this.#log = o.log;
+  }
+
+  invoke(op: Op): Promise<NemesisCompletion> {
+    return this.#serial(async () => {
+      let done: NemesisCompletion;
+      try {
+        done = oneOf(NEMESIS_FS, op.f) ? await this.#perform(op.f, op.value ?? null) : fail(`unknown nemesis op "${op.f}"`);
+      } catch (e) {
+        done = { type: 'info', value: null, error: errorMessage(e) };
+      }
+      this.#log?.(`nemesis ${op.f}`, { ...done });
+      return done;
+    });
+  }
+
+  healAll(): Promise<void> {
+    return this.#serial(async () => {
+      const errors = await this.#undoAll();
+      if (errors.length > 0) this.#log?.('nemesis heal incomplete', { errors });
+    });
+  }
+
+  active(): readonly string[] {
+    const l = this.#latency;
+    return [
+      ...(this.#partition ? [`partition ${this.#partition.topology}`] : []),
+      ...(this.#down.kill.length > 0 ? [`kill ${this.#down.kill.join(' ')}`] : []),
+      ...(this.#down.pause.length > 0 ? [`pause ${this.#down.pause.join(' ')}`] : []),
+      ...(l ? [`latency ${l.ms}±${l.jitterMs}ms`] : []),
+    ];
+  }
+
+  /** Runs tasks one at a time, in call order, whatever the previous one did. */
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #perform(f: NemesisF, value: unknown): Promise<NemesisCompletion> {
+    switch (f) {
+      case 'start-partition':
+        return this.#startPartition(value);
+      case 'stop-partition':
+        return this.#stopPartition();
+      case 'start-kill':
+        return this.#startNodes('kill', value);
+      case 'stop-kill':
+        return this.#stopNodes('kill');
+      case 'start-pause':
+        return this.#startNodes('pause', value);
+      case 'stop-pause':
+        return this.#stopNodes('pause');
+      case 'start-latency':
+        return this.#startLatency(value);
+      case 'stop-latency':
+        return this.#stopLatency();
+      case 'heal': {
+        const undone = this.active();
+        return info(undone, await this.#undoAll());
+      }
+      default: {
+        const never: never = f;
+        return fail(`unknown nemesis op "${String(never)}"`);
+      }
+    }
+  }
+
+  #links(): (ClusterBackend & Partitionable) | null {
+    return isPartitionable(this.#backend) ? this.#backend : null;
+  }
+
+  #pick<T>(from: readonly T[]): T {
+    return from[Math.floor(this.#random() * from.length)] as T;
+  }
+
+  /** Every directed link that no partition cut blackholes. */
+  #uncut(): Link[] {
+    const cut = new Set(this.#partition?.cuts.map((l) => `${l.from}>${l.to}`));
+    const nodes = this.#backend.nodes;
+    return nodes.flatMap((from) => nodes.filter((to) => to !== from && !cut.has(`${from}>${to}`)).map((to) => ({ from, to })));
+  }
+
+  async #startPartition(value: unknown): Promise<NemesisCompletion> {
+    const links = this.#links();
+    if (!links) return fail(`backend "${this.#backend.name}" cannot partition`);
+    const name: unknown = value ?? this.#pick(this.#config.partition.topologies);
+    if (!oneOf<TopologyName>(PARTITION_TOPOLOGIES, name)) return fail(`unknown topology ${JSON.stringify(name)}`);
+    let leader: string | undefined;
+    if (name === 'isolate-leader') {
+      const l = hasLeader(this.#backend) ? await this.#backend.leader(LEADER_TIMEOUT_MS) : null;
+      if (l === null) return fail('no leader');
+      leader = l;
+    }
+    let p: NetworkPartition;
+    try {
+      p = partitionFor(name, this.#backend.nodes, this.#random, leader);
+    } catch (e) {
+      return fail(errorMessage(e));
+    }
+    if (this.#partition) await this.#stopPartition();
+    this.#partition = p;
+    await links.setLinkFaults(p.cuts, { kind: 'blackhole' });
+    return info({ topology: p.topology, cuts: pairs(p.cuts), ...(p.components ? { components: p.components } : {}) });
+  }
+
+  async #stopPartition(): Promise<NemesisCompletion> {
+    const links = this.#links();
+    const p = this.#partition;
+    if (!links || !p) return info(null);
+    if (this.#latency) await links.setLinkFaults(p.cuts, { kind: 'latency', ...this.#latency });
+    else await links.healNetwork();
+    this.#partition = null;
+    return info({ topology: p.topology, cuts: pairs(p.cuts) });
+  }
+
+  async #startLatency(value: unknown): Promise<NemesisCompletion> {
+    const links = this.#links();
+    if (!links?.linkFaultKinds.has('latency')) return fail(`backend "${this.#backend.name}" cannot delay links`);
+    const v = (value ?? this.#config.latency) as { ms?: unknown; jitterMs?: unknown };
+    const jitterMs = v.jitterMs ?? 0;
+    if (typeof v.ms !== 'number' || !(v.ms >= 0) || typeof jitterMs !== 'number' || !(jitterMs >= 0)) {
+      return fail(`start-latency wants {ms, jitterMs} ≥ 0, got ${JSON.stringify(value)}`);
+    }
+    this.#latency = { ms: v.ms, jitterMs };
+    const affected = this.#uncut();
+    await links.setLinkFaults(affected, { kind: 'latency', ...this.#latency });
+    return info(pairs(affected));
+  }
+
+  async #stopLatency(): Promise<NemesisCompletion> {
+    const links = this.#links();
+    if (!links || !this.#latency) return info([]);
+    const restored = this.#uncut();
+    if (this.#partition) await links.setLinkFaults(restored, { kind: 'ok' });
+    else await links.healNetwork();
+    this.#latency = null;
+    return info(pairs(restored));
+  }
+
+  async #startNodes(kind: NodeFault, value: unknown): Promise<NemesisCompletion> {
+    const b = this.#backend;
+    const act = kind === 'kill' ? (isKillable(b) ? (n: string) => b.kill(n) : null) : isPausable(b) ? (n: string) => b.pause(n) : null;
+    if (!act) return fail(`backend "${b.name}" cannot ${kind} nodes`);
+    const target: unknown = value ?? this.#pick(this.#config[kind].targets);
+    if (!oneOf<NemesisTarget>(NEMESIS_TARGETS, target)) return fail(`unknown target ${JSON.stringify(target)}`);
+    const undone = this.#down[kind].length > 0 ? await this.#stopNodes(kind) : null;
+    const victims = await this.#victims(target);
+    // Having undone the previous window, the op did something even when it finds no victim.
+    if (typeof victims === 'string') return undone ? { type: 'info', value: [], error: victims } : fail(victims);
+    this.#down[kind] = victims;
+    return info(victims, rejections(await Promise.allSettled(victims.map(act)), victims));
+  }
+
+  async #stopNodes(kind: NodeFault): Promise<NemesisCompletion> {
+    const b = this.#backend;
+    const undo = kind === 'kill' ? (isKillable(b) ? (n: string) => b.restart(n) : null) : isPausable(b) ? (n: string) => b.resume(n) : null;
+    const nodes = this.#down[kind];
+    if (!undo || nodes.length === 0) return info([]);
+    const results = await Promise.allSettled(nodes.map(undo));
+    this.#down[kind] = nodes.filter((_, i) => results[i]?.status === 'rejected');
+    return info(nodes, rejections(results, nodes));
+  }
+
+  /** The nodes a target hits, in node order, among those neither killed nor paused; or why none. */
+  async #victims(target: NemesisTarget): Promise<string[] | string> {
+    const nodes = this.#backend.nodes;
+    const down = new Set([...this.#down.kill, ...this.#down.pause]);
+    const up = nodes.filter((n) => !down.has(n));
+    if (up.length === 0) return 'no node left up';
+    switch (target) {
+      case 'one':
+        return [this.#pick(up)];
+      case 'minority': {
+        const chosen = new Set(shuffle(up, this.#random).slice(0, Math.max(1, Math.floor((nodes.length - 1) / 2))));
+        return up.filter((n) => chosen.has(n));
+      }
+      case 'leader': {
+        const leader = hasLeader(this.#backend) ? await this.#backend.leader(LEADER_TIMEOUT_MS) : null;
+        if (leader === null) return 'no leader';
+        return up.includes(leader) ? [leader] : `leader ${leader} is already down`;
+      }
+      default: {
+        const never: never = target;
+        return `unknown target ${String(never)}`;
+      }
+    }
+  }
+
+  /** Heals the links, resumes and restarts; what could not be undone stays recorded (and is retried). */
+  async #undoAll(): Promise<string[]> {
+    const errors: string[] = [];
+    const links = this.#links();
+    if (links && (this.#partition || this.#latency)) {
+      try {
+        await links.healNetwork();
+        this.#partition = null;
+        this.#latency = null;
+      } catch (e) {
+        errors.push(`heal network: ${errorMessage(e)}`);
+      }
+    }
+    for (const kind of ['pause', 'kill'] as const) {
+      const r = await this.#stopNodes(kind);
+      if (r.error !== undefined) errors.push(`${kind === 'kill' ? 'restart' : 'resume'} ${r.error}`);
+    }
+    return errors;
+  }
+}
+
+/** One op of a schedule: `f` with `value`, `at` ns after the schedule's origin. */
+interface Step {
+  readonly at: number;
+  readonly f: NemesisF;
+  readonly value: unknown;
+}
+
+/**
+ * A schedule as a pure generator: step `i` of `steps` on the nemesis process, timed from `origin`
+ * — the time of the first op call (or event) it sees, like Jepsen's time-limit. Fixing the
+ * origin on events too keeps it from sliding when the interpreter drops a future op to handle a
+ * completion and asks again.
+ */
+class ScheduleGenerator implements Generator {
+  constructor(
+    readonly steps: (i: number) => Step | null,
+    readonly i = 0,
+    readonly origin: number | null = null,
+  ) {}
+
+  op(ctx: GenContext): GenResult {
+    const step = this.steps(this.i);
+    if (step === null) return null;
+    // The first ask fixes the origin through a wait (kept by `any` even when another child's op
+    // is chosen; a future op would be dropped with its state, and the origin would slide).
+    if (this.origin === null) return wait(ctx.time, new ScheduleGenerator(this.steps, this.i, ctx.time));
+    if (!ctx.free.includes(NEMESIS)) return 'pending';
+    const origin = this.origin;
+    const op = { f: step.f, value: step.value, process: NEMESIS, time: origin + step.at };
+    return { op, gen: new ScheduleGenerator(this.steps, this.i + 1, origin) };
+  }
+
+  update(ctx: GenContext): Generator {
+    return this.origin === null ? new ScheduleGenerator(this.steps, this.i, ctx.time) : this;
+  }
+}
+
+const ns = (seconds: number): number => Math.round(seconds * 1e9);
+
+/** A pure choice among `from` for (seed, window, salt): the same arguments, the same choice. */
+function choose<T>(from: readonly T[], seed: number, window: number, salt: number): T {
+  const h = (seed ^ Math.imul(window + 1, 0x9e3779b1) ^ Math.imul(salt + 1, 0x85ebca6b)) >>> 0;
+  return from[Math.floor(prng(h)() * from.length)] as T;
+}
+
+/** The op starting `kind` in window `w`, with its topology or target chosen by the seed. */
+function startStep(config: NemesisConfig, kind: NemesisFaultKind, seed: number, w: number, at: number): Step {
+  switch (kind) {
+    case 'partition':
+      return { at, f: 'start-partition', value: choose(config.partition.topologies, seed, w, 1) };
+    case 'kill':
+      return { at, f: 'start-kill', value: choose(config.kill.targets, seed, w, 2) };
+    case 'pause':
+      return { at, f: 'start-pause', value: choose(config.pause.targets, seed, w, 3) };
+    case 'latency':
+      return { at, f: 'start-latency', value: { ...config.latency } };
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown fault ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * The fault windows of `config`. Interval: healthy for `healS`, then the window's start op(s) at
+ * once, its stop op(s) (in reverse) `faultS` later, and again, forever; with `combine: one` each
+ * window's kind is a pure choice of (seed, window number). Timeline: the listed ops at their times.
+ */
+function scheduleGenerator(config: NemesisConfig, seed: number): Generator {
+  const s = config.schedule;
+  if ('timeline' in s) {
+    return new ScheduleGenerator((i) => {
+      const e = s.timeline[i];
+      return e ? { at: ns(e.at), f: e.f, value: 'value' in e && e.value !== undefined ? e.value : null } : null;
+    });
+  }
+  const { faultS, healS } = s.interval;
+  const kinds = config.faults;
+  const width = config.combine === 'all' ? kinds.length : 1;
+  return new ScheduleGenerator((i) => {
+    if (kinds.length === 0) return null;
+    const w = Math.floor(i / (2 * width));
+    const j = i % (2 * width);
+    const window = config.combine === 'all' ? kinds : [choose(kinds, seed, w, 0)];
+    const start = ns(healS + w * (healS + faultS));
+    if (j < width) return startStep(config, window[j] as NemesisFaultKind, seed, w, start);
+    const kind = window[2 * width - 1 - j] as NemesisFaultKind;
+    return { at: start + ns(faultS), f: `stop-${kind}`, value: null };
+  });
+}
+
+/** The final generator: one `heal` (none when no fault is configured). */
+function healGenerator(config: NemesisConfig): Generator {
+  return new ScheduleGenerator((i) => (i === 0 && config.faults.length > 0 ? { at: 0, f: 'heal', value: null } : null));
+}
+
+/** Throws unless the backend has every power the configured faults need. */
+function checkPowers(config: NemesisConfig, backend: ClusterBackend): void {
+  const lacks = (fault: string, power: string): never => {
+    throw new Error(`nemesis: fault "${fault}" needs ${power}, which backend "${backend.name}" lacks`);
+  };
+  const timeline = 'timeline' in config.schedule ? config.schedule.timeline : null;
+  /** The choices a kind may make: the config's list where a start can leave it open, plus the timeline's values. */
+  const used = <T>(f: NemesisF, list: readonly T[]): Set<T> => {
+    if (!timeline) return new Set(list);
+    const starts = timeline.filter((e) => e.f === f).map((e) => ('value' in e ? e.value : undefined));
+    return new Set(starts.flatMap((v) => (v === undefined ? list : [v as T])));
+  };
+  for (const kind of config.faults) {
+    switch (kind) {
+      case 'partition': {
+        if (!isPartitionable(backend) || !backend.linkFaultKinds.has('blackhole')) lacks(kind, 'blackholed links (Partitionable)');
+        const topologies = used<TopologyName>('start-partition', config.partition.topologies);
+        if (topologies.has('isolate-leader') && !hasLeader(backend)) lacks('partition isolate-leader', 'a leader (HasLeader)');
+        for (const t of topologies) {
+          if (backend.nodes.length < minimumNodes(t)) {
+            throw new Error(`nemesis: topology ${t} needs at least ${minimumNodes(t)} nodes, backend "${backend.name}" has ${backend.nodes.length}`);
+          }
+        }
+        break;
+      }
+      case 'kill':
+      case 'pause':
+        if (!(kind === 'kill' ? isKillable(backend) : isPausable(backend))) lacks(kind, kind === 'kill' ? 'killable nodes (Killable)' : 'pausable nodes (Pausable)');
+        if (used<NemesisTarget>(`start-${kind}`, config[kind].targets).has('leader') && !hasLeader(backend)) lacks(`${kind} leader`, 'a leader (HasLeader)');
+        break;
+      case 'latency':
+        if (!isPartitionable(backend) || !backend.linkFaultKinds.has('latency')) lacks(kind, 'link latency (Partitionable with latency)');
+        break;
+      default: {
+        const never: never = kind;
+        throw new Error(`nemesis: unknown fault ${String(never)}`);
+      }
+    }
+  }
+}
+
+/**
+ * Builds the nemesis package for `config` over `backend`: the nemesis, the generator of its fault
+ * windows, and a final generator that heals everything. The config is resolved again (a resolved
+ * config is unchanged), so one built by hand or by zod's unparsed `.default()` gets its defaults.
+ * @throws Error naming the fault and the backend when a configured fault needs a power the
+ *   backend lacks (or a topology needs more nodes than it has); NemesisConfigError for a bad config.
+ */
+export function nemesisPackage(given: NemesisConfig, backend: ClusterBackend, o: NemesisOptions): NemesisPackage {
+  const config = parseNemesisConfig(given);
+  checkPowers(config, backend);
+  return {
+    nemesis: new BackendNemesis(config, backend, o),
+    generator: scheduleGenerator(config, o.seed),
+    finalGenerator: healGenerator(config),
+  };
+}

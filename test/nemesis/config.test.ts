@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { parse as parseYaml } from 'yaml';
+import { NEMESIS_FAULT_KINDS, NemesisConfigError, nemesisConfigSchema, parseNemesisConfig, PARTITION_TOPOLOGIES } from '../../nemesis/index.js';
+
+describe('nemesis/config', () => {
+  it('fills every default', () => {
+    assert.deepEqual(parseNemesisConfig({ faults: ['partition'] }), {
+      faults: ['partition'],
+      combine: 'one',
+      partition: { topologies: [...PARTITION_TOPOLOGIES] },
+      kill: { targets: ['one', 'minority', 'leader'] },
+      pause: { targets: ['one', 'minority', 'leader'] },
+      latency: { ms: 100, jitterMs: 50 },
+      schedule: { interval: { faultS: 5, healS: 5 } },
+    });
+    assert.deepEqual(NEMESIS_FAULT_KINDS, ['partition', 'kill', 'pause', 'latency']);
+  });
+
+  it('reads the YAML shape, fills defaults inside given sections, and accepts none or [] for no faults', () => {
+    const c = parseNemesisConfig(
+      parseYaml(`
+faults: [partition, kill, latency]
+combine: all
+partition: { topologies: [majorities-ring] }
+latency: { ms: 20 }
+schedule:
+  interval: { faultS: 2 }
+`),
+    );
+    assert.equal(c.combine, 'all');
+    assert.deepEqual(c.partition.topologies, ['majorities-ring']);
+    assert.deepEqual(c.latency, { ms: 20, jitterMs: 50 });
+    assert.deepEqual(c.schedule, { interval: { faultS: 2, healS: 5 } });
+    assert.deepEqual(parseNemesisConfig({ faults: 'none' }).faults, []);
+    assert.deepEqual(parseNemesisConfig({ faults: [] }).faults, []);
+  });
+
+  it('reads a timeline, with per-op values and defaults inside them', () => {
+    const c = parseNemesisConfig({
+      faults: ['partition', 'kill', 'latency'],
+      schedule: {
+        timeline: [
+          { at: 3, f: 'start-partition', value: 'isolate-leader' },
+          { at: 3, f: 'start-kill', value: 'minority' },
+          { at: 5, f: 'start-latency', value: { ms: 10 } },
+          { at: 8, f: 'stop-partition' },
+          { at: 9, f: 'heal' },
+        ],
+      },
+    });
+    assert.ok('timeline' in c.schedule);
+    assert.deepEqual(c.schedule.timeline[2], { at: 5, f: 'start-latency', value: { ms: 10, jitterMs: 50 } });
+    assert.equal(c.schedule.timeline.length, 5);
+  });
+
+  it('a resolved config parses to itself', () => {
+    for (const input of [{ faults: ['kill', 'pause'] }, { faults: ['kill'], schedule: { timeline: [{ at: 0, f: 'start-kill' }] } }]) {
+      const once = parseNemesisConfig(input);
+      assert.deepEqual(parseNemesisConfig(structuredClone(once)), once);
+      assert.equal(nemesisConfigSchema.safeParse(once).success, true);
+    }
+  });
+
+  it('rejects bad configs, naming the field by its path', () => {
+    const table: [string, unknown, RegExp][] = [
+      ['missing faults', {}, /^nemesis\.faults: required/],
+      ['faults not a list', { faults: 'all' }, /^nemesis\.faults: expected a list of partition, kill, pause, latency, or none/],
+      ['unknown fault', { faults: ['partition', 'flood'] }, /^nemesis\.faults\[1\]: .*"partition"\|"kill"/],
+      ['fault twice', { faults: ['kill', 'kill'] }, /^nemesis\.faults: a fault kind is listed twice/],
+      ['unknown field', { faults: [], bogus: 1 }, /^nemesis: Unrecognized key: "bogus"/],
+      ['unknown nested field', { faults: [], kill: { targets: ['one'], who: 'n1' } }, /^nemesis\.kill: Unrecognized key: "who"/],
+      ['bad combine', { faults: [], combine: 'some' }, /^nemesis\.combine: /],
+      ['bad topology', { faults: [], partition: { topologies: ['random-halves', 'ring'] } }, /^nemesis\.partition\.topologies\[1\]: /],
+      ['no topologies', { faults: [], partition: { topologies: [] } }, /^nemesis\.partition\.topologies: /],
+      ['bad target', { faults: [], pause: { targets: ['all'] } }, /^nemesis\.pause\.targets\[0\]: /],
+      ['negative latency', { faults: [], latency: { ms: -1 } }, /^nemesis\.latency\.ms: /],
+      ['zero fault window', { faults: [], schedule: { interval: { faultS: 0 } } }, /^nemesis\.schedule\.interval\.faultS: /],
+      ['both schedules', { faults: [], schedule: { interval: {}, timeline: [] } }, /^nemesis\.schedule: give either interval or timeline/],
+      ['unknown schedule', { faults: [], schedule: { cron: '* * *' } }, /^nemesis\.schedule: Unrecognized key: "cron"/],
+      ['negative at', { faults: ['kill'], schedule: { timeline: [{ at: -1, f: 'start-kill' }] } }, /^nemesis\.schedule\.timeline\[0\]\.at: /],
+      ['unknown op', { faults: ['kill'], schedule: { timeline: [{ at: 1, f: 'start-flood' }] } }, /^nemesis\.schedule\.timeline\[0\]\.f: /],
+      ['bad op value', { faults: ['kill'], schedule: { timeline: [{ at: 1, f: 'start-kill', value: 'n1' }] } }, /^nemesis\.schedule\.timeline\[0\]\.value: /],
+      ['value on a stop', { faults: ['kill'], schedule: { timeline: [{ at: 1, f: 'stop-kill', value: 'one' }] } }, /^nemesis\.schedule\.timeline\[0\]: Unrecognized key: "value"/],
+      [
+        'out of order',
+        { faults: ['kill'], schedule: { timeline: [{ at: 1, f: 'start-kill' }, { at: 4, f: 'stop-kill' }, { at: 2, f: 'start-kill' }] } },
+        /^nemesis\.schedule\.timeline\[2\]\.at: timeline entry 2 \(at 2\) comes before entry 1 \(at 4\)/,
+      ],
+      ['op of an unlisted fault', { faults: ['kill'], schedule: { timeline: [{ at: 1, f: 'start-kill' }, { at: 2, f: 'start-pause' }] } }, /^nemesis\.schedule\.timeline\[1\]\.f: start-pause needs "pause" in faults/],
+    ];
+    for (const [name, input, re] of table) {
+      assert.throws(
+        () => parseNemesisConfig(input),
+        (e: unknown) => e instanceof NemesisConfigError && e.code === 'NEMESIS_CONFIG' && re.test(e.message),
+        name,
+      );
+    }
+  });
+
+  it('prefixes paths with where the section sits', () => {
+    assert.throws(() => parseNemesisConfig({ faults: ['x'] }, 'runs[2].nemesis'), /^NemesisConfigError: runs\[2\]\.nemesis\.faults\[0\]: /);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * The lock workload: its pure generator (release after one's own grant, shared share, seeds) and
+ * its client against a scripted HTTP server (ok / fail / info, exactly-once retries).
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Op } from '../../checkers/history/op.js';
+import type { GenContext, Generator } from '../../harness/generator/generator.js';
+import { LockClient, lockGenerator, lockWorkloadSchema, resolveLockTtl } from '../../workloads/lock.js';
+
+const options = (o: Record<string, unknown> = {}) => lockWorkloadSchema.parse({ name: 'lock', ...o });
+const ctx = (free: (number | string)[], time = 0): GenContext => ({ time, free, processes: free });
+
+let index = 0;
+const event = (type: Op['type'], f: string, value: unknown, process: number): Op => ({ index: index++, type, f, value, process, time: 0 });
+
+/** Draws `n` ops from a generator for process 0, completing each as `complete` says. */
+function drive(gen: Generator, n: number, complete: (op: { f: string; value: unknown }) => Op): { f: string; value: unknown }[] {
+  const out: { f: string; value: unknown }[] = [];
+  let g = gen;
+  for (let i = 0; i < n; i++) {
+    const r = g.op(ctx([0]));
+    assert.ok(r !== null && r !== 'pending');
+    out.push({ f: r.op.f, value: r.op.value });
+    g = r.gen.update(ctx([]), event('invoke', r.op.f, r.op.value, 0));
+    g = g.update(ctx([0]), complete(r.op));
+  }
+  return out;
+}
+
+describe('workloads/lock: generator', () => {
+  it('a process that got a grant releases that lock with its token next; a failed acquire is not followed by a release', () => {
+    let token = 10;
+    const ops = drive(lockGenerator(options(), 1), 40, (op) => {
+      const [k] = op.value as [string];
+      if (op.f === 'release') return event('ok', 'release', op.value, 0);
+      // Every other acquire is refused.
+      return token++ % 2 === 0 ? event('ok', op.f, [k, token], 0) : event('fail', op.f, [k, null], 0);
+    });
+    for (let i = 0; i + 1 < ops.length; i++) {
+      const op = ops[i]!;
+      const next = ops[i + 1]!;
+      if (op.f === 'release') continue;
+      assert.match(op.f, /^acquire/);
+      assert.equal((op.value as unknown[])[1], null, 'acquires carry no token');
+    }
+    const releases = ops.filter((o) => o.f === 'release');
+    assert.ok(releases.length >= 10, `expected releases, got ${releases.length}`);
+    // Each release names the key and token of the grant just before it.
+    for (let i = 1; i < ops.length; i++) {
+      if (ops[i]!.f !== 'release') continue;
+      assert.match(ops[i - 1]!.f, /^acquire/);
+      assert.equal((ops[i]!.value as unknown[])[0], (ops[i - 1]!.value as unknown[])[0]);
+    }
+  });
+
+  it('an info retires the process: its successor acquires instead of releasing', () => {
+    let g = lockGenerator(options(), 2);
+    const r = g.op(ctx([0]));
+    assert.ok(r && r !== 'pending');
+    g = r.gen.update(ctx([]), event('ok', 'acquire', ['l1', 5], 0));
+    const before = g.op(ctx([0]));
+    assert.ok(before && before !== 'pending');
+    assert.equal(before.op.f, 'release');
+    g = g.update(ctx([]), event('info', 'acquire', ['l1', null], 0));
+    const after = g.op(ctx([0]));
+    assert.ok(after && after !== 'pending');
+    assert.match(after.op.f, /^acquire/);
+  });
+
+  it('sharedFraction sets the share of acquire-shared; the same seed gives the same ops, another seed others', () => {
+    const fail = (op: { f: string; value: unknown }): Op => event('fail', op.f, op.value, 0);
+    const a = drive(lockGenerator(options({ sharedFraction: 0.3, keys: { count: 20 } }), 7), 2000, fail);
+    const shared = a.filter((o) => o.f === 'acquire-shared').length / a.length;
+    assert.ok(Math.abs(shared - 0.3) < 0.04, `shared share ${shared}`);
+    const b = drive(lockGenerator(options({ sharedFraction: 0.3, keys: { count: 20 } }), 7), 2000, fail);
+    assert.deepEqual(a, b);
+    const c = drive(lockGenerator(options({ sharedFraction: 0.3, keys: { count: 20 } }), 8), 2000, fail);
+    assert.notDeepEqual(a, c);
+    assert.equal(new Set(a.map((o) => (o.value as unknown[])[0])).size, 20);
+  });
+
+  it('is pending without a free client process (the nemesis thread does not count)', () => {
+    assert.equal(lockGenerator(options(), 1).op(ctx(['nemesis'])), 'pending');
+  });
+});
+
+describe('workloads/lock: lease TTL', () => {
+  it('defaults to longer than the run, and refuses a TTL that could expire during it', () => {
+    assert.equal(resolveLockTtl(options(), 25), 85_000);
+    assert.equal(resolveLockTtl(options({ ttlMs: 100_000 }), 25), 100_000);
+    assert.throws(() => resolveLockTtl(options({ ttlMs: 5000 }), 25), /workload\.ttlMs: 5000 ms would let leases expire/);
+  });
+});
+
+type Script = (body: Record<string, unknown>, n: number) => { status: number; body: unknown } | 'hang';
+
+describe('workloads/lock: client', function () {
+  this.timeout(10_000);
+  let server: Server;
+  let base: string;
+  let script: Script;
+  let seen: Record<string, unknown>[];
+  const hung = new Set<ServerResponse>();
+
+  before(async () => {
+    server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as Record<string, unknown>;
+        seen.push({ ...body, path: req.url });
+        const r = script(body, seen.length);
+        if (r === 'hang') {
+          hung.add(res);
+          return;
+        }
+        res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(r.body));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  beforeEach(() => (seen = []));
+  after(async () => {
+    for (const res of hung) res.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const client = (o: Record<string, unknown> = {}) => new LockClient(new Map([['n1', base], ['n2', base]]), options({ opTimeoutMs: 600, attemptTimeoutMs: 150, ...o }), 60_000, 1);
+  const invoke = (c: LockClient, f: string, value: unknown, process = 3) => c.invoke({ index: 0, type: 'invoke', f, value, process, time: 0 });
+
+  it('a grant is ok with its token; the request carries mode, TTL and the process\'s session', async () => {
+    script = () => ({ status: 200, body: { name: 'l1', mode: 'shared', token: 17 } });
+    const c = client();
+    const r = await invoke(c, 'acquire-shared', ['l1', null]);
+    assert.deepEqual({ type: r.type, value: r.value }, { type: 'ok', value: ['l1', 17] });
+    assert.equal(seen[0]!['mode'], 'shared');
+    assert.equal(seen[0]!['ttlMs'], 60_000);
+    assert.equal(seen[0]!['client'], 'p3');
+    assert.equal(seen[0]!['session'], 'p3');
+    assert.equal(seen[0]!['seq'], 1);
+    await c.close();
+  });
+
+  it('a 409 is a definite fail naming the error; a release sends its token', async () => {
+    script = () => ({ status: 409, body: { error: 'not-held', message: 'x' } });
+    const c = client();
+    const r = await invoke(c, 'release', ['l2', 9]);
+    assert.deepEqual({ type: r.type, value: r.value, error: r.error }, { type: 'fail', value: ['l2', 9], error: 'not-held' });
+    assert.equal(seen[0]!['path'], '/lock/release');
+    assert.equal(seen[0]!['token'], 9);
+    await c.close();
+  });
+
+  it('retries a non-definite 503 with the same session and seq, and takes the later answer', async () => {
+    script = (_b, n) => (n < 3 ? { status: 503, body: { error: 'unavailable', definite: false } } : { status: 200, body: { token: 4 } });
+    const c = client();
+    const r = await invoke(c, 'acquire', ['l1', null]);
+    assert.equal(r.type, 'ok');
+    assert.equal(seen.length, 3);
+    assert.deepEqual(new Set(seen.map((s) => `${s['session']}/${s['seq']}`)), new Set(['p3/1']));
+    // The next op of the process has the next seq.
+    await invoke(c, 'release', ['l1', 4]);
+    assert.equal(seen.at(-1)!['seq'], 2);
+    await c.close();
+  });
+
+  it('only definite 503s until the deadline → fail; a timed-out attempt makes it info', async () => {
+    script = () => ({ status: 503, body: { error: 'unavailable', definite: true } });
+    const c = client();
+    const definite = await invoke(c, 'acquire', ['l1', null]);
+    assert.equal(definite.type, 'fail');
+    assert.ok(seen.length > 1, 'retried');
+    script = (_b, n) => (n === 1 ? 'hang' : { status: 503, body: { error: 'unavailable', definite: true } });
+    seen = [];
+    const unknown = await invoke(c, 'acquire', ['l1', null], 4);
+    assert.equal(unknown.type, 'info');
+    assert.match(String(unknown.error), /^indeterminate/);
+    await c.close();
+  });
+});

@@ -1,0 +1,260 @@
+/**
+ * The lock workload: client processes acquire (exclusive or shared) and release named locks on
+ * random nodes, and the history is checked with the `fenced-lock` model per lock (Jepsen
+ * independent tuples `[lock value]`).
+ *
+ * RPCs: `POST /lock/acquire {name, client, mode, ttlMs, waitMs, session, seq}` → 200
+ * `{token}` | 409 | 503; `POST /lock/release {name, client, token, session, seq}` → 200 | 409.
+ *
+ * Ops: invoke `{f: "acquire" | "acquire-shared", value: ["l1", null]}` → ok `["l1", 17]` (17 is
+ * the fencing token) or fail; invoke `{f: "release", value: ["l1", 17]}` → ok or fail. A process
+ * that holds a lock releases it on its next op; otherwise it acquires a key drawn from the key
+ * distribution. Each client process is one lock client (`p<process>`) and one exactly-once
+ * session: an attempt that times out or is refused for want of a quorum is retried with the same
+ * session and sequence number on another random node until the op's deadline, so a retry never
+ * applies twice. A definite refusal is `fail`; an op whose effect stays unknown is `info`.
+ *
+ * Leases: `fenced-lock` knows nothing of lease expiry, so leases are given a TTL longer than the
+ * whole run ({@link resolveLockTtl}): every lock is freed by a release in the history, never by
+ * expiry.
+ */
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import type { Op, ProcessId } from '../checkers/history/op.js';
+import { linearizableChecker } from '../checkers/checker.js';
+import type { Generator, GenContext, GenResult } from '../harness/generator/generator.js';
+import type { Completion } from '../harness/generator/interpreter.js';
+import { nextFloat, seedRand, type Rand } from '../harness/generator/rand.js';
+import { keyName, sampleKey, type KeyDistribution } from '../harness/generator/keys.js';
+import { prng } from '../harness/random.js';
+import { isDefinite } from '../cluster/api-errors.js';
+import { errorMessage } from '../cluster/errors.js';
+import type { Client, Workload } from './workload.js';
+
+/** The `workload:` section of an experiment for `name: lock`. */
+export const lockWorkloadSchema = z
+  .object({
+    name: z.literal('lock'),
+    /** How many locks (`l1` … `lN`) and how ops pick one. */
+    keys: z
+      .object({
+        count: z.number().int().min(1).max(100_000).default(10),
+        distribution: z.enum(['uniform', 'zipfian', 'hot']).default('uniform'),
+        /** Zipf exponent (zipfian). */
+        exponent: z.number().positive().default(1),
+        /** Share of ops on `l1` (hot). */
+        hotFraction: z.number().min(0).max(1).default(0.5),
+      })
+      .strict()
+      .default({ count: 5, distribution: 'uniform', exponent: 1, hotFraction: 0.5 }),
+    /** Share of acquires in shared mode (`acquire-shared`); 0 = exclusive only. */
+    sharedFraction: z.number().min(0).max(1).default(0),
+    /** Lease TTL; default: longer than the whole run. Must outlive the run (see the module doc). */
+    ttlMs: z.number().int().positive().optional(),
+    /** How long an acquire waits in the queue for a held lock; 0 = try-acquire. */
+    waitMs: z.number().int().min(0).max(60_000).default(0),
+    /** An op's deadline, over all its attempts; past it the op is `info` (or `fail` if every attempt surely failed). */
+    opTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** One HTTP attempt's deadline. */
+    attemptTimeoutMs: z.number().int().min(50).max(120_000).default(2000),
+  })
+  .strict();
+
+/** The lock workload's options, defaults filled in. */
+export type LockWorkloadOptions = z.output<typeof lockWorkloadSchema>;
+
+/**
+ * The lease TTL for a run lasting `runS` seconds: the configured one, which must outlive the run
+ * (plus a minute of margin for teardown), or one that does.
+ * @throws RangeError naming `workload.ttlMs` when the configured TTL is too short.
+ */
+export function resolveLockTtl(o: LockWorkloadOptions, runS: number): number {
+  const needed = Math.ceil((runS + 60) * 1000);
+  if (o.ttlMs === undefined) return needed;
+  if (o.ttlMs < needed) {
+    throw new RangeError(
+      `workload.ttlMs: ${o.ttlMs} ms would let leases expire during the run (it lasts up to ${runS} s; at least ${needed} ms is needed), and fenced-lock does not model expiry`,
+    );
+  }
+  return o.ttlMs;
+}
+
+// ——— the generator ———
+
+interface Held {
+  readonly key: string;
+  readonly token: number;
+}
+
+interface LockGenState {
+  readonly rand: Rand;
+  readonly held: ReadonlyMap<ProcessId, Held>;
+  readonly keys: KeyDistribution;
+  readonly sharedFraction: number;
+}
+
+function lockGen(s: LockGenState): Generator {
+  return {
+    op(ctx: GenContext): GenResult {
+      const process = ctx.free.find((p) => typeof p === 'number');
+      if (process === undefined) return 'pending';
+      const held = s.held.get(process);
+      if (held) return { op: { f: 'release', value: [held.key, held.token], process }, gen: this };
+      const [k, r1] = sampleKey(s.keys, s.rand);
+      const [x, r2] = nextFloat(r1);
+      const f = x < s.sharedFraction ? 'acquire-shared' : 'acquire';
+      return { op: { f, value: [keyName('l', k), null], process }, gen: lockGen({ ...s, rand: r2 }) };
+    },
+    update(_ctx: GenContext, e: Op): Generator {
+      if (typeof e.process !== 'number' || e.type === 'invoke') return this;
+      const tuple = Array.isArray(e.value) ? (e.value as unknown[]) : [];
+      let held: Map<ProcessId, Held> | undefined;
+      if (e.type === 'ok' && (e.f === 'acquire' || e.f === 'acquire-shared') && typeof tuple[0] === 'string' && typeof tuple[1] === 'number') {
+        held = new Map(s.held).set(e.process, { key: tuple[0], token: tuple[1] });
+      } else if ((e.f === 'release' || e.type === 'info') && s.held.has(e.process)) {
+        // A release ends the holding whatever its outcome (a failed release: not held anyway);
+        // an info retires the process, and its successor holds nothing.
+        held = new Map(s.held);
+        held.delete(e.process);
+      }
+      return held ? lockGen({ ...s, held }) : this;
+    },
+  };
+}
+
+/**
+ * The lock op generator: endless, pure; a free process that holds a lock releases it, any other
+ * acquires a random key. It tracks holdings from the events it is given, so a copy given every
+ * event of an earlier phase continues where that phase left off.
+ */
+export function lockGenerator(o: Pick<LockWorkloadOptions, 'keys' | 'sharedFraction'>, seed: number): Generator {
+  const keys: KeyDistribution =
+    o.keys.distribution === 'uniform'
+      ? { kind: 'uniform', count: o.keys.count }
+      : o.keys.distribution === 'zipfian'
+        ? { kind: 'zipfian', count: o.keys.count, exponent: o.keys.exponent }
+        : { kind: 'hot', count: o.keys.count, hotFraction: o.keys.hotFraction };
+  return lockGen({ rand: seedRand(seed), held: new Map(), keys, sharedFraction: o.sharedFraction });
+}
+
+// ——— the client ———
+
+/** The least time worth starting an HTTP attempt with. */
+const MIN_ATTEMPT_MS = 50;
+
+interface Reply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** The lock client of every process: one HTTP agent, one exactly-once session per process. */
+export class LockClient implements Client {
+  readonly #endpoints: readonly (readonly [string, string])[];
+  readonly #o: LockWorkloadOptions;
+  readonly #ttlMs: number;
+  readonly #random: () => number;
+  readonly #agent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 1000 } });
+  readonly #seq = new Map<ProcessId, number>();
+
+  /** `endpoints`: node id → base URL. */
+  constructor(endpoints: ReadonlyMap<string, string>, o: LockWorkloadOptions, ttlMs: number, seed: number) {
+    if (endpoints.size === 0) throw new RangeError('lock client: no endpoints');
+    this.#endpoints = [...endpoints];
+    this.#o = o;
+    this.#ttlMs = ttlMs;
+    this.#random = prng(seed);
+  }
+
+  async #post(base: string, path: string, body: unknown, timeoutMs: number): Promise<Reply> {
+    const res = await request(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      dispatcher: this.#agent,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.body.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = { error: 'bad-gateway', message: `HTTP ${res.statusCode} with a body that is not JSON` };
+    }
+    return { status: res.statusCode, body: typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {} };
+  }
+
+  async invoke(op: Op): Promise<Completion> {
+    const tuple = Array.isArray(op.value) ? (op.value as unknown[]) : [];
+    const name = tuple[0];
+    if (typeof name !== 'string') throw new TypeError(`lock client: op ${op.index} has no [lock value] tuple: ${JSON.stringify(op.value)}`);
+    const client = `p${op.process}`;
+    const seq = (this.#seq.get(op.process) ?? 0) + 1;
+    this.#seq.set(op.process, seq);
+    let path: string;
+    let body: Record<string, unknown>;
+    switch (op.f) {
+      case 'acquire':
+      case 'acquire-shared':
+        path = '/lock/acquire';
+        body = { name, client, mode: op.f === 'acquire' ? 'exclusive' : 'shared', ttlMs: this.#ttlMs, waitMs: this.#o.waitMs, session: client, seq };
+        break;
+      case 'release':
+        path = '/lock/release';
+        body = { name, client, token: tuple[1], session: client, seq };
+        break;
+      default:
+        throw new TypeError(`lock client: unknown op f "${op.f}"`);
+    }
+    const deadline = Date.now() + this.#o.opTimeoutMs + this.#o.waitMs;
+    let allDefinite = true;
+    let lastError = 'no attempt';
+    let node = '';
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(20 * attempt, 200)));
+      // An attempt with too little time left would only add an ambiguous timeout.
+      if (deadline - Date.now() < MIN_ATTEMPT_MS) break;
+      const pick = this.#endpoints[Math.floor(this.#random() * this.#endpoints.length)] as readonly [string, string];
+      node = pick[0];
+      let reply: Reply;
+      try {
+        reply = await this.#post(pick[1], path, body, Math.max(1, Math.min(this.#o.attemptTimeoutMs + this.#o.waitMs, deadline - Date.now())));
+      } catch (e) {
+        // Timed out or the connection failed: the request may have reached the node.
+        allDefinite = false;
+        lastError = errorMessage(e);
+        continue;
+      }
+      if (reply.status === 200) {
+        const token = op.f === 'release' ? tuple[1] : reply.body['token'];
+        if (typeof token !== 'number') throw new TypeError(`lock client: ${node} granted ${name} without a token: ${JSON.stringify(reply.body)}`);
+        return { type: 'ok', value: [name, token], node };
+      }
+      const code = typeof reply.body['error'] === 'string' ? reply.body['error'] : `http-${reply.status}`;
+      if (reply.status === 503 || reply.status >= 500) {
+        if (!isDefinite(reply.status, reply.body)) allDefinite = false;
+        lastError = code;
+        continue;
+      }
+      // A definite answer of the state machine (409) or a refusal before anything was done (4xx).
+      return { type: 'fail', value: [name, tuple[1] ?? null], error: code, node };
+    }
+    return { type: allDefinite ? 'fail' : 'info', value: [name, tuple[1] ?? null], error: allDefinite ? 'unavailable' : `indeterminate: ${lastError}`, node };
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+}
+
+/** The lock workload over nodes reachable at `endpoints`, for a run lasting `runS` seconds. */
+export function lockWorkload(o: LockWorkloadOptions, ctx: { endpoints: ReadonlyMap<string, string>; runS: number; seed: number }): Workload {
+  const ttlMs = resolveLockTtl(o, ctx.runS);
+  return {
+    name: 'lock',
+    client: new LockClient(ctx.endpoints, o, ttlMs, ctx.seed),
+    generator: lockGenerator(o, ctx.seed),
+    finalGenerator: lockGenerator(o, ctx.seed + 1),
+    checker: linearizableChecker('fenced-lock', { independent: true }),
+    describe: `lock: ${o.keys.count} locks (${o.keys.distribution}), ${Math.round(o.sharedFraction * 100)} % shared acquires, leases of ${ttlMs} ms (longer than the run: no lock is freed by expiry), waitMs ${o.waitMs}, exactly-once retries until ${o.opTimeoutMs} ms`,
+  };
+}
