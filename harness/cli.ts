@@ -72,6 +72,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .option('--snapshot-every <n>', 'applied entries between snapshots (default 10000)', int('--snapshot-every', 1))
     .option('--request-timeout-ms <n>', 'how long a request waits for a commit, beyond an acquire\'s waitMs (default 5000)', int('--request-timeout-ms', 1))
     .option('--unsafe-grant-without-quorum', 'TEST AID, breaks safety on purpose: grant locks from a table of this node\'s own, without Raft (the harness\'s tests use it to show the checker catches double grants)')
+    .option('--exit-with-parent', 'stop (cleanly) when the process that started this node is gone; harnesses set it so that no node outlives them')
     .action(async (flags: NodeFlags) => {
       code = await nodeCommand(flags, io, version());
     });

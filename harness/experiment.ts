@@ -77,7 +77,8 @@ export function validateExperiment(raw: unknown, fallbackName: string, where: (p
   const r = experimentSchema.safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map((issue) => {
-      const path = issue.path;
+      // An unknown key is located (and named) by the key itself.
+      const path = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...issue.path, issue.keys[0] as string] : issue.path;
       const field = path.length > 0 ? path.map(String).join('.') : '(top level)';
       const got = valueAt(raw, path);
       const gotText = issue.code === 'unrecognized_keys' ? '' : `, got ${describe(got)}`;

@@ -46,7 +46,7 @@ export const lockWorkloadSchema = z
         hotFraction: z.number().min(0).max(1).default(0.5),
       })
       .strict()
-      .default({ count: 5, distribution: 'uniform', exponent: 1, hotFraction: 0.5 }),
+      .prefault({}),
     /** Share of acquires in shared mode (`acquire-shared`); 0 = exclusive only. */
     sharedFraction: z.number().min(0).max(1).default(0),
     /** Lease TTL; default: longer than the whole run. Must outlive the run (see the module doc). */

@@ -74,7 +74,7 @@ export class NodeProcess {
     if (this.#child) throw new Error(`${this.spec.id} is already running`);
     const s = this.spec;
     mkdirSync(s.dataDir, { recursive: true });
-    const child = execa(process.execPath, [DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, ...(s.extraArgs ?? [])], {
+    const child = execa(process.execPath, [DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, '--exit-with-parent', ...(s.extraArgs ?? [])], {
       stdout: { file: s.logFile, append: true },
       stderr: { file: s.logFile, append: true },
       reject: false,

@@ -19,6 +19,7 @@ export interface NodeFlags {
   snapshotEvery?: number;
   requestTimeoutMs?: number;
   unsafeGrantWithoutQuorum?: boolean;
+  exitWithParent?: boolean;
 }
 
 /** Parses `n1=127.0.0.1:7001,n2=...`; an error names the bad item. */
@@ -83,6 +84,14 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
     void node.failed.then((e) => resolve({ code: 1, why: e.message }));
+    if (flags.exitWithParent) {
+      // A harness killed with SIGKILL cannot stop its nodes: they notice being orphaned instead.
+      const parent = process.ppid;
+      const watch = setInterval(() => {
+        if (process.ppid !== parent) resolve({ code: 0, why: `parent process ${parent} is gone` });
+      }, 500);
+      watch.unref();
+    }
   });
   log.info({ why: outcome.why }, 'shutting down');
   await node.stop();

@@ -1,0 +1,336 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  applyOverrides,
+  ExperimentError,
+  experimentToYaml,
+  loadExperiment,
+  parseExperiment,
+  type Experiment,
+  type ExperimentOverrides,
+} from '../../harness/experiment.js';
+import { lockWorkloadSchema } from '../../workloads/lock.js';
+import { PARTITION_TOPOLOGIES } from '../../nemesis/index.js';
+import { repoRoot } from '../support/paths.js';
+
+/** Runs `f`, which must throw an ExperimentError, and returns its message. */
+function experimentError(f: () => unknown): string {
+  let message: string | undefined;
+  assert.throws(f, (e: unknown) => {
+    assert.ok(e instanceof ExperimentError, `expected an ExperimentError, got ${String(e)}`);
+    message = e.message;
+    return true;
+  });
+  return message!;
+}
+
+const MINIMAL = 'workload:\n  name: lock\n';
+
+describe('harness/experiment', () => {
+  describe('parseExperiment', () => {
+    it('fills every default from the schema', () => {
+      const e = parseExperiment(MINIMAL, 'experiments/minimal.yaml');
+      const { workload, nemesis, ...top } = e;
+      assert.deepEqual(top, {
+        name: 'minimal',
+        description: '',
+        backend: 'local',
+        nodes: 3,
+        nodeArgs: [],
+        seed: 1,
+        timeLimitS: 20,
+        concurrency: 10,
+        rate: 50,
+        jitter: 'exponential',
+        finalPhaseS: 5,
+        checkTimeoutMs: 60_000,
+      });
+      // The workload section's defaults are the lock workload schema's own.
+      assert.deepEqual(workload, lockWorkloadSchema.parse({ name: 'lock' }));
+      assert.equal(workload.name, 'lock');
+      assert.equal(workload.ttlMs, undefined);
+      assert.deepEqual(nemesis, {
+        faults: [],
+        combine: 'one',
+        partition: { topologies: [...PARTITION_TOPOLOGIES] },
+        kill: { targets: ['one', 'minority', 'leader'] },
+        pause: { targets: ['one', 'minority', 'leader'] },
+        latency: { ms: 100, jitterMs: 50 },
+        schedule: { interval: { faultS: 5, healS: 5 } },
+      });
+    });
+
+    const names: { file: string; text: string; name: string }[] = [
+      { file: 'experiments/lock-foo.yaml', text: MINIMAL, name: 'lock-foo' },
+      { file: '/abs/dir/a.b.yaml', text: MINIMAL, name: 'a.b' },
+      { file: 'short.yml', text: MINIMAL, name: 'short' },
+      { file: 'noext', text: MINIMAL, name: 'noext' },
+      { file: 'experiments/lock-foo.yaml', text: `name: given_name-2\n${MINIMAL}`, name: 'given_name-2' },
+    ];
+    for (const c of names) {
+      it(`names ${JSON.stringify(c.file)} ${c.text.startsWith('name:') ? 'by its name field' : 'by the file name'}: ${c.name}`, () => {
+        assert.equal(parseExperiment(c.text, c.file).name, c.name);
+      });
+    }
+
+    it('keeps given values over defaults', () => {
+      const e = parseExperiment(
+        [
+          'nodes: 5',
+          'seed: 42',
+          'timeLimitS: 2.5',
+          'jitter: none',
+          'nodeArgs: ["--tick-ms", "10"]',
+          'workload: { name: lock, keys: { count: 3, distribution: hot }, ttlMs: 100 }',
+          'nemesis: { faults: [kill], schedule: { interval: { faultS: 1 } } }',
+        ].join('\n'),
+        'x.yaml',
+      );
+      assert.equal(e.nodes, 5);
+      assert.equal(e.seed, 42);
+      assert.equal(e.timeLimitS, 2.5);
+      assert.equal(e.jitter, 'none');
+      assert.deepEqual(e.nodeArgs, ['--tick-ms', '10']);
+      assert.deepEqual(e.workload.keys, { count: 3, distribution: 'hot', exponent: 1, hotFraction: 0.5 });
+      // A short TTL is the workload's concern (resolveLockTtl), not the schema's.
+      assert.equal(e.workload.ttlMs, 100);
+      assert.deepEqual(e.nemesis.faults, ['kill']);
+      assert.deepEqual(e.nemesis.schedule, { interval: { faultS: 1, healS: 5 } });
+    });
+
+    interface BadCase {
+      readonly what: string;
+      readonly text: string;
+      /** The message has one line per prefix, each starting with it (in any order). */
+      readonly lines: readonly string[];
+      /** Text the whole message contains. */
+      readonly contains?: readonly string[];
+    }
+    const bad: BadCase[] = [
+      {
+        what: 'a string where a number belongs, on its line with its field path',
+        text: ['description: d', 'workload:', '  name: lock', 'nemesis:', '  faults: [partition]', '  schedule:', '    interval:', '      faultS: "five"', ''].join('\n'),
+        lines: ['x.yaml:8: nemesis.schedule.interval.faultS:'],
+        contains: ['got "five"'],
+      },
+      {
+        what: 'an unknown top-level field, naming it on its line',
+        text: `nodes: 3\n${MINIMAL}bogus: 1\n`,
+        lines: ['x.yaml:4: bogus:'],
+        contains: ['"bogus"'],
+      },
+      {
+        what: 'two unknown top-level fields, naming both on one line',
+        text: `bogus: 1\n${MINIMAL}extra: 2\n`,
+        lines: ['x.yaml:'],
+        contains: ['"bogus"', '"extra"'],
+      },
+      {
+        what: 'an unknown field inside the workload',
+        text: 'workload:\n  name: lock\n  keyz: 3\n',
+        lines: ['x.yaml:3: workload.keyz:'],
+        contains: ['"keyz"'],
+      },
+      {
+        what: 'a missing workload',
+        text: 'nodes: 3\nseed: 2\n',
+        lines: ['x.yaml:1: workload:'],
+        contains: ['got nothing'],
+      },
+      {
+        what: 'an unknown workload name',
+        text: 'nodes: 3\nworkload: { name: queue }\n',
+        lines: ['x.yaml:2: workload.name:'],
+        contains: ['got "queue"'],
+      },
+      {
+        what: 'a name with a slash',
+        text: `name: a/b\n${MINIMAL}`,
+        lines: ['x.yaml:1: name:'],
+        contains: ['letters, digits', 'got "a/b"'],
+      },
+      {
+        what: 'a non-integer node count',
+        text: `nodes: 2.5\n${MINIMAL}`,
+        lines: ['x.yaml:1: nodes:'],
+        contains: ['got 2.5'],
+      },
+      {
+        what: 'a bad fault kind, with its index in the path',
+        text: `${MINIMAL}nemesis:\n  faults: [partition, flood]\n`,
+        lines: ['x.yaml:4: nemesis.faults.1:'],
+        contains: ['got "flood"'],
+      },
+      {
+        what: 'a YAML syntax error (duplicate key)',
+        text: `nodes: 3\nnodes: 4\n${MINIMAL}`,
+        lines: ['x.yaml:2: not valid YAML: '],
+      },
+      {
+        what: 'a YAML syntax error (unclosed flow sequence)',
+        text: `nodes: 3\n${MINIMAL}seed: [1\n`,
+        lines: ['x.yaml:'],
+        contains: ['not valid YAML: '],
+      },
+      {
+        what: 'a list at top level',
+        text: '- nodes: 3\n- seed: 1\n',
+        lines: ['x.yaml:1: expected a map of experiment fields'],
+        contains: ['got [{"nodes":3},{"seed":1}]'],
+      },
+      {
+        what: 'a scalar at top level',
+        text: 'lock\n',
+        lines: ['x.yaml:1: expected a map of experiment fields'],
+        contains: ['got "lock"'],
+      },
+      {
+        what: 'an empty file',
+        text: '',
+        lines: ['x.yaml:1: expected a map of experiment fields'],
+        contains: ['got null'],
+      },
+      {
+        what: 'several bad fields, one line each',
+        text: ['nodes: 0', 'seed: -1', 'workload: { name: lock }', 'rate: fast', 'concurrency: 0.5', ''].join('\n'),
+        lines: ['x.yaml:1: nodes:', 'x.yaml:2: seed:', 'x.yaml:4: rate:', 'x.yaml:5: concurrency:'],
+        contains: ['got 0', 'got -1', 'got "fast"', 'got 0.5'],
+      },
+    ];
+    for (const c of bad) {
+      it(`rejects ${c.what}`, () => {
+        const message = experimentError(() => parseExperiment(c.text, 'x.yaml'));
+        const lines = message.split('\n');
+        assert.equal(lines.length, c.lines.length, message);
+        for (const prefix of c.lines) assert.ok(lines.some((l) => l.startsWith(prefix)), `no line of ${JSON.stringify(message)} starts with ${JSON.stringify(prefix)}`);
+        for (const s of c.contains ?? []) assert.ok(message.includes(s), `${JSON.stringify(message)} should contain ${JSON.stringify(s)}`);
+      });
+    }
+  });
+
+  describe('loadExperiment', () => {
+    const dir = join(repoRoot, 'experiments');
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
+
+    it('finds the shipped experiments', () => {
+      assert.ok(files.length >= 4, `only ${files.join(', ')} in ${dir}`);
+    });
+
+    for (const f of files) {
+      it(`loads experiments/${f}: a lock run of 3 nodes lasting 20-30 s, that round-trips through YAML`, () => {
+        const file = join(dir, f);
+        const e = loadExperiment(file);
+        assert.equal(e.name, f.replace(/\.yaml$/, ''));
+        assert.equal(e.nodes, 3);
+        assert.equal(e.workload.name, 'lock');
+        const total = e.timeLimitS + e.finalPhaseS;
+        assert.ok(total >= 20 && total <= 30, `timeLimitS + finalPhaseS = ${total}`);
+        assert.ok(e.description.length > 0);
+        assert.deepEqual(parseExperiment(experimentToYaml(e), 'config.yaml'), e);
+      });
+    }
+
+    it('names the file and ENOENT when it is missing', () => {
+      const file = join(repoRoot, 'experiments', 'no-such-experiment.yaml');
+      const message = experimentError(() => loadExperiment(file));
+      assert.ok(message.startsWith(`${file}:`), message);
+      assert.match(message, /ENOENT/);
+    });
+  });
+
+  describe('applyOverrides', () => {
+    const base = parseExperiment(`seed: 7\ntimeLimitS: 20\n${MINIMAL}`, 'base.yaml');
+
+    const good: { o: ExperimentOverrides; timeLimitS: number; seed: number }[] = [
+      { o: {}, timeLimitS: 20, seed: 7 },
+      { o: { timeLimitS: 3 }, timeLimitS: 3, seed: 7 },
+      { o: { seed: 0 }, timeLimitS: 20, seed: 0 },
+      { o: { seed: 2 ** 31 - 1, timeLimitS: 0.5 }, timeLimitS: 0.5, seed: 2 ** 31 - 1 },
+      { o: { timeLimitS: undefined, seed: undefined }, timeLimitS: 20, seed: 7 },
+    ];
+    for (const c of good) {
+      it(`applies ${JSON.stringify(c.o, (_k, v: unknown) => (v === undefined ? 'undefined' : v))}`, () => {
+        const e = applyOverrides(base, c.o);
+        assert.equal(e.timeLimitS, c.timeLimitS);
+        assert.equal(e.seed, c.seed);
+        assert.equal(e.name, 'base');
+        assert.deepEqual({ ...e, timeLimitS: 0, seed: 0 }, { ...base, timeLimitS: 0, seed: 0 });
+        // The experiment given is left as it was.
+        assert.equal(base.seed, 7);
+        assert.equal(base.timeLimitS, 20);
+      });
+    }
+
+    const badOverrides: { o: ExperimentOverrides; prefix: string; contains: string }[] = [
+      { o: { seed: -1 }, prefix: '--seed: seed:', contains: 'got -1' },
+      { o: { seed: 1.5 }, prefix: '--seed: seed:', contains: 'got 1.5' },
+      { o: { seed: 2 ** 31 }, prefix: '--seed: seed:', contains: `got ${2 ** 31}` },
+      { o: { seed: Number.NaN }, prefix: '--seed: seed:', contains: 'got null' },
+      { o: { timeLimitS: 0 }, prefix: '--time-limit: timeLimitS:', contains: 'got 0' },
+      { o: { timeLimitS: -5 }, prefix: '--time-limit: timeLimitS:', contains: 'got -5' },
+      { o: { timeLimitS: 86_401 }, prefix: '--time-limit: timeLimitS:', contains: 'got 86401' },
+      { o: { backend: 'k8s' }, prefix: '--backend: backend:', contains: 'got "k8s"' },
+    ];
+    for (const c of badOverrides) {
+      it(`rejects ${JSON.stringify(c.o)} naming the flag`, () => {
+        const message = experimentError(() => applyOverrides(base, c.o));
+        assert.ok(message.startsWith(c.prefix), message);
+        assert.ok(message.includes(c.contains), message);
+        assert.equal(message.split('\n').length, 1, message);
+      });
+    }
+
+    it('names each bad flag on its own line', () => {
+      const message = experimentError(() => applyOverrides(base, { seed: -1, timeLimitS: 0 }));
+      const lines = message.split('\n').sort();
+      assert.equal(lines.length, 2, message);
+      assert.ok(lines[0]!.startsWith('--seed: '), message);
+      assert.ok(lines[1]!.startsWith('--time-limit: '), message);
+    });
+  });
+
+  describe('experimentToYaml', () => {
+    const cases: { what: string; e: Experiment }[] = [
+      { what: 'all defaults', e: parseExperiment(MINIMAL, 'defaults.yaml') },
+      {
+        what: 'a timeline, a TTL, node args and awkward strings',
+        e: parseExperiment(
+          [
+            'name: rich',
+            'description: "a: b # not a comment\\nsecond line, \\"quoted\\""',
+            'nodeArgs: ["--tick-ms", "10", "--x=yes"]',
+            'seed: 0',
+            'timeLimitS: 1.25',
+            'finalPhaseS: 0',
+            'jitter: uniform',
+            'workload: { name: lock, keys: { count: 1, distribution: zipfian, exponent: 1.5 }, sharedFraction: 0.25, ttlMs: 3600000, waitMs: 500 }',
+            'nemesis:',
+            '  faults: [partition, kill, latency]',
+            '  combine: all',
+            '  partition: { topologies: [majorities-ring] }',
+            '  schedule:',
+            '    timeline:',
+            '      - { at: 1, f: start-partition, value: bridge }',
+            '      - { at: 2, f: start-kill, value: leader }',
+            '      - { at: 2.5, f: start-latency, value: { ms: 10 } }',
+            '      - { at: 4, f: heal }',
+            '',
+          ].join('\n'),
+          'ignored.yaml',
+        ),
+      },
+    ];
+    for (const c of cases) {
+      it(`round-trips ${c.what}`, () => {
+        const yaml = experimentToYaml(c.e);
+        const back = parseExperiment(yaml, 'other-name.yaml');
+        assert.deepEqual(back, c.e);
+        // The name is written out, so the file name no longer decides it.
+        assert.match(yaml, new RegExp(`^name: ${c.e.name}$`, 'm'));
+      });
+    }
+  });
+});
