@@ -36,7 +36,7 @@ export function summaryLine(name: string, r: RunOutcome): string {
   const verdict = r.verdict === true ? 'valid' : r.verdict === false ? 'INVALID' : r.verdict === 'unknown' ? 'UNKNOWN' : 'ERROR';
   const c = r.counts;
   const why = r.reason !== undefined && r.verdict !== true ? ` — ${r.reason.split('\n')[0]}` : '';
-  return `${name}: ${verdict} — ok ${c.ok}, fail ${c.fail}, info ${c.info}, nemesis ${c.nemesis} — ${r.store}${why}`;
+  return `${name}: ${verdict} — ok ${c.ok}, fail ${c.fail}, info ${c.info}, nemesis ${c.nemesis}${r.store ? ` — ${r.store}` : ''}${why}`;
 }
 
 function load(file: string, flags: RunFlags): Experiment {

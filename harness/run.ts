@@ -129,7 +129,13 @@ function runGenerator(e: Experiment, w: Workload, n: NemesisPackage): Generator 
 /** Runs one experiment end to end; never throws (a harness failure is exit code 3 with the reason). */
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const e = o.experiment;
-  const store = RunStore.create(o.storeRoot ?? 'store', e.name);
+  let store: RunStore;
+  try {
+    store = RunStore.create(o.storeRoot ?? 'store', e.name);
+  } catch (err) {
+    const reason = `cannot create the run's folder under ${o.storeRoot ?? 'store'}: ${errorMessage(err)}`;
+    return { exitCode: 3, verdict: 'error', store: '', counts: { ok: 0, fail: 0, info: 0, nemesis: 0 }, reason };
+  }
   const counts: OpCounts = { ok: 0, fail: 0, info: 0, nemesis: 0 };
   const log: Logger = pino({ base: { experiment: e.name } }, pino.destination({ dest: store.path(RUN_FILES.log), sync: true }));
   const startedAt = new Date();

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyOverrides, loadExperiment, type Experiment } from '../../harness/experiment.js';
@@ -77,6 +77,15 @@ describe('integration: dsync run on the local backend', function () {
       assert.equal(c.code, 1, `dsync check ${file} must find it invalid too: ${c.lines.join('\n')}`);
     }
     assert.deepEqual(processesUnder(r.store), []);
+  });
+
+  it('a store folder that cannot be made is exit 3 with the reason, before any node starts', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, '');
+    const r = await runExperiment({ experiment: partition, storeRoot: join(file, 'store'), io: quietIo, quiet: true });
+    assert.equal(r.exitCode, 3);
+    assert.equal(r.verdict, 'error');
+    assert.match(r.reason ?? '', /cannot create the run's folder .*ENOTDIR/);
   });
 
   it('an aborted run (Ctrl-C) heals, stops every node, keeps and checks its history, and exits 3', async () => {
