@@ -30,7 +30,7 @@ export class ProgressLine {
   readonly #tty: boolean;
   readonly #render: () => string;
   #timer: NodeJS.Timeout | undefined;
-  #lastPrint = 0;
+  #printed = false;
 
   constructor(o: { write: (s: string) => void; tty: boolean; render: () => string; everyMs?: number }) {
     this.#write = o.write;
@@ -44,7 +44,7 @@ export class ProgressLine {
   /** Prints the line now. */
   tick(): void {
     const line = this.#render();
-    this.#lastPrint = Date.now();
+    this.#printed = true;
     if (this.#tty) this.#write(`\r\x1b[2K${line}`);
     else this.#write(`${line}\n`);
   }
@@ -53,6 +53,6 @@ export class ProgressLine {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    if (this.#tty && this.#lastPrint > 0) this.#write('\n');
+    if (this.#tty && this.#printed) this.#write('\n');
   }
 }

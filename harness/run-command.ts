@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { applyOverrides, ExperimentError, loadExperiment, type Experiment, type ExperimentOverrides } from './experiment.js';
+import { applyOverrides, loadExperiment, type Experiment, type ExperimentOverrides } from './experiment.js';
 import { runExperiment, type RunOutcome } from './run.js';
 import { errorMessage } from '../cluster/errors.js';
 import type { Output } from './check-command.js';
@@ -71,7 +71,19 @@ async function withSignals<T>(f: (signal: AbortSignal) => Promise<T>, io: Output
   }
 }
 
-const runIo = (io: Output) => ({ err: io.err, errRaw: (s: string) => process.stderr.write(s) });
+/** Runs one experiment as the flags say and prints its summary line. */
+async function runOne(e: Experiment, flags: RunFlags, signal: AbortSignal, io: Output): Promise<RunOutcome> {
+  const r = await runExperiment({
+    experiment: e,
+    storeRoot: flags.store ?? 'store',
+    io: { err: io.err, errRaw: (s: string) => process.stderr.write(s) },
+    tty: process.stderr.isTTY === true,
+    quiet: flags.quiet ?? false,
+    signal,
+  });
+  io.out(summaryLine(e.name, r));
+  return r;
+}
 
 /** Registers `run` and `suite` on the program; `setCode` receives the exit code. */
 export function registerRunCommands(program: Command, setCode: (code: number) => void, io: Output): void {
@@ -93,12 +105,11 @@ export function registerRunCommands(program: Command, setCode: (code: number) =>
     try {
       e = load(file, flags);
     } catch (err) {
-      io.err(err instanceof ExperimentError ? `dsync run: ${err.message}` : `dsync run: ${errorMessage(err)}`);
+      io.err(`dsync run: ${errorMessage(err)}`);
       setCode(3);
       return;
     }
-    const r = await withSignals((signal) => runExperiment({ experiment: e, storeRoot: flags.store ?? 'store', io: runIo(io), tty: process.stderr.isTTY === true, quiet: flags.quiet ?? false, signal }), io);
-    io.out(summaryLine(e.name, r));
+    const r = await withSignals((signal) => runOne(e, flags, signal, io), io);
     setCode(r.exitCode);
   });
 
@@ -123,8 +134,7 @@ export function registerRunCommands(program: Command, setCode: (code: number) =>
     await withSignals(async (signal) => {
       for (const e of experiments) {
         if (signal.aborted) break;
-        const r = await runExperiment({ experiment: e, storeRoot: flags.store ?? 'store', io: runIo(io), tty: process.stderr.isTTY === true, quiet: flags.quiet ?? false, signal });
-        io.out(summaryLine(e.name, r));
+        const r = await runOne(e, flags, signal, io);
         if (rank(r.exitCode) > rank(worst)) worst = r.exitCode;
       }
     }, io);

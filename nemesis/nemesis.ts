@@ -168,6 +168,18 @@ class BackendNemesis implements Nemesis {
     return isPartitionable(this.#backend) ? this.#backend : null;
   }
 
+  /** The leader the nodes agree on within {@link LEADER_TIMEOUT_MS}, or null. */
+  async #leader(): Promise<string | null> {
+    return hasLeader(this.#backend) ? this.#backend.leader(LEADER_TIMEOUT_MS) : null;
+  }
+
+  /** How to start and to undo a node fault on this backend, or null if it cannot. */
+  #nodePower(kind: NodeFault): { act: (n: string) => Promise<void>; undo: (n: string) => Promise<void> } | null {
+    const b = this.#backend;
+    if (kind === 'kill') return isKillable(b) ? { act: (n) => b.kill(n), undo: (n) => b.restart(n) } : null;
+    return isPausable(b) ? { act: (n) => b.pause(n), undo: (n) => b.resume(n) } : null;
+  }
+
   #pick<T>(from: readonly T[]): T {
     return from[Math.floor(this.#random() * from.length)] as T;
   }
@@ -186,7 +198,7 @@ class BackendNemesis implements Nemesis {
     if (!oneOf<TopologyName>(PARTITION_TOPOLOGIES, name)) return fail(`unknown topology ${JSON.stringify(name)}`);
     let leader: string | undefined;
     if (name === 'isolate-leader') {
-      const l = hasLeader(this.#backend) ? await this.#backend.leader(LEADER_TIMEOUT_MS) : null;
+      const l = await this.#leader();
       if (l === null) return fail('no leader');
       leader = l;
     }
@@ -237,9 +249,8 @@ class BackendNemesis implements Nemesis {
   }
 
   async #startNodes(kind: NodeFault, value: unknown): Promise<NemesisCompletion> {
-    const b = this.#backend;
-    const act = kind === 'kill' ? (isKillable(b) ? (n: string) => b.kill(n) : null) : isPausable(b) ? (n: string) => b.pause(n) : null;
-    if (!act) return fail(`backend "${b.name}" cannot ${kind} nodes`);
+    const act = this.#nodePower(kind)?.act;
+    if (!act) return fail(`backend "${this.#backend.name}" cannot ${kind} nodes`);
     const target: unknown = value ?? this.#pick(this.#config[kind].targets);
     if (!oneOf<NemesisTarget>(NEMESIS_TARGETS, target)) return fail(`unknown target ${JSON.stringify(target)}`);
     const undone = this.#down[kind].length > 0 ? await this.#stopNodes(kind) : null;
@@ -251,8 +262,7 @@ class BackendNemesis implements Nemesis {
   }
 
   async #stopNodes(kind: NodeFault): Promise<NemesisCompletion> {
-    const b = this.#backend;
-    const undo = kind === 'kill' ? (isKillable(b) ? (n: string) => b.restart(n) : null) : isPausable(b) ? (n: string) => b.resume(n) : null;
+    const undo = this.#nodePower(kind)?.undo;
     const nodes = this.#down[kind];
     if (!undo || nodes.length === 0) return info([]);
     const results = await Promise.allSettled(nodes.map(undo));
@@ -274,7 +284,7 @@ class BackendNemesis implements Nemesis {
         return up.filter((n) => chosen.has(n));
       }
       case 'leader': {
-        const leader = hasLeader(this.#backend) ? await this.#backend.leader(LEADER_TIMEOUT_MS) : null;
+        const leader = await this.#leader();
         if (leader === null) return 'no leader';
         return up.includes(leader) ? [leader] : `leader ${leader} is already down`;
       }

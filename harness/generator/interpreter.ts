@@ -11,6 +11,7 @@
  */
 import { NEMESIS, type Op, type ProcessId } from '../../checkers/index.js';
 import { isWait } from './combinators.js';
+import { errorMessage } from '../../cluster/errors.js';
 import type { GenContext, Generator } from './generator.js';
 
 /** What a client or the nemesis returns for an op; extra fields (e.g. `node`) are recorded. */
@@ -86,8 +87,6 @@ interface Thread {
 
 /** Fields of a completion event the interpreter sets itself; a client's are dropped. */
 const RESERVED: ReadonlySet<string> = new Set(['index', 'type', 'f', 'process', 'time']);
-
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** The completion a client returned, or an `info` saying what was wrong with it. */
 function asCompletion(c: unknown, invoke: Op): Completion {
@@ -191,7 +190,7 @@ export async function interpret(o: InterpretOptions): Promise<InterpretResult> {
     }
     p.then(
       (c) => asCompletion(c, invoke),
-      (e: unknown): Completion => ({ type: 'info', value: invoke.value, error: message(e) }),
+      (e: unknown): Completion => ({ type: 'info', value: invoke.value, error: errorMessage(e) }),
     ).then((completion) => {
       settled.push({ thread, completion });
       wake?.();

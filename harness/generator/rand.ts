@@ -6,6 +6,8 @@
  * The stream of `seedRand(s)` is the same as `prng(s)` of `../random.ts`.
  */
 
+import { mulberry32 } from '../random.js';
+
 /** A random state: a uint32, the state of a mulberry32 generator. */
 export type Rand = number;
 
@@ -20,14 +22,7 @@ export function seedRand(seed: number): Rand {
   return seed >>> 0;
 }
 
-/** One mulberry32 step: a uint32 draw and the next state. */
-function step(r: Rand): [number, Rand] {
-  const a = (r + 0x6d2b79f5) >>> 0;
-  let t = a;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return [(t ^ (t >>> 14)) >>> 0, a];
-}
+const step: (r: Rand) => [number, Rand] = mulberry32;
 
 /** murmur3's finalizer: spreads a uint32 over all bits. */
 function fmix32(h: number): number {
