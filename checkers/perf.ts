@@ -80,34 +80,40 @@ export interface PerfStats {
 }
 
 /** One client operation, paired as far as the history allows. */
-interface Outcome {
+export interface ClientOp {
   readonly f: string;
+  readonly process: ProcessId;
+  /** `info` until a completion says otherwise (also for an invocation that never completed). */
   type: 'ok' | 'fail' | 'info';
   /** The invoke event's time (or its `scheduledTime` when it has no time). */
   readonly invokeNs: number | undefined;
   /** Latency is measured from here: `scheduledTime` when present, else the invoke's time. */
   readonly startNs: number | undefined;
   completeNs?: number;
+  /** Position of the invocation event in the history. */
+  readonly invokeAt: number;
   /** Position of the completion event in the history. */
   completeAt?: number;
 }
-
 const NS_PER_MS = 1e6;
 const NS_PER_S = 1e9;
 
 const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
-/** Pairs client invocations with their completions per process, skipping what does not pair. */
-function clientOutcomes(history: History): Outcome[] {
-  const outcomes: Outcome[] = [];
-  const open = new Map<ProcessId, Outcome>();
+/**
+ * Pairs client invocations with their completions per process, in invocation order, skipping
+ * completions that do not pair (no open invocation, or of another f).
+ */
+export function pairClientOps(history: History): ClientOp[] {
+  const outcomes: ClientOp[] = [];
+  const open = new Map<ProcessId, ClientOp>();
   for (const [i, op] of history.entries()) {
     if (isNemesis(op)) continue;
     if (op.type === 'invoke') {
       // A second invocation leaves the first one uncompleted: it stays `info`.
       const invokeNs = finite(op.time) ?? finite(op.scheduledTime);
-      const o: Outcome = { f: op.f, type: 'info', invokeNs, startNs: finite(op.scheduledTime) ?? finite(op.time) };
+      const o: ClientOp = { f: op.f, process: op.process, type: 'info', invokeNs, startNs: finite(op.scheduledTime) ?? finite(op.time), invokeAt: i };
       outcomes.push(o);
       open.set(op.process, o);
       continue;
@@ -123,9 +129,26 @@ function clientOutcomes(history: History): Outcome[] {
   return outcomes;
 }
 
-/** Latency percentiles of `latenciesNs` (non-negative), or null when there are none. */
-function summarize(latenciesNs: readonly number[]): LatencySummary | null {
-  if (latenciesNs.length === 0) return null;
+/** An op's latency in ns (from its scheduled or invoke time to its completion), when both are known. */
+export function latencyNs(o: ClientOp): number | undefined {
+  if (o.startNs === undefined || o.completeNs === undefined || o.completeNs < o.startNs) return undefined;
+  return o.completeNs - o.startNs;
+}
+
+/** Percentiles of recorded latencies, in ms; never above the exact max. */
+export interface LatencyPercentiles {
+  /** The latency at percentile `p` (0..100), ms rounded to 0.001. */
+  at(p: number): number;
+  readonly maxMs: number;
+  readonly meanMs: number;
+  readonly count: number;
+}
+
+/**
+ * Records `latenciesNs` (non-empty, non-negative) into an HdrHistogram (µs, 3 significant
+ * digits) and hands `use` its percentiles; the histogram is freed afterwards.
+ */
+export function withLatencyHistogram<T>(latenciesNs: readonly number[], use: (p: LatencyPercentiles) => T): T {
   const histogram = build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000_000,
@@ -141,23 +164,32 @@ function summarize(latenciesNs: readonly number[]): LatencySummary | null {
       max = Math.max(max, ns);
     }
     const maxMs = max / NS_PER_MS;
-    const at = (p: number): number => round3(Math.min(histogram.getValueAtPercentile(p) / 1000, maxMs));
-    const meanMs = round3(sum / latenciesNs.length / NS_PER_MS);
-    return { count: latenciesNs.length, p50Ms: at(50), p95Ms: at(95), p99Ms: at(99), maxMs: round3(maxMs), meanMs };
+    return use({
+      at: (p) => round3(Math.min(histogram.getValueAtPercentile(p) / 1000, maxMs)),
+      maxMs: round3(maxMs),
+      meanMs: round3(sum / Math.max(1, latenciesNs.length) / NS_PER_MS),
+      count: latenciesNs.length,
+    });
   } finally {
     histogram.destroy();
   }
 }
 
+/** Latency percentiles of `latenciesNs` (non-negative), or null when there are none. */
+function summarize(latenciesNs: readonly number[]): LatencySummary | null {
+  if (latenciesNs.length === 0) return null;
+  return withLatencyHistogram(latenciesNs, (h) => ({ count: h.count, p50Ms: h.at(50), p95Ms: h.at(95), p99Ms: h.at(99), maxMs: h.maxMs, meanMs: h.meanMs }));
+}
+
 /** Counts and latencies of `outcomes`, under the name `f`. */
-function opStats(f: string, outcomes: readonly Outcome[]): OpTypeStats {
+function opStats(f: string, outcomes: readonly ClientOp[]): OpTypeStats {
   const counts = { ok: 0, fail: 0, info: 0 };
   const all: number[] = [];
   const ok: number[] = [];
   for (const o of outcomes) {
     counts[o.type]++;
-    if (o.startNs === undefined || o.completeNs === undefined || o.completeNs < o.startNs) continue;
-    const latency = o.completeNs - o.startNs;
+    const latency = latencyNs(o);
+    if (latency === undefined) continue;
     all.push(latency);
     if (o.type === 'ok') ok.push(latency);
   }
@@ -165,7 +197,7 @@ function opStats(f: string, outcomes: readonly Outcome[]): OpTypeStats {
 }
 
 /** Completions per second from 0 to `endNs`. */
-function throughput(outcomes: readonly Outcome[], endNs: number | undefined): ThroughputBucket[] {
+function throughput(outcomes: readonly ClientOp[], endNs: number | undefined): ThroughputBucket[] {
   if (endNs === undefined) return [];
   const buckets = Array.from({ length: Math.floor(endNs / NS_PER_S) + 1 }, () => ({ ok: 0, fail: 0, info: 0 }));
   for (const o of outcomes) {
@@ -256,7 +288,7 @@ export function perfStats(history: History): PerfStats {
     firstNs = Math.min(firstNs ?? t, t);
     endNs = Math.max(endNs ?? t, t);
   }
-  const outcomes = clientOutcomes(history);
+  const outcomes = pairClientOps(history);
   const ops = [...new Set(outcomes.map((o) => o.f))].sort().map((f) => opStats(f, outcomes.filter((o) => o.f === f)));
 
   const { windows, finalHeal } = faults(history);
@@ -274,7 +306,7 @@ export function perfStats(history: History): PerfStats {
   let recoveryMs: number | null = null;
   if (finalHeal !== null) {
     const { ns, at } = finalHeal;
-    let first: Outcome | undefined;
+    let first: ClientOp | undefined;
     for (const o of outcomes) {
       if (o.type !== 'ok' || o.completeNs === undefined || o.completeAt === undefined || o.completeAt <= at) continue;
       if (first === undefined || o.completeAt < (first.completeAt as number)) first = o;

@@ -6,6 +6,7 @@ import { checkCommand, EXIT, parseTimeoutMs, type Output } from './check-command
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
 import { registerRunCommands } from './run-command.js';
+import { registerReportCommand } from '../reports/report-command.js';
 
 const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -78,6 +79,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     });
 
   registerRunCommands(program, (c) => (code = c), io);
+  registerReportCommand(program, (c) => (code = c), io);
   registerBenchCommand(program, (c) => (code = c), io);
 
   try {

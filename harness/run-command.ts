@@ -110,6 +110,7 @@ export function registerRunCommands(program: Command, setCode: (code: number) =>
       return;
     }
     const r = await withSignals((signal) => runOne(e, flags, signal, io), io);
+    if (r.report !== undefined) io.out(`report: ${r.report}`);
     setCode(r.exitCode);
   });
 

@@ -31,6 +31,7 @@ import { experimentToYaml, type Experiment } from './experiment.js';
 import { RUN_FILES, RunStore } from './store.js';
 import { countEvent, ProgressLine, type OpCounts } from './progress.js';
 import { errorMessage } from '../cluster/errors.js';
+import { renderIndex, renderRunReport } from '../reports/render.js';
 
 /** Where a run's text goes. */
 export interface RunIo {
@@ -83,6 +84,8 @@ export interface RunOutcome {
   /** One line: why it is not valid. */
   readonly reason?: string;
   readonly results?: RunResults;
+  /** The run's `report.html`, unless it could not be written (the reason is on stderr and in run.log). */
+  readonly report?: string;
 }
 
 const EXIT_OF = { true: 0, false: 1, unknown: 2 } as const;
@@ -124,6 +127,22 @@ function runGenerator(e: Experiment, w: Workload, n: NemesisPackage): Generator 
   const parts = [main, nemesisOnly(n.finalGenerator)];
   if (w.finalGenerator && e.finalPhaseS > 0) parts.push(timeLimit(ns(e.finalPhaseS), clients(w.finalGenerator, e.seed * 7 + 2)));
   return phases(...parts);
+}
+
+/**
+ * Renders the run's `report.html` and the store's `index.html`. A report that cannot be written
+ * is a warning (on stderr and in the log), never a change of the run's verdict.
+ */
+async function writeReports(runDir: string, storeRoot: string, io: RunIo, log: Logger): Promise<{ report?: string }> {
+  let report: string | undefined;
+  try {
+    report = (await renderRunReport(runDir)).file;
+    renderIndex(storeRoot);
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, 'report not written');
+    io.err(`dsync run: warning: report not written: ${errorMessage(err)}`);
+  }
+  return report === undefined ? {} : { report };
 }
 
 /** Runs one experiment end to end; never throws (a harness failure is exit code 3 with the reason). */
@@ -240,11 +259,12 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   };
   store.writeJson(RUN_FILES.results, results);
   log.info({ valid: checker.valid, counts, error }, 'done');
+  const report = await writeReports(store.dir, o.storeRoot ?? 'store', o.io, log);
   log.flush();
 
   if (error !== undefined && checker.valid !== false) {
-    return { exitCode: 3, verdict: 'error', store: store.dir, counts, reason: error, results };
+    return { exitCode: 3, verdict: 'error', store: store.dir, counts, reason: error, results, ...report };
   }
   const reason = checker.valid === true ? undefined : checker.reason ?? String(checker.valid);
-  return { exitCode: EXIT_OF[String(checker.valid) as keyof typeof EXIT_OF], verdict: checker.valid, store: store.dir, counts, ...(reason ? { reason } : {}), results };
+  return { exitCode: EXIT_OF[String(checker.valid) as keyof typeof EXIT_OF], verdict: checker.valid, store: store.dir, counts, ...(reason ? { reason } : {}), results, ...report };
 }

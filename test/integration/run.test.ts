@@ -47,10 +47,12 @@ describe('integration: dsync run on the local backend', function () {
     assert.equal(r.exitCode, 0);
     assert.ok(r.counts.ok > 50, `too few ok ops: ${JSON.stringify(r.counts)}`);
     assert.ok(r.counts.nemesis >= 3, 'start/stop-partition and the final heal are in the history');
-    for (const f of ['config.yaml', 'history.jsonl', 'history.edn', 'results.json', 'run.log', 'nodes/n1.log', 'nodes/n2.log', 'nodes/n3.log']) {
+    for (const f of ['config.yaml', 'history.jsonl', 'history.edn', 'results.json', 'run.log', 'report.html', 'nodes/n1.log', 'nodes/n2.log', 'nodes/n3.log']) {
       assert.ok(existsSync(join(r.store, f)), `${f} is in the store`);
     }
     assert.equal(realpathSync(join(root, 'latest')), realpathSync(r.store));
+    assert.equal(r.report, join(r.store, 'report.html'));
+    assert.match(readFileSync(join(root, 'index.html'), 'utf8'), /<tr class="valid">[\s\S]*?lock-partition\/[^"]+\/report\.html/, 'the store index lists the run');
     const results = JSON.parse(readFileSync(join(r.store, 'results.json'), 'utf8')) as { valid: unknown; perf: { ops: { f: string; okLatency: { p99Ms: number } | null }[]; faultWindows: unknown[]; finalHealNs: number | null } };
     assert.equal(results.valid, true);
     assert.deepEqual(results.perf.ops.map((o) => o.f).sort(), ['acquire', 'release']);
@@ -72,6 +74,10 @@ describe('integration: dsync run on the local backend', function () {
     assert.equal(r.verdict, false, `expected invalid, got ${String(r.verdict)}`);
     assert.equal(r.exitCode, 1);
     assert.match(r.reason ?? '', /not linearizable with fenced-lock/);
+    const report = readFileSync(join(r.store, 'report.html'), 'utf8');
+    const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(report)?.[1] ?? '{}') as { counterexamples?: { ops: { breaking: boolean }[] }[] };
+    assert.ok((data.counterexamples?.length ?? 0) > 0, 'the report holds a counterexample');
+    assert.ok(data.counterexamples?.every((c) => c.ops.some((o) => o.breaking)));
     for (const file of ['history.edn', 'history.jsonl']) {
       const c = await checkCli(join(r.store, file));
       assert.equal(c.code, 1, `dsync check ${file} must find it invalid too: ${c.lines.join('\n')}`);
@@ -115,6 +121,7 @@ describe('integration: dsync run on the local backend', function () {
     assert.equal(r.results?.incomplete, true);
     assert.equal(r.results?.valid, true, 'the recorded prefix is still checked');
     assert.ok(existsSync(join(r.store, 'history.edn')));
+    assert.match(readFileSync(join(r.store, 'report.html'), 'utf8'), /id="run-incomplete"/, 'an aborted run still gets its report, marked incomplete');
     assert.deepEqual(processesUnder(r.store), []);
   });
 });

@@ -1,0 +1,75 @@
+/** The HdrHistogram percentile distribution of ok latencies, one line per f. */
+namespace DsyncReport {
+  /** Draws `data.percentiles` into `#percentiles`: x is `1/(1 - p/100)` on a log axis. */
+  export function drawPercentiles(data: ReportData): void {
+    const curves = data.percentiles.filter((c) => c.points.some((p) => p[0] < 100));
+    if (curves.length === 0) {
+      emptyChart('percentiles', 'No ok ops, so no latency distribution.');
+      return;
+    }
+    let maxX = 100;
+    const lines: echarts.LineSeriesOption[] = curves.map((c, i) => {
+      const pts = c.points.filter((p) => p[0] < 100 && p[0] >= 0).map((p) => [percentileX(p[0]), Math.max(p[1], 1e-3)]);
+      for (const p of pts) maxX = Math.max(maxX, p[0] ?? 1);
+      return {
+        type: 'line',
+        name: c.f,
+        color: SERIES_PALETTE[i % SERIES_PALETTE.length] ?? '#333',
+        showSymbol: false,
+        symbolSize: 4,
+        lineStyle: { width: 2 },
+        data: pts,
+      };
+    });
+    const counts = new Map(curves.map((c) => [c.f, c.count]));
+    const chart = initChart('percentiles', 360);
+    chart.setOption({
+      ...baseOption(),
+      legend: topLegend(curves.map((c) => ({ name: c.f }))),
+      tooltip: {
+        ...baseOption().tooltip,
+        trigger: 'axis',
+        formatter: (p: unknown) => {
+          const rows = Array.isArray(p) ? (p as { seriesName?: string; value?: unknown; color?: string }[]) : [];
+          const first = rows[0]?.value;
+          if (!Array.isArray(first)) return '';
+          const lines = rows.map((r) => {
+            const v = Array.isArray(r.value) ? r.value : [];
+            const n = counts.get(r.seriesName ?? '');
+            return (
+              `<span style="display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:5px;background:${String(r.color)}"></span>` +
+              `${esc(r.seriesName ?? '')}: ${fmtDuration(Number(v[1]))} at ${fmtPercentile(Number(v[0]))}` +
+              (n === undefined ? '' : ` <span style="color:#888">(${fmtInt(n)} ok)</span>`)
+            );
+          });
+          return lines.join('<br>');
+        },
+      },
+      grid: { left: 72, right: 32, top: 36, bottom: 50 },
+      xAxis: {
+        type: 'log',
+        logBase: 10,
+        min: 1,
+        max: 10 ** Math.ceil(Math.log10(maxX) - 1e-9),
+        name: 'percentile',
+        nameLocation: 'middle',
+        nameGap: 28,
+        axisLabel: { formatter: (v: number) => fmtPercentile(v) },
+        splitLine: { lineStyle: { color: '#eee' } },
+      },
+      yAxis: latencyAxis(),
+      series: lines,
+    });
+  }
+
+  /** The x of percentile `p`: 1 at 0 %, 10 at 90 %, 100 at 99 %, ... */
+  function percentileX(p: number): number {
+    return 1 / (1 - p / 100);
+  }
+
+  /** The percentile an x of {@link percentileX} stands for, as text (`99.9 %`). */
+  function fmtPercentile(x: number): string {
+    const p = 100 * (1 - 1 / x);
+    return `${Number(p.toFixed(4))} %`;
+  }
+}

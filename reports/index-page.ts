@@ -1,0 +1,120 @@
+/**
+ * `store/index.html`: every stored run, newest first — experiment, start time, length, verdict
+ * as a colour, op counts, the reason when not valid, and a link to its report (or its folder
+ * when it has none yet). Static HTML, no script, works offline.
+ */
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { escapeHtml } from './html.js';
+import { parseResults } from './run-folder.js';
+import type { Verdict } from './report-types.js';
+
+/** One row of the index. */
+export interface IndexEntry {
+  readonly experiment: string;
+  /** Relative to the store root, `/`-separated: `<experiment>/<time>`. */
+  readonly path: string;
+  readonly startedAt: string | null;
+  readonly durationS: number | null;
+  /** `null`: no readable results.json (running, crashed, or not a run). */
+  readonly valid: Verdict | null;
+  readonly counts: { readonly ok: number; readonly fail: number; readonly info: number; readonly nemesis: number } | null;
+  /** Why it is not valid, or why it has no verdict. */
+  readonly note: string;
+  readonly hasReport: boolean;
+}
+
+const realDirs = (dir: string): string[] => {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+};
+
+function entry(root: string, experiment: string, run: string): IndexEntry {
+  const dir = join(root, experiment, run);
+  const base = { experiment, path: `${experiment}/${run}`, hasReport: existsSync(join(dir, 'report.html')) };
+  const file = join(dir, 'results.json');
+  if (!existsSync(file)) return { ...base, startedAt: null, durationS: null, valid: null, counts: null, note: 'no results.json (still running, or the harness died)' };
+  try {
+    const r = parseResults(JSON.parse(readFileSync(file, 'utf8')), file);
+    const durationS = (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
+    const note = r.valid === true ? (r.incomplete ? `incomplete: ${r.error ?? ''}` : '') : (r.reason ?? r.error ?? '');
+    return { ...base, startedAt: r.startedAt, durationS: Number.isFinite(durationS) ? durationS : null, valid: r.valid, counts: r.counts, note };
+  } catch (e) {
+    return { ...base, startedAt: null, durationS: null, valid: null, counts: null, note: `unreadable results.json: ${(e as Error).message}` };
+  }
+}
+
+/** Every run folder under `root` (`<experiment>/<time>/`; `latest` links skipped), newest first. */
+export function indexEntries(root: string): IndexEntry[] {
+  const entries: IndexEntry[] = [];
+  for (const experiment of realDirs(root)) {
+    for (const run of realDirs(join(root, experiment))) {
+      if (lstatSync(join(root, experiment, run)).isSymbolicLink()) continue;
+      entries.push(entry(root, experiment, run));
+    }
+  }
+  // Run folders are named by their start time (ISO basic), so the name orders them.
+  const time = (e: IndexEntry): string => e.path.slice(e.experiment.length + 1);
+  return entries.sort((a, b) => time(b).localeCompare(time(a)) || a.experiment.localeCompare(b.experiment));
+}
+
+const VERDICT: Record<string, { label: string; cls: string }> = {
+  true: { label: 'valid', cls: 'valid' },
+  false: { label: 'INVALID', cls: 'invalid' },
+  unknown: { label: 'unknown', cls: 'unknown' },
+  null: { label: 'no verdict', cls: 'none' },
+};
+
+/** The index page of `entries`. */
+export function indexHtml(entries: readonly IndexEntry[], generatedAt: Date = new Date()): string {
+  const counts = { valid: 0, invalid: 0, unknown: 0, none: 0 };
+  const rows = entries.map((e) => {
+    const v = VERDICT[String(e.valid)] ?? (VERDICT['null'] as { label: string; cls: string });
+    counts[v.cls as keyof typeof counts]++;
+    const href = e.hasReport ? `${e.path}/report.html` : `${e.path}/`;
+    const c = e.counts;
+    const num = (n: number | undefined): string => (n === undefined ? '' : n.toLocaleString('en-US'));
+    return `<tr class="${v.cls}">
+<td>${escapeHtml(e.experiment)}</td>
+<td><a href="${escapeHtml(encodeURI(href))}">${escapeHtml(e.startedAt ?? e.path.split('/')[1] ?? '')}</a></td>
+<td class="num">${e.durationS === null ? '' : e.durationS.toFixed(1)}</td>
+<td class="verdict"><span>${v.label}</span></td>
+<td class="num">${num(c?.ok)}</td><td class="num">${num(c?.fail)}</td><td class="num">${num(c?.info)}</td><td class="num">${num(c?.nemesis)}</td>
+<td class="note">${escapeHtml(e.note)}${e.hasReport ? '' : ' <em>(no report.html: dsync report renders one)</em>'}</td>
+</tr>`;
+  });
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>dsync runs</title>
+<style>
+body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #222; }
+h1 { font-size: 20px; margin: 0 0 4px; }
+p.sub { color: #666; margin: 0 0 16px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { padding: 5px 8px; border-bottom: 1px solid #e4e4e4; text-align: left; vertical-align: top; }
+th { background: #f6f6f6; position: sticky; top: 0; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.verdict span { display: inline-block; min-width: 72px; text-align: center; border-radius: 3px; padding: 1px 6px; font-weight: 600; color: #fff; }
+tr.valid td.verdict span { background: #2e9e44; }
+tr.invalid td.verdict span { background: #d1342f; }
+tr.unknown td.verdict span { background: #e0a100; }
+tr.none td.verdict span { background: #999; }
+td.note { color: #555; max-width: 60ch; }
+a { color: #1a5fb4; }
+</style></head>
+<body>
+<h1>dsync runs</h1>
+<p class="sub">${entries.length} run${entries.length === 1 ? '' : 's'}: ${counts.valid} valid, ${counts.invalid} invalid, ${counts.unknown} unknown, ${counts.none} without a verdict — written ${escapeHtml(generatedAt.toISOString())}</p>
+<table id="runs">
+<thead><tr><th>experiment</th><th>started</th><th class="num">length (s)</th><th>verdict</th><th class="num">ok</th><th class="num">fail</th><th class="num">info</th><th class="num">nemesis</th><th>why</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>
+</body></html>
+`;
+}

@@ -1,0 +1,75 @@
+/**
+ * `dsync report DIR`: re-renders reports from stored runs alone. DIR is a run folder
+ * (`store/<experiment>/<time>`, or a `latest` link) → its `report.html`; or a store root →
+ * every run's `report.html` that can be made, then `index.html`.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { errorMessage } from '../cluster/errors.js';
+import { indexEntries } from './index-page.js';
+import { renderIndex, renderRunReport } from './render.js';
+
+/** Where the command's lines go. */
+export interface ReportIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
+
+/** Renders what `dir` holds; resolves to the exit code (0 written, 3 nothing could be). */
+export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io: ReportIo): Promise<number> {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) {
+    io.err(`dsync report: ${dir}: no such folder (give a run folder such as store/latest, or a store root such as store)`);
+    return 3;
+  }
+  if (existsSync(join(dir, 'results.json'))) {
+    try {
+      const w = await renderRunReport(dir);
+      io.out(`${w.file} (${kb(w.bytes)})`);
+      return 0;
+    } catch (e) {
+      io.err(`dsync report: ${errorMessage(e)}`);
+      return 3;
+    }
+  }
+  const entries = indexEntries(dir);
+  if (entries.length === 0) {
+    io.err(`dsync report: ${dir}: neither a run folder (no results.json) nor a store root (no <experiment>/<time>/ folders)`);
+    return 3;
+  }
+  let failed = 0;
+  if (!o.indexOnly) {
+    for (const e of entries) {
+      if (e.valid === null) continue;
+      try {
+        await renderRunReport(join(dir, e.path));
+      } catch (err) {
+        failed++;
+        io.err(`dsync report: ${errorMessage(err)}`);
+      }
+    }
+  }
+  const index = renderIndex(dir);
+  io.out(`${index.file}: ${index.runs} runs${o.indexOnly ? '' : `, ${index.runs - failed - entries.filter((e) => e.valid === null).length} reports rendered`}${failed > 0 ? `, ${failed} failed` : ''}`);
+  return failed > 0 ? 3 : 0;
+}
+
+/** Registers `report` on the program; `setCode` receives the exit code. */
+export function registerReportCommand(program: Command, setCode: (code: number) => void, io: ReportIo): void {
+  program
+    .command('report')
+    .description("render HTML reports from stored runs alone: a run folder's report.html, or for a store root every run's report and index.html")
+    .argument('<dir>', 'a run folder (e.g. store/latest, store/lock-partition/20261121T101530.123Z) or a store root (e.g. store)')
+    .option('--index-only', 'for a store root: only write index.html')
+    .action(async (dir: string, opts: { indexOnly?: boolean }) => {
+      setCode(await reportCommand(dir, opts, io));
+    });
+}

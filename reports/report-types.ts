@@ -1,0 +1,204 @@
+/**
+ * The data a run's `report.html` embeds (as JSON) and its browser app (`reports/browser/`) draws.
+ * Built from the run's store folder alone by `reports/report-data.ts`. Times are ms since the run
+ * started (the history's `time`, ns, divided by 1e6) unless named otherwise.
+ *
+ * Bounded: the timeline holds at most a window of ops and the latency plot a sample of points
+ * (both say how many of how many); verdicts, tables and counterexamples are never cut.
+ */
+
+/** The three verdicts, as Jepsen's `:valid?`. */
+export type Verdict = true | false | 'unknown';
+
+/** A completed client op's outcome. */
+export type Outcome = 'ok' | 'fail' | 'info';
+
+/** Everything a report shows. */
+export interface ReportData {
+  readonly version: 1;
+  /** When the report was rendered (ISO). */
+  readonly generatedAt: string;
+  readonly run: RunSummary;
+  /** One row per checker (the composed verdict is `run.valid`). */
+  readonly verdicts: readonly VerdictRow[];
+  /** The run's resolved `config.yaml`, as stored. */
+  readonly config: string;
+  /** The run folder's files, linked relative to the report. */
+  readonly files: readonly FileLink[];
+  /** Time of the last event. */
+  readonly durationMs: number;
+  /** Nemesis fault windows (shaded on every time axis). */
+  readonly faults: readonly FaultBand[];
+  /** Every nemesis event (invocations and completions), in history order. */
+  readonly nemesis: readonly NemesisMark[];
+  readonly timeline: TimelineData;
+  readonly latency: LatencyData;
+  /** Completions per second of the run. */
+  readonly throughput: readonly ThroughputPoint[];
+  /** Percentile distribution of ok latencies per f (HdrHistogram). */
+  readonly percentiles: readonly PercentileCurve[];
+  /** Counts and latency percentiles per f, then all ops together (`f: '*'`). */
+  readonly opTable: readonly OpRow[];
+  /** One per invalid (or unknown, when a partial linearization exists) linearizability partition. */
+  readonly counterexamples: readonly Counterexample[];
+  /** Sentences about what was cut to keep the report small (empty when nothing was). */
+  readonly notes: readonly string[];
+}
+
+export interface RunSummary {
+  readonly experiment: string;
+  readonly description: string;
+  /** The run folder's name (its start time). */
+  readonly folder: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly valid: Verdict;
+  /** The run did not complete (aborted or a harness error). */
+  readonly incomplete: boolean;
+  /** The harness error, if any. */
+  readonly error: string | null;
+  /** Why the verdict is not valid, in words. */
+  readonly reason: string | null;
+  readonly workload: string;
+  readonly nodes: readonly string[];
+  readonly counts: { readonly ok: number; readonly fail: number; readonly info: number; readonly nemesis: number };
+  /** Share of client ops that were ok, invoked inside / outside fault windows (null: none). */
+  readonly availability: { readonly inFaults: number | null; readonly outsideFaults: number | null };
+  /** From the final heal to the first ok completion after it (null: none). */
+  readonly recoveryMs: number | null;
+}
+
+export interface VerdictRow {
+  /** The checker's name, e.g. `linearizable`. */
+  readonly checker: string;
+  readonly valid: Verdict;
+  /** The verdict in words (also for valid ones, e.g. what was checked). */
+  readonly summary: string;
+}
+
+export interface FileLink {
+  readonly label: string;
+  /** Relative to the run folder, e.g. `nodes/n1.log`. */
+  readonly href: string;
+  readonly bytes: number;
+}
+
+export interface FaultBand {
+  /** e.g. `partition`, `kill`, `pause`, `latency`. */
+  readonly kind: string;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+export interface NemesisMark {
+  readonly timeMs: number;
+  readonly f: string;
+  readonly type: 'invoke' | Outcome;
+  /** The op's value in words (e.g. the links cut), possibly empty. */
+  readonly value: string;
+}
+
+/**
+ * Client ops as bars from invocation to completion, one lane per process. Columnar: op `i` is
+ * `lane[i]`, `f[i]`, ... An op that never completed ends at `durationMs` with outcome `info`.
+ */
+export interface TimelineData {
+  /** Process ids in lane order (numbers as text). */
+  readonly lanes: readonly string[];
+  /** The fs named by `f[i]`. */
+  readonly fs: readonly string[];
+  /** The span of the run the ops below cover, and how many of the run's ops they are. */
+  readonly window: { readonly startMs: number; readonly endMs: number; readonly shown: number; readonly total: number };
+  readonly lane: readonly number[];
+  readonly f: readonly number[];
+  /** 0 ok, 1 fail, 2 info (see {@link OUTCOMES}). */
+  readonly outcome: readonly number[];
+  readonly startMs: readonly number[];
+  readonly endMs: readonly number[];
+  /** The op in words, shown on hover. */
+  readonly text: readonly string[];
+}
+
+/** The outcome codes of {@link TimelineData.outcome}. */
+export const OUTCOMES: readonly Outcome[] = ['ok', 'fail', 'info'];
+
+/** Latency over time: one point per completed op (a sample of them in big runs). */
+export interface LatencyData {
+  readonly series: readonly LatencySeries[];
+  /** Points in the series / completed client ops with a latency. */
+  readonly shown: number;
+  readonly total: number;
+}
+
+export interface LatencySeries {
+  readonly f: string;
+  readonly outcome: Outcome;
+  /** `[completion time in s, latency in ms]`. */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+export interface ThroughputPoint {
+  /** Second `s` covers completions in `[s, s+1)` s. */
+  readonly second: number;
+  readonly ok: number;
+  readonly fail: number;
+  readonly info: number;
+}
+
+export interface PercentileCurve {
+  readonly f: string;
+  readonly count: number;
+  /** `[percentile 0..100, latency ms]`, ascending, up to 99.99 % (or where the data ends). */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+/** Latencies in ms (null when no op of the row was ok); over ok completions. */
+export interface OpRow {
+  readonly f: string;
+  readonly count: number;
+  readonly ok: number;
+  readonly fail: number;
+  readonly info: number;
+  readonly p50Ms: number | null;
+  readonly p95Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly p999Ms: number | null;
+  readonly maxMs: number | null;
+  readonly meanMs: number | null;
+}
+
+/** Porcupine's view of one partition without a linearization. */
+export interface Counterexample {
+  /** The partition's key (EDN-ish text), or `—` for a whole history. */
+  readonly key: string;
+  readonly model: string;
+  readonly valid: Verdict;
+  /** Why, in words: how far the longest linearization got and which op it could not take. */
+  readonly summary: string;
+  /** Steps of the longest partial linearization (all of them; `ops` may show only the last ones). */
+  readonly steps: number;
+  /** Steps left out of `ops` (the earliest ones) to keep the view small. */
+  readonly omittedSteps: number;
+  /** Linearized ops (last ones), the breaking op, and same-key ops concurrent with it, by start time. */
+  readonly ops: readonly CounterexampleOp[];
+}
+
+export interface CounterexampleOp {
+  /** History index of the invocation. */
+  readonly id: number;
+  readonly process: string;
+  readonly f: string;
+  readonly outcome: Outcome;
+  /** The invocation's value and the result, in EDN text. */
+  readonly call: string;
+  readonly ret: string;
+  readonly startMs: number;
+  /** null: never completed. */
+  readonly endMs: number | null;
+  /** 1-based position in the longest linearization; null when not linearized. */
+  readonly step: number | null;
+  /** The model state after this step (null when not linearized). */
+  readonly stateAfter: string | null;
+  /** The op the longest linearization could not take next. */
+  readonly breaking: boolean;
+}

@@ -1,0 +1,93 @@
+/**
+ * `dsync report DIR` and the store's index page: a run folder gets its report.html back from the
+ * folder alone; a store root gets every run's report and index.html; bad folders get one clear line.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../harness/cli.js';
+import { indexEntries, indexHtml } from '../../reports/index-page.js';
+import { copyFixtureRuns } from '../support/paths.js';
+
+async function dsync(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+describe('reports: dsync report and the index of runs', () => {
+  let root: string;
+  let valid: string;
+  let invalid: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'dsync-report-cmd-'));
+    [valid, invalid] = copyFixtureRuns(root) as [string, string];
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('re-renders a run folder (also through a latest link) into report.html, exit 0', async () => {
+    const r = await dsync('report', invalid);
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const file = join(invalid, 'report.html');
+    assert.match(r.out[0] ?? '', /report\.html \(\d+ KiB\)$/);
+    const html = readFileSync(file, 'utf8');
+    assert.match(html, /^<!doctype html>/i);
+    assert.match(html, /lock-partition-unsafe/);
+    symlinkSync(join('lock-partition-valid', valid.split('/').pop() as string), join(root, 'latest'));
+    const viaLink = await dsync('report', join(root, 'latest'));
+    assert.equal(viaLink.code, 0, viaLink.err.join('\n'));
+    assert.ok(statSync(join(valid, 'report.html')).size > 0);
+  });
+
+  it('for a store root renders every checked run and an index that lists them newest first, skipping latest links', async () => {
+    const broken = join(root, 'lock-kill', '20991231T000000.000Z');
+    mkdirSync(broken, { recursive: true }); // a run that died before its check: no results.json
+    symlinkSync(join('lock-partition-valid', valid.split('/').pop() as string), join(root, 'latest'));
+    const r = await dsync('report', root);
+    assert.equal(r.code, 0, r.err.join('\n'));
+    assert.match(r.out[0] ?? '', /index\.html: 3 runs, 2 reports rendered$/);
+    assert.ok(existsSync(join(valid, 'report.html')) && existsSync(join(invalid, 'report.html')));
+    const entries = indexEntries(root);
+    assert.deepEqual(entries.map((e) => [e.experiment, e.valid, e.hasReport]), [
+      ['lock-kill', null, false],
+      ['lock-partition-unsafe', false, true],
+      ['lock-partition-valid', true, true],
+    ]);
+    const html = readFileSync(join(root, 'index.html'), 'utf8');
+    assert.match(html, /3 runs: 1 valid, 1 invalid, 0 unknown, 1 without a verdict/);
+    assert.match(html, /<tr class="invalid">[\s\S]*?href="lock-partition-unsafe\/[^"]+\/report\.html"[\s\S]*?INVALID[\s\S]*?not linearizable with fenced-lock/);
+    assert.match(html, /<tr class="none">[\s\S]*?no results\.json/);
+    assert.doesNotMatch(html, /https?:\/\//, 'the index links nothing off the machine');
+  });
+
+  it('escapes what runs put into the index', () => {
+    const html = indexHtml([
+      { experiment: '<script>x</script>', path: '<script>x</script>/t', startedAt: null, durationS: null, valid: false, counts: null, note: 'a & b < c', hasReport: true },
+    ]);
+    assert.doesNotMatch(html, /<script>x/);
+    assert.match(html, /&lt;script&gt;x&lt;\/script&gt;/);
+    assert.match(html, /a &amp; b &lt; c/);
+  });
+
+  it('says in one line what is wrong with a folder it cannot render, exit 3', async () => {
+    const missing = await dsync('report', join(root, 'nope'));
+    assert.equal(missing.code, 3);
+    assert.match(missing.err.join('\n'), /nope: no such folder/);
+    const empty = mkdtempSync(join(tmpdir(), 'dsync-report-empty-'));
+    try {
+      const r = await dsync('report', empty);
+      assert.equal(r.code, 3);
+      assert.match(r.err.join('\n'), /neither a run folder \(no results\.json\) nor a store root/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+    writeFileSync(join(invalid, 'results.json'), '{"experiment": 1}');
+    const bad = await dsync('report', invalid);
+    assert.equal(bad.code, 3);
+    assert.equal(bad.err.length, 1);
+    assert.match(bad.err[0] ?? '', /results\.json: not a dsync results file: experiment: /);
+    assert.equal(existsSync(join(invalid, 'report.html')), false, 'nothing half-written');
+  });
+});
