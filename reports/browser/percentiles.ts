@@ -7,7 +7,8 @@ namespace DsyncReport {
       emptyChart('percentiles', 'No ok ops, so no latency distribution.');
       return;
     }
-    let maxX = 100;
+    // The familiar axis runs to 99.99 % (x = 10^4); runs with more ops can go further.
+    let maxX = 1e4;
     const lines: echarts.LineSeriesOption[] = curves.map((c, i) => {
       const pts = c.points.filter((p) => p[0] < 100 && p[0] >= 0).map((p) => [percentileX(p[0]), Math.max(p[1], 1e-3)]);
       for (const p of pts) maxX = Math.max(maxX, p[0] ?? 1);
