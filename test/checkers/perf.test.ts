@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
 import { perfStats } from '../../checkers/perf.js';
-import type { Op, OpType, ProcessId } from '../../checkers/history/op.js';
+import type { OpType, ProcessId } from '../../checkers/history/op.js';
+import { history, type Event } from '../support/events.js';
 
 const MS = 1e6;
 const S = 1e9;
 
-/** An event before it is numbered. */
-interface Event {
-  readonly type: OpType;
-  readonly f: string;
-  readonly value: unknown;
-  readonly process: ProcessId;
-  readonly time: number;
-  readonly [extra: string]: unknown;
-}
-
-/** Numbers the events of a hand-built history. */
-const history = (...events: (Event | Event[])[]): Op[] => events.flat().map((e, index) => ({ ...e, index }));
 const ev = (type: OpType, process: ProcessId, f: string, time: number, extra: Record<string, unknown> = {}): Event => ({
   type,
   f,

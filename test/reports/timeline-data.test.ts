@@ -1,20 +1,10 @@
 /** The timeline's lanes, bars and window on hand-built histories. */
 import assert from 'node:assert/strict';
-import type { Op, OpType, ProcessId } from '../../checkers/history/op.js';
+import { history as number } from '../support/events.js';
 import { pairClientOps } from '../../checkers/perf.js';
 import { laneOrder, timelineData } from '../../reports/timeline-data.js';
 
 const MS = 1e6;
-/** An event before it is numbered. */
-interface Event {
-  readonly type: OpType;
-  readonly f: string;
-  readonly value: unknown;
-  readonly process: ProcessId;
-  readonly time: number;
-  readonly [extra: string]: unknown;
-}
-const number = (ops: Event[]): Op[] => ops.map((op, index) => ({ ...op, index }));
 
 describe('reports: timeline data', () => {
   it('orders lanes numerically, then named processes', () => {
