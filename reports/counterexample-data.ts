@@ -123,10 +123,14 @@ function counterexample(p: PartitionResult, model: string, independent: boolean,
   return { key, model, valid: p.valid, summary, steps: steps.length, omittedSteps: shownFrom, ops };
 }
 
-/** One counterexample per partition that is not valid, invalid ones first. */
+/** The partitions worth a counterexample: invalid ones, then unknown ones with a partial linearization. */
+export function partitionsToShow(result: LinearizabilityResult): PartitionResult[] {
+  return result.partitions.filter((p) => p.valid === false).concat(result.partitions.filter((p) => p.valid === 'unknown' && (p.longest?.length ?? 0) > 0));
+}
+
+/** One counterexample per partition of {@link partitionsToShow}, up to `maxPartitions`. */
 export function counterexamples(lin: { model: string; independent: boolean; result: LinearizabilityResult }, history: readonly Op[], options: CounterexampleOptions = {}): Counterexample[] {
   const o = { maxSteps: 30, maxConcurrent: 20, maxPartitions: 20, ...options };
   const byIndex = indexHistory(history);
-  const bad = lin.result.partitions.filter((p) => p.valid === false).concat(lin.result.partitions.filter((p) => p.valid === 'unknown' && (p.longest?.length ?? 0) > 0));
-  return bad.slice(0, o.maxPartitions).map((p) => counterexample(p, lin.model, lin.independent, history, byIndex, o));
+  return partitionsToShow(lin.result).slice(0, o.maxPartitions).map((p) => counterexample(p, lin.model, lin.independent, history, byIndex, o));
 }

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { isNemesis, type Op } from '../checkers/history/op.js';
 import { pairClientOps, perfStats } from '../checkers/perf.js';
 import { describeValue } from '../checkers/values.js';
-import { counterexamples } from './counterexample-data.js';
+import { counterexamples, partitionsToShow } from './counterexample-data.js';
 import { latencyData, opTable, percentileCurves } from './latency-data.js';
 import type { Counterexample, NemesisMark, ReportData, VerdictRow } from './report-types.js';
 import { linearizability, readRunFolder, type RunFolder, type StoredResults } from './run-folder.js';
@@ -88,8 +88,8 @@ export function reportDataOf(run: RunFolder, limits: ReportLimits = {}, now: Dat
   if (latency.shown < latency.total) {
     notes.push(`The latency plot shows ${plural(latency.shown, 'point')} of ${latency.total.toLocaleString('en-US')}: the slowest fifth of the budget, then an even sample over time; the percentiles and the table use every op.`);
   }
-  const badPartitions = lin === undefined ? 0 : lin.result.partitions.filter((p) => p.valid !== true).length;
-  if (examples.length < badPartitions) notes.push(`Counterexamples are drawn for ${examples.length} of ${badPartitions} partitions without a linearization; results.json has them all.`);
+  const toShow = lin === undefined ? 0 : partitionsToShow(lin.result).length;
+  if (examples.length < toShow) notes.push(`Counterexamples are drawn for ${examples.length} of ${toShow} partitions without a linearization; results.json has them all.`);
 
   const ratio = (a: { ratio: number | null }): number | null => a.ratio;
   return {

@@ -175,6 +175,13 @@ describe('reports: report data from a run folder', () => {
     });
   });
 
+  it('draws at most the asked number of counterexamples, and says how many it left out', async () => {
+    const d = await buildReportData(fixtureRun('lock-partition-unsafe'), { counterexamples: 2 });
+    assert.equal(d.counterexamples.length, 2);
+    assert.deepEqual(d.notes, ['Counterexamples are drawn for 2 of 4 partitions without a linearization; results.json has them all.']);
+    assert.equal(d.verdicts[0]?.valid, false, 'the verdict is never cut');
+  });
+
   describe('folders that are not runs', () => {
     let root: string;
     beforeEach(() => {
