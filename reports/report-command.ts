@@ -1,14 +1,15 @@
 /**
  * `dsync report DIR`: re-renders reports from stored runs alone. DIR is a run folder
- * (`store/<experiment>/<time>`, or a `latest` link) → its `report.html`; or a store root →
- * every run's `report.html` that can be made, then `index.html`.
+ * (`store/<experiment>/<time>`, or a `latest` link) → its `report.html` (and its store's
+ * `index.html`, when there is one); or a store root → every run's `report.html` that can be
+ * made, then `index.html`.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { errorMessage } from '../cluster/errors.js';
 import { indexEntries } from './index-page.js';
-import { renderIndex, renderRunReport } from './render.js';
+import { INDEX_FILE, renderIndex, renderRunReport } from './render.js';
 
 /** Where the command's lines go. */
 export interface ReportIo {
@@ -34,6 +35,9 @@ export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io:
     try {
       const w = await renderRunReport(dir);
       io.out(`${w.file} (${kb(w.bytes)})`);
+      // The store it belongs to (<root>/<experiment>/<time>) lists it: refresh that list.
+      const root = join(realpathSync(dir), '..', '..');
+      if (existsSync(join(root, INDEX_FILE))) renderIndex(root);
       return 0;
     } catch (e) {
       io.err(`dsync report: ${errorMessage(e)}`);

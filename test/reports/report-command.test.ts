@@ -27,7 +27,9 @@ describe('reports: dsync report and the index of runs', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it('re-renders a run folder (also through a latest link) into report.html, exit 0', async () => {
+  it('re-renders a run folder (also through a latest link) into report.html and refreshes its store index, exit 0', async () => {
+    assert.equal((await dsync('report', root, '--index-only')).code, 0);
+    assert.match(readFileSync(join(root, 'index.html'), 'utf8'), /<tr class="invalid">[\s\S]*?no report\.html/);
     const r = await dsync('report', invalid);
     assert.equal(r.code, 0, r.err.join('\n'));
     const file = join(invalid, 'report.html');
@@ -35,6 +37,7 @@ describe('reports: dsync report and the index of runs', () => {
     const html = readFileSync(file, 'utf8');
     assert.match(html, /^<!doctype html>/i);
     assert.match(html, /lock-partition-unsafe/);
+    assert.match(readFileSync(join(root, 'index.html'), 'utf8'), /<tr class="invalid">[\s\S]*?lock-partition-unsafe\/[^"]+\/report\.html/, 'the index now links the report');
     symlinkSync(join('lock-partition-valid', valid.split('/').pop() as string), join(root, 'latest'));
     const viaLink = await dsync('report', join(root, 'latest'));
     assert.equal(viaLink.code, 0, viaLink.err.join('\n'));
