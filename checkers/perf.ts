@@ -95,6 +95,7 @@ export interface ClientOp {
   /** Position of the completion event in the history. */
   completeAt?: number;
 }
+
 const NS_PER_MS = 1e6;
 const NS_PER_S = 1e9;
 

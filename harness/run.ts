@@ -134,13 +134,20 @@ function runGenerator(e: Experiment, w: Workload, n: NemesisPackage): Generator 
  * is a warning (on stderr and in the log), never a change of the run's verdict.
  */
 async function writeReports(runDir: string, storeRoot: string, io: RunIo, log: Logger): Promise<{ report?: string }> {
+  const warn = (what: string, err: unknown): void => {
+    log.warn({ err: errorMessage(err) }, `${what} not written`);
+    io.err(`dsync run: warning: ${what} not written: ${errorMessage(err)}`);
+  };
   let report: string | undefined;
   try {
     report = (await renderRunReport(runDir)).file;
+  } catch (err) {
+    warn('report', err);
+  }
+  try {
     renderIndex(storeRoot);
   } catch (err) {
-    log.warn({ err: errorMessage(err) }, 'report not written');
-    io.err(`dsync run: warning: report not written: ${errorMessage(err)}`);
+    warn('store index', err);
   }
   return report === undefined ? {} : { report };
 }

@@ -4,7 +4,7 @@
  *
  * The run is synthesized so the benchmark needs no cluster: a register history on independent
  * keys (linearizable but for one corrupt read, so the counterexample view is drawn too), spread
- * over ~90 s with a partition every 10 s, stored as `dsync run` stores runs, checked by the real
+ * over ~100 s with a partition every 10 s, stored as `dsync run` stores runs, checked by the real
  * checker. `--from DIR` measures an existing run folder instead.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { perfStats } from '../../checkers/perf.js';
 import { launchChromium, openReport } from '../../reports/chromium.js';
 import { renderRunReport } from '../../reports/render.js';
 import type { RunResults } from '../run.js';
+import { countEvent } from '../progress.js';
 import { RUN_FILES, RunStore } from '../store.js';
 import { syntheticRegisterHistory } from './synthetic-history.js';
 
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
 
 const SIZE_LIMIT = 10 * 2 ** 20;
 const LOAD_TARGET_MS = 3000;
-/** The synthetic history's µs-scale times are stretched by this much (~1,100 ops/s with 20 processes). */
+/** The synthetic history's µs-scale times are stretched by this much (~1,000 ops/s with 20 processes). */
 const TIME_SCALE = 30;
 const S = 1e9;
 
@@ -68,10 +69,7 @@ async function storeSyntheticRun(root: string, ops: number, corrupt: boolean): P
   const checker = composeCheckers([linearizableChecker('register', { independent: true })]).check(history, { timeoutMs: 120_000 });
   const checkMs = performance.now() - t0;
   const counts = { ok: 0, fail: 0, info: 0, nemesis: 0 };
-  for (const op of history) {
-    if (op.process === 'nemesis') counts.nemesis++;
-    else if (op.type !== 'invoke') counts[op.type]++;
-  }
+  for (const op of history) countEvent(counts, op);
   const results: RunResults = {
     experiment: `report-bench-${ops}`,
     description: `synthetic ${ops}-op register run for the report benchmark`,
@@ -114,14 +112,14 @@ async function main(): Promise<void> {
 
     const browser = await launchChromium();
     const times: number[] = [];
-    let problems: string[] = [];
+    const problems: string[] = [];
     try {
       for (let i = 0; i < loads; i++) {
         const opened = await openReport(browser, written.file, { timeoutMs: 60_000 });
         times.push(opened.loadMs);
-        problems = [...opened.errors, ...opened.networkRequests.map((u) => `network request: ${u}`)];
+        problems.push(...opened.errors, ...opened.networkRequests.map((u) => `network request: ${u}`));
         const state = await opened.page.evaluate(() => document.body.dataset['ready']);
-        if (state !== 'true') problems.push(`the page says data-ready=${String(state)}`);
+        if (state !== 'true') problems.push(`load ${i + 1}: the page says data-ready=${String(state)}`);
         if (i === 0 && args.store !== undefined) await opened.page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
         await opened.page.context().close();
       }
