@@ -16,6 +16,7 @@ export interface LatencySummary {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly p99Ms: number;
+  readonly p999Ms: number;
   /** Exact, as is the mean; the percentiles are within HDR precision and never above the max. */
   readonly maxMs: number;
   readonly meanMs: number;
@@ -179,7 +180,7 @@ export function withLatencyHistogram<T>(latenciesNs: readonly number[], use: (p:
 /** Latency percentiles of `latenciesNs` (non-negative), or null when there are none. */
 function summarize(latenciesNs: readonly number[]): LatencySummary | null {
   if (latenciesNs.length === 0) return null;
-  return withLatencyHistogram(latenciesNs, (h) => ({ count: h.count, p50Ms: h.at(50), p95Ms: h.at(95), p99Ms: h.at(99), maxMs: h.maxMs, meanMs: h.meanMs }));
+  return withLatencyHistogram(latenciesNs, (h) => ({ count: h.count, p50Ms: h.at(50), p95Ms: h.at(95), p99Ms: h.at(99), p999Ms: h.at(99.9), maxMs: h.maxMs, meanMs: h.meanMs }));
 }
 
 /** Counts and latencies of `outcomes`, under the name `f`. */

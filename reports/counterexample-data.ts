@@ -9,7 +9,7 @@ import { isNemesis } from '../checkers/history/op.js';
 import type { LinearizabilityResult, OpRef, PartitionResult } from '../checkers/linearizable.js';
 import { canonical, describeValue } from '../checkers/values.js';
 import type { Counterexample, CounterexampleOp, Outcome } from './report-types.js';
-import { nsToMs } from './timeline-data.js';
+import { laneOrder, nsToMs } from './timeline-data.js';
 
 /** Options of {@link counterexamples}. */
 export interface CounterexampleOptions {
@@ -120,7 +120,7 @@ function counterexample(p: PartitionResult, model: string, independent: boolean,
   }
   if (p.valid === 'unknown') summary = `unknown (${p.reason ?? 'search gave up'}): ${summary}`;
   ops.sort((a, b) => a.startMs - b.startMs || a.id - b.id);
-  return { key, model, valid: p.valid, summary, steps: steps.length, omittedSteps: shownFrom, ops };
+  return { key, model, valid: p.valid, summary, steps: steps.length, omittedSteps: shownFrom, processes: laneOrder(ops.map((x) => x.process)), ops };
 }
 
 /** The partitions worth a counterexample: invalid ones, then unknown ones with a partial linearization. */

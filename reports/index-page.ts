@@ -3,7 +3,7 @@
  * as a colour, op counts, the reason when not valid, and a link to its report (or its folder
  * when it has none yet). Static HTML, no script, works offline.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeHtml } from './html.js';
 import { parseResults } from './run-folder.js';
@@ -24,6 +24,7 @@ export interface IndexEntry {
   readonly hasReport: boolean;
 }
 
+/** Sub-folders of `dir`, not hidden ones, and not links (a `latest` link is a symlink, not a directory, to readdir). */
 const realDirs = (dir: string): string[] => {
   try {
     return readdirSync(dir, { withFileTypes: true })
@@ -53,10 +54,7 @@ function entry(root: string, experiment: string, run: string): IndexEntry {
 export function indexEntries(root: string): IndexEntry[] {
   const entries: IndexEntry[] = [];
   for (const experiment of realDirs(root)) {
-    for (const run of realDirs(join(root, experiment))) {
-      if (lstatSync(join(root, experiment, run)).isSymbolicLink()) continue;
-      entries.push(entry(root, experiment, run));
-    }
+    for (const run of realDirs(join(root, experiment))) entries.push(entry(root, experiment, run));
   }
   // Run folders are named by their start time (ISO basic), so the name orders them.
   const time = (e: IndexEntry): string => e.path.slice(e.experiment.length + 1);

@@ -4,7 +4,7 @@
  * counts and percentiles. Latency is what `checkers/perf.ts` measures: from the op's scheduled
  * time (open loop) or invocation to its completion.
  */
-import { latencyNs, withLatencyHistogram, type ClientOp } from '../checkers/perf.js';
+import { latencyNs, withLatencyHistogram, type ClientOp, type OpTypeStats, type PerfStats } from '../checkers/perf.js';
 import type { LatencyData, LatencySeries, OpRow, Outcome, PercentileCurve } from './report-types.js';
 import { nsToMs } from './timeline-data.js';
 
@@ -101,18 +101,16 @@ export function percentileCurves(ops: readonly ClientOp[]): PercentileCurve[] {
   return curves;
 }
 
-function row(f: string, ops: readonly ClientOp[]): OpRow {
-  const counts = { ok: 0, fail: 0, info: 0 };
-  for (const op of ops) counts[op.type]++;
-  const ns = okLatencies(ops);
+function row(s: OpTypeStats): OpRow {
+  const l = s.okLatency;
   const latency =
-    ns.length === 0
+    l === null
       ? { p50Ms: null, p95Ms: null, p99Ms: null, p999Ms: null, maxMs: null, meanMs: null }
-      : withLatencyHistogram(ns, (h) => ({ p50Ms: h.at(50), p95Ms: h.at(95), p99Ms: h.at(99), p999Ms: h.at(99.9), maxMs: h.maxMs, meanMs: h.meanMs }));
-  return { f, count: ops.length, ...counts, ...latency };
+      : { p50Ms: l.p50Ms, p95Ms: l.p95Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, maxMs: l.maxMs, meanMs: l.meanMs };
+  return { f: s.f, count: s.count, ok: s.ok, fail: s.fail, info: s.info, ...latency };
 }
 
-/** Counts and ok-latency percentiles per f, then all ops together as `f: '*'`. */
-export function opTable(ops: readonly ClientOp[]): OpRow[] {
-  return [...byF(ops).map(([f, group]) => row(f, group)), row('*', ops)];
+/** The perf statistics' counts and ok-latency percentiles per f, then all ops together as `f: '*'`. */
+export function opTable(perf: Pick<PerfStats, 'ops' | 'total'>): OpRow[] {
+  return [...perf.ops.map(row), row(perf.total)];
 }

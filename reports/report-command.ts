@@ -50,11 +50,13 @@ export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io:
     return 3;
   }
   let failed = 0;
+  let rendered = 0;
   if (!o.indexOnly) {
     for (const e of entries) {
       if (e.valid === null) continue;
       try {
         await renderRunReport(join(dir, e.path));
+        rendered++;
       } catch (err) {
         failed++;
         io.err(`dsync report: ${errorMessage(err)}`);
@@ -62,7 +64,7 @@ export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io:
     }
   }
   const index = renderIndex(dir);
-  io.out(`${index.file}: ${index.runs} runs${o.indexOnly ? '' : `, ${index.runs - failed - entries.filter((e) => e.valid === null).length} reports rendered`}${failed > 0 ? `, ${failed} failed` : ''}`);
+  io.out(`${index.file}: ${index.runs} runs${o.indexOnly ? '' : `, ${rendered} reports rendered`}${failed > 0 ? `, ${failed} failed` : ''}`);
   return failed > 0 ? 3 : 0;
 }
 

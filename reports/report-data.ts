@@ -121,7 +121,7 @@ export function reportDataOf(run: RunFolder, limits: ReportLimits = {}, now: Dat
     latency,
     throughput: perf.throughput,
     percentiles: percentileCurves(ops),
-    opTable: opTable(ops),
+    opTable: opTable(perf),
     counterexamples: examples,
     notes,
   };

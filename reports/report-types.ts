@@ -100,7 +100,8 @@ export interface NemesisMark {
 
 /**
  * Client ops as bars from invocation to completion, one lane per process. Columnar: op `i` is
- * `lane[i]`, `f[i]`, ... An op that never completed ends at `durationMs` with outcome `info`.
+ * `lane[i]`, `f[i]`, ..., in invocation order (so `startMs` ascends). An op that never completed
+ * ends at `durationMs` with outcome `info`.
  */
 export interface TimelineData {
   /** Process ids in lane order (numbers as text). */
@@ -179,6 +180,8 @@ export interface Counterexample {
   readonly steps: number;
   /** Steps left out of `ops` (the earliest ones) to keep the view small. */
   readonly omittedSteps: number;
+  /** The processes of `ops`, in row order. */
+  readonly processes: readonly string[];
   /** Linearized ops (last ones), the breaking op, and same-key ops concurrent with it, by start time. */
   readonly ops: readonly CounterexampleOp[];
 }

@@ -83,19 +83,9 @@ namespace DsyncReport {
     return `${opWords(o)} (process ${o.process}) is not in the longest linearization.`;
   }
 
-  /** Process ids in order (numerically when they are numbers). */
-  function processOrder(ops: readonly CounterexampleOp[]): string[] {
-    const ps = [...new Set(ops.map((o) => o.process))];
-    return ps.sort((a, b) => {
-      const na = Number(a);
-      const nb = Number(b);
-      return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a.localeCompare(b);
-    });
-  }
-
   /** The bars: one row per process, x scaled to the ops' span, step numbers on linearized ops. */
   function barsSvg(cx: Counterexample, idx: ReadonlyMap<CounterexampleOp, number>): SVGSVGElement {
-    const procs = processOrder(cx.ops);
+    const procs = cx.processes;
     const t0 = Math.min(...cx.ops.map((o) => o.startMs));
     const lastEnd = Math.max(...cx.ops.map((o) => o.endMs ?? o.startMs));
     const open = cx.ops.some((o) => o.endMs === null);

@@ -9,7 +9,8 @@ namespace DsyncReport {
     }
     const faults = faultLayer(data);
     const chart = initChart('throughput', 300);
-    const maxS = Math.max(data.durationMs / 1000, ...points.map((p) => p.second + 1));
+    // Buckets run from second 0 in order: the last one ends the axis (or the run, if later).
+    const maxS = Math.max(data.durationMs / 1000, (points[points.length - 1]?.second ?? 0) + 1);
     const bars: echarts.BarSeriesOption[] = OUTCOME_NAMES.map((o) => ({
       type: 'bar',
       name: o,

@@ -46,8 +46,8 @@ namespace DsyncReport {
     const minS = Math.floor(w.startMs / 100) / 10;
     const maxS = Math.max(Math.ceil(w.endMs / 100) / 10, minS + 0.1);
 
-    const starts = Float64Array.from(t.startMs).sort();
-    const zoomEnd = n > INITIAL_OPS ? (starts[INITIAL_OPS - 1] ?? w.endMs) / 1000 : maxS;
+    // Ops come in invocation order: the first INITIAL_OPS end at that op's start.
+    const zoomEnd = n > INITIAL_OPS ? (t.startMs[INITIAL_OPS - 1] ?? w.endMs) / 1000 : maxS;
     const dataZoom = timeZoom('weakFilter', minS, n > INITIAL_OPS ? Math.min(zoomEnd, maxS) : maxS);
     if (manyLanes) {
       dataZoom.push(
