@@ -1,18 +1,55 @@
 /**
  * The checker contract (Jepsen's `jepsen.checker`): a checker reads a history and returns data,
- * `{valid: true | false | 'unknown', ...}`. {@link safeCheck} turns a checker that throws into an
- * `unknown` verdict with the error, never a crashed run; {@link composeCheckers} runs several and
- * ranks the verdicts false > unknown > true.
+ * `{valid: true | false | 'unknown', summary, ...}`. {@link safeCheck} turns a checker that throws
+ * into an `unknown` verdict with the error, never a crashed run; {@link composeCheckers} runs
+ * several and ranks the verdicts false > unknown > true. The verdict type and the exit codes of
+ * `dsync run` and `dsync check` live here, once.
  */
 import type { History } from './history/op.js';
-import { checkHistory, mergeValidity, type LinearizabilityResult, type Validity } from './linearizable.js';
-import { findModel, independent } from './models/index.js';
+
+/** The three verdicts, as Jepsen's `:valid?`. */
+export type Validity = true | false | 'unknown';
+
+/** Ranks verdicts: false > unknown > true (Jepsen's `merge-valid`). */
+export function mergeValidity(a: Validity, b: Validity): Validity {
+  if (a === false || b === false) return false;
+  if (a === 'unknown' || b === 'unknown') return 'unknown';
+  return true;
+}
+
+/** The exit codes of `dsync run`, `dsync suite` and `dsync check`. */
+export const EXIT_CODES = {
+  valid: 0,
+  invalid: 1,
+  unknown: 2,
+  /** The run or the check itself failed (bad input, the cluster did not start, interrupted). */
+  error: 3,
+} as const;
+
+/** One of {@link EXIT_CODES}. */
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+/** The exit code of a verdict: 0 valid, 1 invalid, 2 unknown. */
+export function exitCode(v: Validity): ExitCode {
+  return v === true ? EXIT_CODES.valid : v === false ? EXIT_CODES.invalid : EXIT_CODES.unknown;
+}
+
+/** The worse of two exit codes, for a suite of runs: error > invalid > unknown > valid. */
+export function worseExitCode(a: ExitCode, b: ExitCode): ExitCode {
+  const rank = (c: ExitCode): number => [EXIT_CODES.valid, EXIT_CODES.unknown, EXIT_CODES.invalid, EXIT_CODES.error].indexOf(c);
+  return rank(b) > rank(a) ? b : a;
+}
 
 /** What a checker says. */
 export interface CheckerResult {
   readonly valid: Validity;
   /** Why, in words, when not valid. */
   readonly reason?: string;
+  /**
+   * One line on what was checked and what was found, for reports (e.g. "linearizable with
+   * fenced-lock: 812 ops in 10 keys, checked in 4.1 ms"). Absent in results stored before it.
+   */
+  readonly summary?: string;
   readonly [detail: string]: unknown;
 }
 
@@ -34,7 +71,8 @@ export function safeCheck(checker: Checker, history: History, ctx: CheckContext)
     return checker.check(history, ctx);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return { valid: 'unknown', reason: `checker ${checker.name} failed: ${message}`, error: message };
+    const reason = `checker ${checker.name} failed: ${message}`;
+    return { valid: 'unknown', reason, summary: reason, error: message };
   }
 }
 
@@ -58,28 +96,10 @@ export function composeCheckers(checkers: readonly Checker[]): Checker & { check
       const reasons = Object.entries(results)
         .filter(([, r]) => r.valid !== true && r.reason !== undefined)
         .map(([n, r]) => `${n}: ${r.reason}`);
-      return { valid, results, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
-    },
-  };
-}
-
-/** Linearizability against a named model (see `checkers/models`), per key with `independent`. */
-export function linearizableChecker(modelName: string, o: { independent?: boolean; initial?: unknown } = {}): Checker {
-  const base = findModel(modelName);
-  if (!base) throw new RangeError(`no model named "${modelName}"`);
-  const model = o.independent ? independent(base) : base;
-  return {
-    name: 'linearizable',
-    check(history, ctx): CheckerResult & { readonly linearizability: LinearizabilityResult } {
-      const r = checkHistory(history, model, { timeoutMs: ctx.timeoutMs, ...(o.initial !== undefined ? { initial: o.initial } : {}) });
-      const bad = r.partitions.filter((p) => p.valid === false).length;
-      const reason =
-        r.valid === false
-          ? `not linearizable with ${r.model}: ${bad} of ${r.partitions.length} ${o.independent ? 'keys' : 'partitions'} have no linearization`
-          : r.valid === 'unknown'
-            ? r.reason ?? 'search gave up'
-            : undefined;
-      return { valid: r.valid, model: r.model, independent: o.independent ?? false, ...(reason ? { reason } : {}), linearizability: r };
+      const summary = Object.entries(results)
+        .map(([n, r]) => `${n}: ${r.summary ?? String(r.valid)}`)
+        .join('; ');
+      return { valid, results, summary, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
     },
   };
 }

@@ -1,4 +1,13 @@
-/** The checkers: histories (EDN/JSONL), the linearizability engine and its models. */
+/**
+ * The checkers: the checker contract and verdicts, histories (EDN/JSONL), the linearizability
+ * engine, its checker and models, and perf statistics.
+ */
+export { EXIT_CODES, exitCode, worseExitCode, mergeValidity, safeCheck, composeCheckers } from './checker.js';
+export type { Validity, ExitCode, Checker, CheckerResult, CheckContext, ComposedResult } from './checker.js';
+export { linearizableChecker, linearizabilitySummary } from './linearizable-checker.js';
+export type { LinearizableCheckerResult } from './linearizable-checker.js';
+export { perfStats, pairClientOps, latencyNs, withLatencyHistogram } from './perf.js';
+export type { PerfStats, LatencySummary, OpTypeStats, FaultWindow, Availability, ThroughputBucket, ClientOp, LatencyPercentiles } from './perf.js';
 export { Keyword, EdnSymbol, Tagged, EdnSyntaxError, parseEdn, parseEdnForms, writeEdn } from './history/edn.js';
 export type { EdnValue, EdnForm } from './history/edn.js';
 export { toOp, isNemesis, NEMESIS, OpShapeError } from './history/op.js';
@@ -10,7 +19,7 @@ export { completeHistory, PairingError } from './history/complete.js';
 export type { CompletedOp } from './history/complete.js';
 export { ModelInputError, ModelConfigError, defineModel } from './model.js';
 export type { Model, Partition, PrepareContext } from './model.js';
-export { checkHistory, checkOperations, mergeValidity } from './linearizable.js';
-export type { CheckOptions, LinearizabilityResult, PartitionResult, LinearizationStep, OpRef, Validity } from './linearizable.js';
+export { checkHistory, checkOperations } from './linearizable.js';
+export type { CheckOptions, LinearizabilityResult, PartitionResult, LinearizationStep, OpRef } from './linearizable.js';
 export { findModel, modelNames, independent, register, casRegister, mutex, rwLock, fencedLock, kv, multiRegister } from './models/index.js';
 export { canonical } from './values.js';

@@ -8,6 +8,7 @@
  * memory bound ran out first; for each partition that is not linearizable, the longest partial
  * linearization found and the operation at which it gets stuck.
  */
+import { mergeValidity, type Validity } from './checker.js';
 import { completeHistory, type CompletedOp } from './history/complete.js';
 import type { Op, ProcessId } from './history/op.js';
 import { ModelConfigError, type Model, type Partition } from './model.js';
@@ -36,9 +37,6 @@ export interface CheckOptions {
   /** The clock in milliseconds (tests inject one). @default performance.now */
   readonly now?: () => number;
 }
-
-/** The three verdicts, as Jepsen's `:valid?`. */
-export type Validity = true | false | 'unknown';
 
 /** An operation of a counterexample, pointing back into the history. */
 export interface OpRef {
@@ -102,13 +100,6 @@ function opRef(op: CompletedOp): OpRef {
     invoke: describeValue(op.invokeValue),
     value: describeValue(op.value),
   };
-}
-
-/** Ranks verdicts: false > unknown > true (Jepsen's `merge-valid`). */
-export function mergeValidity(a: Validity, b: Validity): Validity {
-  if (a === false || b === false) return false;
-  if (a === 'unknown' || b === 'unknown') return 'unknown';
-  return true;
 }
 
 function checkPartition<S, I>(

@@ -17,6 +17,7 @@
  */
 import { LinearizedSet, VisitedCache } from './bitset.js';
 import type { Model } from './model.js';
+import type { Validity } from './checker.js';
 
 /** One op of a partition as the search sees it. */
 export interface SearchOp<I> {
@@ -38,7 +39,7 @@ export interface SearchLimits {
 
 /** What one search found. Op numbers are indices into the `ops` array given to {@link search}. */
 export interface SearchOutcome<S> {
-  readonly valid: boolean | 'unknown';
+  readonly valid: Validity;
   /** Why the result is `unknown`. */
   readonly reason?: 'timeout' | 'cache-limit';
   /** The longest sequence of ops linearized at once, in linearization order. */
@@ -173,7 +174,7 @@ export function search<S, I>(model: Model<S, I>, ops: readonly SearchOp<I>[], in
     lowWater = depth;
     stuck = stuckId;
   };
-  const outcome = (valid: boolean | 'unknown', reason?: 'timeout' | 'cache-limit'): SearchOutcome<S> => {
+  const outcome = (valid: Validity, reason?: 'timeout' | 'cache-limit'): SearchOutcome<S> => {
     const longest: number[] = [];
     const statesAfter: S[] = [];
     for (let k = 0; k < bestDepth; k++) {

@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  EXIT_CODES as EXIT,
   checkHistory,
   findModel,
   EdnSyntaxError,
@@ -39,9 +40,6 @@ export interface Output {
   out(line: string): void;
   err(line: string): void;
 }
-
-/** Exit codes shared by `dsync check` and `dsync run`. */
-export const EXIT = { valid: 0, invalid: 1, unknown: 2, error: 3 } as const;
 
 const fmtMs = (ms: number): string => (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0));
 

@@ -1,8 +1,8 @@
 /** The `dsync` command line: parses arguments and dispatches to the commands. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { modelNames } from '../checkers/index.js';
-import { checkCommand, EXIT, parseTimeoutMs, type Output } from './check-command.js';
+import { EXIT_CODES as EXIT, modelNames } from '../checkers/index.js';
+import { checkCommand, parseTimeoutMs, type Output } from './check-command.js';
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
 import { registerRunCommands } from './run-command.js';

@@ -8,45 +8,57 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import { LineCounter, parseDocument, stringify, isNode } from 'yaml';
-import { lockWorkloadSchema } from '../workloads/lock.js';
+import { workloadDefinitions, type WorkloadConfig, type WorkloadSchema } from '../workloads/index.js';
+import { backendNames } from '../cluster/backends.js';
 import { nemesisConfigSchema } from '../nemesis/index.js';
 
-/** Every workload's section, told apart by `name`. */
-export const workloadSchema = z.discriminatedUnion('name', [lockWorkloadSchema]);
+/** Every registered workload's section, told apart by `name`. */
+function workloadSchema(): z.ZodType<WorkloadConfig> {
+  const schemas = workloadDefinitions().map((d) => d.schema);
+  if (schemas.length === 0) throw new Error('no workload is registered');
+  return z.discriminatedUnion('name', schemas as [WorkloadSchema, ...WorkloadSchema[]]) as unknown as z.ZodType<WorkloadConfig>;
+}
 
-/** The experiment schema; every field but `workload` has a default. */
-export const experimentSchema = z
-  .object({
-    /** The store folder's name; default: the file's name without `.yaml`. */
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').max(100).optional(),
-    /** What the experiment shows, in words (kept in the store). */
-    description: z.string().default(''),
-    backend: z.enum(['local']).default('local'),
-    /** Cluster size. */
-    nodes: z.number().int().min(1).max(9).default(3),
-    /** Extra `dsync node` flags for every node, e.g. `["--tick-ms", "10"]`. */
-    nodeArgs: z.array(z.string()).default([]),
-    /** Seeds the op sequence, node choice and the nemesis's random choices. */
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-    /** Length of the main phase (workload + nemesis), seconds. */
-    timeLimitS: z.number().positive().max(86_400).default(20),
-    /** Client threads (Jepsen's concurrency). */
-    concurrency: z.number().int().min(1).max(1000).default(10),
-    /** Ops per second over all clients, scheduled by the clock (open loop). */
-    rate: z.number().positive().max(100_000).default(50),
-    /** Gaps between scheduled ops: `none` (even), `uniform`, `exponential` (Poisson arrivals). */
-    jitter: z.enum(['none', 'uniform', 'exponential']).default('exponential'),
-    /** Length of the final phase after the final heal (client ops, no faults), seconds. */
-    finalPhaseS: z.number().min(0).max(3600).default(5),
-    /** Time budget of the checker; past it the verdict is unknown. */
-    checkTimeoutMs: z.number().int().positive().default(60_000),
-    workload: workloadSchema,
-    nemesis: nemesisConfigSchema.prefault({ faults: [] }),
-  })
-  .strict();
+/**
+ * The experiment schema, from the registries of workloads and backends as they are now; every
+ * field but `workload` has a default.
+ */
+export function experimentSchema() {
+  return z
+    .object({
+      /** The store folder's name; default: the file's name without `.yaml`. */
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').max(100).optional(),
+      /** What the experiment shows, in words (kept in the store). */
+      description: z.string().default(''),
+      /** A registered backend (cluster/backends.ts). */
+      backend: z.enum(backendNames() as [string, ...string[]]).default('local'),
+      /** Cluster size. */
+      nodes: z.number().int().min(1).max(9).default(3),
+      /** Extra `dsync node` flags for every node, e.g. `["--tick-ms", "10"]`. */
+      nodeArgs: z.array(z.string()).default([]),
+      /** Seeds the op sequence, node choice and the nemesis's random choices. */
+      seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+      /** Length of the main phase (workload + nemesis), seconds. */
+      timeLimitS: z.number().positive().max(86_400).default(20),
+      /** Client threads (Jepsen's concurrency). */
+      concurrency: z.number().int().min(1).max(1000).default(10),
+      /** Ops per second over all clients, scheduled by the clock (open loop). */
+      rate: z.number().positive().max(100_000).default(50),
+      /** Gaps between scheduled ops: `none` (even), `uniform`, `exponential` (Poisson arrivals). */
+      jitter: z.enum(['none', 'uniform', 'exponential']).default('exponential'),
+      /** Length of the final phase after the final heal (client ops, no faults), seconds. */
+      finalPhaseS: z.number().min(0).max(3600).default(5),
+      /** Time budget of the checker; past it the verdict is unknown. */
+      checkTimeoutMs: z.number().int().positive().default(60_000),
+      /** A registered workload's section (workloads/index.ts), picked by its `name`. */
+      workload: workloadSchema(),
+      nemesis: nemesisConfigSchema.prefault({ faults: [] }),
+    })
+    .strict();
+}
 
 /** An experiment with defaults filled in. */
-export type Experiment = z.output<typeof experimentSchema> & { readonly name: string };
+export type Experiment = z.output<ReturnType<typeof experimentSchema>> & { readonly name: string };
 
 /** A bad experiment file or flag; `message` names the file, line and field. */
 export class ExperimentError extends Error {
@@ -74,7 +86,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
  * @throws ExperimentError naming each bad field (all of them, one per line).
  */
 export function validateExperiment(raw: unknown, fallbackName: string, where: (path: readonly PropertyKey[]) => string): Experiment {
-  const r = experimentSchema.safeParse(raw);
+  const r = experimentSchema().safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map((issue) => {
       // An unknown key is located (and named) by the key itself.

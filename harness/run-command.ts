@@ -9,6 +9,7 @@ import { InvalidArgumentError } from 'commander';
 import { applyOverrides, loadExperiment, type Experiment, type ExperimentOverrides } from './experiment.js';
 import { runExperiment, type RunOutcome } from './run.js';
 import { errorMessage } from '../cluster/errors.js';
+import { EXIT_CODES, worseExitCode, type ExitCode } from '../checkers/index.js';
 import type { Output } from './check-command.js';
 
 /** Flags of `run` and `suite`. */
@@ -106,7 +107,7 @@ export function registerRunCommands(program: Command, setCode: (code: number) =>
       e = load(file, flags);
     } catch (err) {
       io.err(`dsync run: ${errorMessage(err)}`);
-      setCode(3);
+      setCode(EXIT_CODES.error);
       return;
     }
     const r = await withSignals((signal) => runOne(e, flags, signal, io), io);
@@ -126,20 +127,19 @@ export function registerRunCommands(program: Command, setCode: (code: number) =>
         experiments.push(load(f, flags));
       } catch (err) {
         io.err(`dsync suite: ${errorMessage(err)}`);
-        setCode(3);
+        setCode(EXIT_CODES.error);
         return;
       }
     }
-    let worst = 0;
-    const rank = (code: number): number => [0, 2, 1, 3].indexOf(code);
+    let worst: ExitCode = EXIT_CODES.valid;
     await withSignals(async (signal) => {
       for (const e of experiments) {
         if (signal.aborted) break;
         const r = await runOne(e, flags, signal, io);
-        if (rank(r.exitCode) > rank(worst)) worst = r.exitCode;
+        worst = worseExitCode(worst, r.exitCode);
       }
     }, io);
-    io.out(`${experiments.length} experiments: ${worst === 0 ? 'all valid' : 'NOT all valid'}`);
+    io.out(`${experiments.length} experiments: ${worst === EXIT_CODES.valid ? 'all valid' : 'NOT all valid'}`);
     setCode(worst);
   });
 }

@@ -15,20 +15,18 @@
  */
 import { pino, type Logger } from 'pino';
 import type { Op } from '../checkers/history/op.js';
-import { composeCheckers, type CheckerResult } from '../checkers/checker.js';
-import { perfStats, type PerfStats } from '../checkers/perf.js';
-import type { Validity } from '../checkers/linearizable.js';
-import { LocalBackend } from '../cluster/local/local-backend.js';
+import { composeCheckers, EXIT_CODES, exitCode, perfStats, type ExitCode, type Validity } from '../checkers/index.js';
+import { backendDefinition } from '../cluster/backends.js';
 import { hasLeader, type ClusterBackend } from '../cluster/backend.js';
 import { nemesisPackage, type NemesisPackage } from '../nemesis/index.js';
-import { lockWorkload } from '../workloads/lock.js';
-import type { Workload } from '../workloads/workload.js';
+import { workloadDefinition, type Workload } from '../workloads/index.js';
 import { any, clientsOnly, nemesisOnly, phases, rate, timeLimit } from './generator/combinators.js';
 import { interpret, realClock } from './generator/interpreter.js';
 import type { Generator } from './generator/generator.js';
 import { seedRand } from './generator/rand.js';
 import { experimentToYaml, type Experiment } from './experiment.js';
-import { RUN_FILES, RunStore } from './store.js';
+import { RunStore } from './store.js';
+import { RUN_FILES, type RunResults } from './store-format.js';
 import { countEvent, ProgressLine, type OpCounts } from './progress.js';
 import { errorMessage } from '../cluster/errors.js';
 import { renderIndex, renderRunReport } from '../reports/render.js';
@@ -55,28 +53,9 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
-/** What `results.json` holds. */
-export interface RunResults {
-  readonly experiment: string;
-  readonly description: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  /** The verdict: the checkers' merged validity. */
-  readonly valid: Validity;
-  /** The run did not complete (aborted or a harness error); the verdict covers the history recorded. */
-  readonly incomplete: boolean;
-  readonly error?: string;
-  readonly reason?: string;
-  readonly counts: OpCounts;
-  readonly checker: CheckerResult;
-  readonly perf: PerfStats;
-  readonly workload: string;
-  readonly nodes: readonly string[];
-}
-
 /** How a run ended. */
 export interface RunOutcome {
-  readonly exitCode: number;
+  readonly exitCode: ExitCode;
   /** The verdict, or `error` when the run itself failed. */
   readonly verdict: Validity | 'error';
   readonly store: string;
@@ -88,34 +67,15 @@ export interface RunOutcome {
   readonly report?: string;
 }
 
-const EXIT_OF = { true: 0, false: 1, unknown: 2 } as const;
-
 /** Total length of a run's phases, seconds (for lease TTLs and the hard deadline). */
 export function runLengthS(e: Experiment): number {
   return e.timeLimitS + e.finalPhaseS;
 }
 
+/** The experiment's workload (from the registry) over `backend`'s nodes. */
 function buildWorkload(e: Experiment, backend: ClusterBackend): Workload {
   const endpoints = new Map(backend.nodes.map((n) => [n, backend.endpoint(n)]));
-  switch (e.workload.name) {
-    case 'lock':
-      return lockWorkload(e.workload, { endpoints, runS: runLengthS(e) + 30, seed: e.seed });
-    default: {
-      const never: never = e.workload.name;
-      throw new Error(`unknown workload ${String(never)}`);
-    }
-  }
-}
-
-async function startBackend(e: Experiment, dir: string): Promise<ClusterBackend> {
-  switch (e.backend) {
-    case 'local':
-      return LocalBackend.start({ nodes: e.nodes, dir, nodeArgs: e.nodeArgs });
-    default: {
-      const never: never = e.backend;
-      throw new Error(`unknown backend ${String(never)}`);
-    }
-  }
+  return workloadDefinition(e.workload.name).create(e.workload, { endpoints, runS: runLengthS(e) + 30, seed: e.seed });
 }
 
 /** The whole run's generator: main phase (clients + nemesis), final heal, final phase. */
@@ -160,7 +120,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     store = RunStore.create(o.storeRoot ?? 'store', e.name);
   } catch (err) {
     const reason = `cannot create the run's folder under ${o.storeRoot ?? 'store'}: ${errorMessage(err)}`;
-    return { exitCode: 3, verdict: 'error', store: '', counts: { ok: 0, fail: 0, info: 0, nemesis: 0 }, reason };
+    return { exitCode: EXIT_CODES.error, verdict: 'error', store: '', counts: { ok: 0, fail: 0, info: 0, nemesis: 0 }, reason };
   }
   const counts: OpCounts = { ok: 0, fail: 0, info: 0, nemesis: 0 };
   const log: Logger = pino({ base: { experiment: e.name } }, pino.destination({ dest: store.path(RUN_FILES.log), sync: true }));
@@ -187,7 +147,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   try {
     const phase = (what: string): void => log.info({ phase: what }, what);
     phase('setup');
-    backend = await startBackend(e, store.nodesDir);
+    backend = await backendDefinition(e.backend).start({ nodes: e.nodes, dir: store.nodesDir, nodeArgs: e.nodeArgs });
     if (abort.signal.aborted) throw abort.signal.reason;
     if (hasLeader(backend) && e.nodes > 1) {
       const leader = await backend.leader(15_000);
@@ -262,7 +222,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     checker,
     perf,
     workload: workload?.describe ?? '',
-    nodes: backend?.nodes ?? [],
+    nodes: [...(backend?.nodes ?? [])],
   };
   store.writeJson(RUN_FILES.results, results);
   log.info({ valid: checker.valid, counts, error }, 'done');
@@ -270,8 +230,8 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   log.flush();
 
   if (error !== undefined && checker.valid !== false) {
-    return { exitCode: 3, verdict: 'error', store: store.dir, counts, reason: error, results, ...report };
+    return { exitCode: EXIT_CODES.error, verdict: 'error', store: store.dir, counts, reason: error, results, ...report };
   }
   const reason = checker.valid === true ? undefined : checker.reason ?? String(checker.valid);
-  return { exitCode: EXIT_OF[String(checker.valid) as keyof typeof EXIT_OF], verdict: checker.valid, store: store.dir, counts, ...(reason ? { reason } : {}), results, ...report };
+  return { exitCode: exitCode(checker.valid), verdict: checker.valid, store: store.dir, counts, ...(reason ? { reason } : {}), results, ...report };
 }

@@ -8,16 +8,7 @@ import { createWriteStream, mkdirSync, renameSync, rmSync, symlinkSync, writeFil
 import { join, relative } from 'node:path';
 import { historyToEdn, opToJson } from '../checkers/history/write.js';
 import type { Op } from '../checkers/history/op.js';
-
-/** The file names inside a run folder. */
-export const RUN_FILES = {
-  config: 'config.yaml',
-  historyJsonl: 'history.jsonl',
-  historyEdn: 'history.edn',
-  results: 'results.json',
-  log: 'run.log',
-  nodes: 'nodes',
-} as const;
+import { RUN_FILES, STORE_FILES } from './store-format.js';
 
 /** ISO 8601 basic time, safe in file names: `20261121T101530.123Z`. */
 export function storeTime(d: Date): string {
@@ -92,7 +83,7 @@ export class RunStore {
       [this.#root, relative(this.#root, this.dir)],
       [experimentDir, relative(experimentDir, this.dir)],
     ] as const) {
-      const link = join(linkDir, 'latest');
+      const link = join(linkDir, STORE_FILES.latest);
       const tmp = join(linkDir, `.latest-${process.pid}`);
       rmSync(tmp, { force: true });
       symlinkSync(target, tmp);

@@ -26,8 +26,7 @@
 import { hasLeader, isKillable, isPartitionable, isPausable, type ClusterBackend, type Link, type Partitionable } from '../cluster/backend.js';
 import { errorMessage } from '../cluster/errors.js';
 import type { Op } from '../checkers/index.js';
-import type { Generator } from '../harness/generator/generator.js';
-import { prng } from '../harness/random.js';
+import { prng, type Generator } from '../harness/index.js';
 import { NEMESIS_FS, NEMESIS_TARGETS, parseNemesisConfig, type NemesisConfig, type NemesisF, type NemesisTarget } from './config.js';
 import { healGenerator, scheduleGenerator } from './schedule.js';
 import { minimumNodes, partitionFor, PARTITION_TOPOLOGIES, shuffle, type NetworkPartition, type TopologyName } from './topology.js';

@@ -1,8 +1,6 @@
 /** The nemesis schedules as pure generators: the interval or timeline fault windows, and the final heal. */
 import { NEMESIS } from '../checkers/index.js';
-import type { GenContext, GenResult, Generator } from '../harness/generator/generator.js';
-import { prng } from '../harness/random.js';
-import { wait } from '../harness/generator/combinators.js';
+import { prng, wait, type GenContext, type GenResult, type Generator } from '../harness/index.js';
 import type { NemesisConfig, NemesisF, NemesisFaultKind } from './config.js';
 
 /** One op of a schedule: `f` with `value`, `at` ns after the schedule's origin. */

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { REPORT_STYLE } from './report-style.js';
-import type { FileLink, NemesisMark, OpRow, ReportData, RunSummary, Verdict, VerdictRow } from './report-types.js';
+import type { FileLink, NemesisMark, OpRow, ReportData, RunSummary, VerdictRow } from './report-types.js';
+import type { Validity } from '../checkers/index.js';
 
 /** The scripts a report inlines. */
 export interface ReportAssets {
@@ -136,7 +137,7 @@ function scriptText(code: string): string {
 }
 
 /** `valid`, `invalid` or `unknown`: the verdict as a word (and CSS class). */
-function verdictWord(v: Verdict): 'valid' | 'invalid' | 'unknown' {
+function verdictWord(v: Validity): 'valid' | 'invalid' | 'unknown' {
   return v === true ? 'valid' : v === false ? 'invalid' : 'unknown';
 }
 

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeHtml } from './html.js';
 import { parseResults } from './run-folder.js';
-import type { Verdict } from './report-types.js';
+import type { Validity } from '../checkers/index.js';
+import { RUN_FILES } from '../harness/store-format.js';
 
 /** One row of the index. */
 export interface IndexEntry {
@@ -17,7 +18,7 @@ export interface IndexEntry {
   readonly startedAt: string | null;
   readonly durationS: number | null;
   /** `null`: no readable results.json (running, crashed, or not a run). */
-  readonly valid: Verdict | null;
+  readonly valid: Validity | null;
   readonly counts: { readonly ok: number; readonly fail: number; readonly info: number; readonly nemesis: number } | null;
   /** Why it is not valid, or why it has no verdict. */
   readonly note: string;
@@ -37,16 +38,16 @@ const realDirs = (dir: string): string[] => {
 
 function entry(root: string, experiment: string, run: string): IndexEntry {
   const dir = join(root, experiment, run);
-  const base = { experiment, path: `${experiment}/${run}`, hasReport: existsSync(join(dir, 'report.html')) };
-  const file = join(dir, 'results.json');
-  if (!existsSync(file)) return { ...base, startedAt: null, durationS: null, valid: null, counts: null, note: 'no results.json (still running, or the harness died)' };
+  const base = { experiment, path: `${experiment}/${run}`, hasReport: existsSync(join(dir, RUN_FILES.report)) };
+  const file = join(dir, RUN_FILES.results);
+  if (!existsSync(file)) return { ...base, startedAt: null, durationS: null, valid: null, counts: null, note: `no ${RUN_FILES.results} (still running, or the harness died)` };
   try {
     const r = parseResults(JSON.parse(readFileSync(file, 'utf8')), file);
     const durationS = (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
     const note = r.valid === true ? (r.incomplete ? `incomplete: ${r.error ?? ''}` : '') : (r.reason ?? r.error ?? '');
     return { ...base, startedAt: r.startedAt, durationS: Number.isFinite(durationS) ? durationS : null, valid: r.valid, counts: r.counts, note };
   } catch (e) {
-    return { ...base, startedAt: null, durationS: null, valid: null, counts: null, note: `unreadable results.json: ${(e as Error).message}` };
+    return { ...base, startedAt: null, durationS: null, valid: null, counts: null, note: `unreadable ${RUN_FILES.results}: ${(e as Error).message}` };
   }
 }
 
@@ -74,7 +75,7 @@ export function indexHtml(entries: readonly IndexEntry[], generatedAt: Date = ne
   const rows = entries.map((e) => {
     const v = VERDICT[String(e.valid)] ?? (VERDICT['null'] as { label: string; cls: string });
     counts[v.cls as keyof typeof counts]++;
-    const href = e.hasReport ? `${e.path}/report.html` : `${e.path}/`;
+    const href = e.hasReport ? `${e.path}/${RUN_FILES.report}` : `${e.path}/`;
     const c = e.counts;
     const num = (n: number | undefined): string => (n === undefined ? '' : n.toLocaleString('en-US'));
     return `<tr class="${v.cls}">
@@ -83,7 +84,7 @@ export function indexHtml(entries: readonly IndexEntry[], generatedAt: Date = ne
 <td class="num">${e.durationS === null ? '' : e.durationS.toFixed(1)}</td>
 <td class="verdict"><span>${v.label}</span></td>
 <td class="num">${num(c?.ok)}</td><td class="num">${num(c?.fail)}</td><td class="num">${num(c?.info)}</td><td class="num">${num(c?.nemesis)}</td>
-<td class="note">${escapeHtml(e.note)}${e.hasReport ? '' : ' <em>(no report.html: dsync report renders one)</em>'}</td>
+<td class="note">${escapeHtml(e.note)}${e.hasReport ? '' : ` <em>(no ${RUN_FILES.report}: dsync report renders one)</em>`}</td>
 </tr>`;
   });
   return `<!doctype html>

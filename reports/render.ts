@@ -7,11 +7,8 @@ import { join } from 'node:path';
 import { reportHtml } from './html.js';
 import { indexEntries, indexHtml } from './index-page.js';
 import { buildReportData, type ReportLimits } from './report-data.js';
+import { RUN_FILES, STORE_FILES } from '../harness/store-format.js';
 
-/** The report file's name inside a run folder. */
-export const REPORT_FILE = 'report.html';
-/** The index file's name in the store root. */
-export const INDEX_FILE = 'index.html';
 
 function writeAtomically(file: string, text: string): number {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -29,13 +26,13 @@ export interface Written {
 /** Renders `runDir/report.html` from the run folder. @throws RunFolderError when it is not a checked run */
 export async function renderRunReport(runDir: string, limits: ReportLimits = {}): Promise<Written> {
   const data = await buildReportData(runDir, limits);
-  const file = join(runDir, REPORT_FILE);
+  const file = join(runDir, RUN_FILES.report);
   return { file, bytes: writeAtomically(file, reportHtml(data)) };
 }
 
 /** Renders `storeRoot/index.html` listing every run under it; returns it and the number of runs. */
 export function renderIndex(storeRoot: string): Written & { readonly runs: number } {
   const entries = indexEntries(storeRoot);
-  const file = join(storeRoot, INDEX_FILE);
+  const file = join(storeRoot, STORE_FILES.index);
   return { file, bytes: writeAtomically(file, indexHtml(entries)), runs: entries.length };
 }

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { errorMessage } from '../cluster/errors.js';
 import { indexEntries } from './index-page.js';
-import { INDEX_FILE, renderIndex, renderRunReport } from './render.js';
+import { renderIndex, renderRunReport } from './render.js';
+import { RUN_FILES, STORE_FILES } from '../harness/store-format.js';
+import { EXIT_CODES } from '../checkers/index.js';
 
 /** Where the command's lines go. */
 export interface ReportIo {
@@ -29,25 +31,25 @@ export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io:
   }
   if (!isDir) {
     io.err(`dsync report: ${dir}: no such folder (give a run folder such as store/latest, or a store root such as store)`);
-    return 3;
+    return EXIT_CODES.error;
   }
-  if (existsSync(join(dir, 'results.json'))) {
+  if (existsSync(join(dir, RUN_FILES.results))) {
     try {
       const w = await renderRunReport(dir);
       io.out(`${w.file} (${kb(w.bytes)})`);
       // The store it belongs to (<root>/<experiment>/<time>) lists it: refresh that list.
       const root = join(realpathSync(dir), '..', '..');
-      if (existsSync(join(root, INDEX_FILE))) renderIndex(root);
-      return 0;
+      if (existsSync(join(root, STORE_FILES.index))) renderIndex(root);
+      return EXIT_CODES.valid;
     } catch (e) {
       io.err(`dsync report: ${errorMessage(e)}`);
-      return 3;
+      return EXIT_CODES.error;
     }
   }
   const entries = indexEntries(dir);
   if (entries.length === 0) {
     io.err(`dsync report: ${dir}: neither a run folder (no results.json) nor a store root (no <experiment>/<time>/ folders)`);
-    return 3;
+    return EXIT_CODES.error;
   }
   let failed = 0;
   let rendered = 0;
@@ -65,7 +67,7 @@ export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io:
   }
   const index = renderIndex(dir);
   io.out(`${index.file}: ${index.runs} runs${o.indexOnly ? '' : `, ${rendered} reports rendered`}${failed > 0 ? `, ${failed} failed` : ''}`);
-  return failed > 0 ? 3 : 0;
+  return failed > 0 ? EXIT_CODES.error : EXIT_CODES.valid;
 }
 
 /** Registers `report` on the program; `setCode` receives the exit code. */

@@ -11,7 +11,8 @@ import { describeValue } from '../checkers/values.js';
 import { counterexamples, partitionsToShow } from './counterexample-data.js';
 import { latencyData, opTable, percentileCurves } from './latency-data.js';
 import type { Counterexample, NemesisMark, ReportData, VerdictRow } from './report-types.js';
-import { linearizability, readRunFolder, type RunFolder, type StoredResults } from './run-folder.js';
+import { linearizability, readRunFolder, type RunFolder } from './run-folder.js';
+import type { StoredResults } from '../harness/store-format.js';
 import { nsToMs, timelineData } from './timeline-data.js';
 
 /** Limits that keep a report small. */
@@ -26,17 +27,11 @@ export interface ReportLimits {
 
 const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
-/** One verdict row per checker the run used, in words. */
+/** One verdict row per checker the run used, in words: each checker's own summary line. */
 export function verdictRows(results: StoredResults): VerdictRow[] {
-  const lin = linearizability(results);
   const rows: VerdictRow[] = [];
   for (const [name, r] of Object.entries(results.checker.results ?? {})) {
-    let summary = r.reason ?? '';
-    if (name === 'linearizable' && lin !== undefined) {
-      const parts = lin.result.partitions.length;
-      const what = `${plural(lin.result.ops, 'op')} in ${plural(parts, lin.independent ? 'key' : 'partition')}, checked in ${lin.result.checkMs.toFixed(1)} ms`;
-      summary = r.valid === true ? `linearizable with ${lin.model}: ${what}` : `${r.reason ?? 'not linearizable'} (${what})`;
-    }
+    const summary = r.summary ?? r.reason ?? '';
     rows.push({ checker: name, valid: r.valid, summary: summary || (r.valid === true ? 'valid' : String(r.valid)) });
   }
   if (rows.length === 0) rows.push({ checker: 'run', valid: results.valid, summary: results.reason ?? results.error ?? (results.valid === true ? 'valid' : 'no checker ran') });

@@ -7,8 +7,7 @@
  * (both say how many of how many); verdicts, tables and counterexamples are never cut.
  */
 
-/** The three verdicts, as Jepsen's `:valid?`. */
-export type Verdict = true | false | 'unknown';
+import type { Validity } from '../checkers/checker.js';
 
 /** A completed client op's outcome. */
 export type Outcome = 'ok' | 'fail' | 'info';
@@ -52,7 +51,7 @@ export interface RunSummary {
   readonly folder: string;
   readonly startedAt: string;
   readonly finishedAt: string;
-  readonly valid: Verdict;
+  readonly valid: Validity;
   /** The run did not complete (aborted or a harness error). */
   readonly incomplete: boolean;
   /** The harness error, if any. */
@@ -71,7 +70,7 @@ export interface RunSummary {
 export interface VerdictRow {
   /** The checker's name, e.g. `linearizable`. */
   readonly checker: string;
-  readonly valid: Verdict;
+  readonly valid: Validity;
   /** The verdict in words (also for valid ones, e.g. what was checked). */
   readonly summary: string;
 }
@@ -173,7 +172,7 @@ export interface Counterexample {
   /** The partition's key (EDN-ish text), or `—` for a whole history. */
   readonly key: string;
   readonly model: string;
-  readonly valid: Verdict;
+  readonly valid: Validity;
   /** Why, in words: how far the longest linearization got and which op it could not take. */
   readonly summary: string;
   /** Steps of the longest partial linearization (all of them; `ops` may show only the last ones). */

@@ -6,10 +6,10 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { z } from 'zod';
 import { readHistory } from '../checkers/history/read.js';
 import type { Op } from '../checkers/history/op.js';
-import type { LinearizabilityResult } from '../checkers/linearizable.js';
+import type { LinearizabilityResult } from '../checkers/index.js';
+import { RUN_FILES, validateResults, type StoredResults } from '../harness/store-format.js';
 import type { FileLink } from './report-types.js';
 
 /** A run folder that cannot be rendered; the message names the file and what is wrong. */
@@ -19,28 +19,6 @@ export class RunFolderError extends Error {
     this.name = 'RunFolderError';
   }
 }
-
-const validity = z.union([z.boolean(), z.literal('unknown')]);
-const checkerResult = z.looseObject({ valid: validity, reason: z.string().optional() });
-
-/** The parts of `results.json` (harness/run.ts `RunResults`) a report reads. */
-const resultsSchema = z.looseObject({
-  experiment: z.string(),
-  description: z.string().prefault(''),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  valid: validity,
-  incomplete: z.boolean().prefault(false),
-  error: z.string().optional(),
-  reason: z.string().optional(),
-  counts: z.object({ ok: z.number(), fail: z.number(), info: z.number(), nemesis: z.number() }),
-  checker: z.looseObject({ valid: validity, reason: z.string().optional(), results: z.record(z.string(), checkerResult).optional() }),
-  workload: z.string().prefault(''),
-  nodes: z.array(z.string()).prefault([]),
-});
-
-/** `results.json` as the report reads it. */
-export type StoredResults = z.infer<typeof resultsSchema>;
 
 /** One stored run, read. */
 export interface RunFolder {
@@ -55,11 +33,11 @@ export interface RunFolder {
 
 /** The files a report links to, in this order, when present. */
 const LINKED = [
-  ['history.edn', 'history (Jepsen EDN)'],
-  ['history.jsonl', 'history (JSONL)'],
-  ['results.json', 'results.json'],
-  ['config.yaml', 'config.yaml'],
-  ['run.log', 'harness log'],
+  [RUN_FILES.historyEdn, 'history (Jepsen EDN)'],
+  [RUN_FILES.historyJsonl, 'history (JSONL)'],
+  [RUN_FILES.results, RUN_FILES.results],
+  [RUN_FILES.config, RUN_FILES.config],
+  [RUN_FILES.log, 'harness log'],
 ] as const;
 
 function size(file: string): number | undefined {
@@ -80,28 +58,27 @@ export function linkedFiles(dir: string): FileLink[] {
   }
   let nodeLogs: string[] = [];
   try {
-    nodeLogs = readdirSync(join(dir, 'nodes')).filter((f) => f.endsWith('.log'));
+    nodeLogs = readdirSync(join(dir, RUN_FILES.nodes)).filter((f) => f.endsWith('.log'));
   } catch {
     // no nodes/ folder: nothing to link
   }
   for (const f of nodeLogs.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
-    const bytes = size(join(dir, 'nodes', f));
-    if (bytes !== undefined) links.push({ label: `node ${basename(f, '.log')} log`, href: `nodes/${f}`, bytes });
+    const bytes = size(join(dir, RUN_FILES.nodes, f));
+    if (bytes !== undefined) links.push({ label: `node ${basename(f, '.log')} log`, href: `${RUN_FILES.nodes}/${f}`, bytes });
   }
   return links;
 }
 
 /** Validates parsed `results.json` content. @throws RunFolderError naming the field */
 export function parseResults(value: unknown, file: string): StoredResults {
-  const r = resultsSchema.safeParse(value);
-  if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
-  throw new RunFolderError(`${file}: not a dsync results file: ${problems.slice(0, 3).join('; ')}`);
+  const r = validateResults(value);
+  if (r.ok) return r.results;
+  throw new RunFolderError(`${file}: not a dsync results file: ${r.problems.join('; ')}`);
 }
 
 /** Reads a run folder. @throws RunFolderError when it is not one (names the missing or bad file) */
 export async function readRunFolder(dir: string): Promise<RunFolder> {
-  const resultsFile = join(dir, 'results.json');
+  const resultsFile = join(dir, RUN_FILES.results);
   let text: string;
   try {
     text = readFileSync(resultsFile, 'utf8');
@@ -119,8 +96,8 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
   }
   const results = parseResults(json, resultsFile);
 
-  const historyFile = [join(dir, 'history.jsonl'), join(dir, 'history.edn')].find((f) => size(f) !== undefined);
-  if (historyFile === undefined) throw new RunFolderError(`${dir}: no history.jsonl or history.edn`);
+  const historyFile = [join(dir, RUN_FILES.historyJsonl), join(dir, RUN_FILES.historyEdn)].find((f) => size(f) !== undefined);
+  if (historyFile === undefined) throw new RunFolderError(`${dir}: no ${RUN_FILES.historyJsonl} or ${RUN_FILES.historyEdn}`);
   let history: Op[];
   try {
     history = (await readHistory(historyFile)).ops;
@@ -129,18 +106,22 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
   }
   let config = '';
   try {
-    config = readFileSync(join(dir, 'config.yaml'), 'utf8');
+    config = readFileSync(join(dir, RUN_FILES.config), 'utf8');
   } catch {
-    config = '# no config.yaml in the run folder';
+    config = `# no ${RUN_FILES.config} in the run folder`;
   }
   return { dir, results, history, historyFile, config, files: linkedFiles(dir) };
 }
 
-/** The linearizability result inside a run's checker results, if the run had that checker. */
+/**
+ * The linearizability result inside a run's checker results, if a checker of the run returned one
+ * (found by its `linearizability` field, whatever the checker is called).
+ */
 export function linearizability(results: StoredResults): { model: string; independent: boolean; result: LinearizabilityResult } | undefined {
-  const lin = results.checker.results?.['linearizable'];
-  if (lin === undefined || typeof lin['linearizability'] !== 'object' || lin['linearizability'] === null) return undefined;
-  const result = lin['linearizability'] as LinearizabilityResult;
-  if (!Array.isArray(result.partitions)) return undefined;
-  return { model: typeof lin['model'] === 'string' ? lin['model'] : result.model, independent: lin['independent'] === true, result };
+  for (const r of Object.values(results.checker.results ?? {})) {
+    const result = r['linearizability'] as LinearizabilityResult | null | undefined;
+    if (typeof result !== 'object' || result === null || !Array.isArray(result.partitions)) continue;
+    return { model: typeof r['model'] === 'string' ? r['model'] : result.model, independent: r['independent'] === true, result };
+  }
+  return undefined;
 }

@@ -20,16 +20,12 @@
  */
 import { Agent, request } from 'undici';
 import { z } from 'zod';
-import type { Op, ProcessId } from '../checkers/history/op.js';
-import { linearizableChecker } from '../checkers/checker.js';
-import type { Generator, GenContext, GenResult } from '../harness/generator/generator.js';
-import type { Completion } from '../harness/generator/interpreter.js';
-import { nextFloat, seedRand, type Rand } from '../harness/generator/rand.js';
-import { keyName, sampleKey, type KeyDistribution } from '../harness/generator/keys.js';
-import { prng } from '../harness/random.js';
+import { linearizableChecker, type Op, type ProcessId } from '../checkers/index.js';
+import { keyName, nextFloat, prng, sampleKey, seedRand } from '../harness/index.js';
+import type { Completion, Generator, GenContext, GenResult, KeyDistribution, Rand } from '../harness/index.js';
 import { isDefinite } from '../cluster/api-errors.js';
 import { errorMessage } from '../cluster/errors.js';
-import type { Client, Workload } from './workload.js';
+import { defineWorkload, type Client, type Workload, type WorkloadContext } from './workload.js';
 
 /** The `workload:` section of an experiment for `name: lock`. */
 export const lockWorkloadSchema = z
@@ -247,7 +243,7 @@ export class LockClient implements Client {
 }
 
 /** The lock workload over nodes reachable at `endpoints`, for a run lasting `runS` seconds. */
-export function lockWorkload(o: LockWorkloadOptions, ctx: { endpoints: ReadonlyMap<string, string>; runS: number; seed: number }): Workload {
+export function lockWorkload(o: LockWorkloadOptions, ctx: WorkloadContext): Workload {
   const ttlMs = resolveLockTtl(o, ctx.runS);
   return {
     name: 'lock',
@@ -258,3 +254,6 @@ export function lockWorkload(o: LockWorkloadOptions, ctx: { endpoints: ReadonlyM
     describe: `lock: ${o.keys.count} locks (${o.keys.distribution}), ${Math.round(o.sharedFraction * 100)} % shared acquires, leases of ${ttlMs} ms (longer than the run: no lock is freed by expiry), waitMs ${o.waitMs}, exactly-once retries until ${o.opTimeoutMs} ms`,
   };
 }
+
+/** The lock workload's entry in the registry (`workloads/index.ts`). */
+export const lockWorkloadDefinition = defineWorkload(lockWorkloadSchema, lockWorkload);

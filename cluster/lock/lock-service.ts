@@ -14,6 +14,7 @@ import type { LockMachine, WaitOutcome } from './lock-machine.js';
 import type { LockLogData, RequestId, SessionApplyResult } from './sessions.js';
 import { NotLeaderError, StoppedError, type ProposalOutcome } from '../raft/raft-node.js';
 import { errorMessage } from '../errors.js';
+import { unavailable, type ServiceReply } from '../node/reply.js';
 
 /** What the service needs of the Raft node. */
 export interface LockRaft {
@@ -21,12 +22,6 @@ export interface LockRaft {
   readonly leader: string | null;
   propose(data: unknown): Promise<ProposalOutcome>;
   readIndex(): Promise<number>;
-}
-
-/** A reply: an HTTP-like status and a JSON body. */
-export interface ServiceReply {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
 }
 
 export interface AcquireRequest {
@@ -55,11 +50,6 @@ export interface LockServiceOptions {
 }
 
 class Timeout extends Error {}
-
-/** 503: the service could not get a quorum (or a leader) in time. `definite`: nothing was proposed. */
-export function unavailable(message: string, leader: string | null, definite: boolean): ServiceReply {
-  return { status: 503, body: { error: 'unavailable', message, leader, definite } };
-}
 
 /** The log entry's data for a command, with its request id when the client sent one. */
 function logData(command: LockCommand, request: RequestId | undefined): LockLogData {

@@ -4,8 +4,7 @@
  * that failed after it was sent may have been applied, and says so (`definite: false`).
  */
 import { Pool, errors } from 'undici';
-import type { ServiceReply } from '../lock/lock-service.js';
-import { unavailable } from '../lock/lock-service.js';
+import { unavailable, type ServiceReply } from './reply.js';
 import { errorMessage } from '../errors.js';
 
 /** Marks a forwarded request, so that the node it reaches does not forward it again. */

@@ -1,20 +1,20 @@
 /**
  * The node's Prometheus metrics (prom-client), in a registry of its own so that several nodes
- * can live in one process (tests). Values the node already counts are read at scrape time.
+ * can live in one process (tests): Raft, HTTP and peer traffic. Each service registers its own
+ * in the same registry (see `ServiceContext.registry`). Values already counted elsewhere are
+ * read at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RaftStatus } from '../raft/core.js';
-import type { LockCounters } from '../lock/lock-machine.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricSources {
   status(): RaftStatus;
-  lockCounters(): LockCounters;
   peerStats(): { sent: number; dropped: number; requests: number; failures: number };
 }
 
 /** A counter whose value is read from `read` at scrape time. */
-function observedCounter(registry: Registry, name: string, help: string, read: () => number): void {
+export function observedCounter(registry: Registry, name: string, help: string, read: () => number): void {
   new Counter({
     name,
     help,
@@ -77,13 +77,6 @@ export class NodeMetrics {
     gauge('dsync_raft_last_index', 'Last log index', (s) => s.lastIndex);
     gauge('dsync_raft_snapshot_index', 'Index of the latest snapshot', (s) => s.snapshotIndex);
     gauge('dsync_raft_is_leader', '1 if this node is the leader', (s) => (s.role === 'leader' ? 1 : 0));
-    const lock = (name: string, help: string, key: keyof LockCounters): void =>
-      observedCounter(r, name, help, () => sources.lockCounters()[key]);
-    lock('dsync_lock_grants_total', 'Lock grants applied (immediate and from a queue)', 'grants');
-    lock('dsync_lock_conflicts_total', 'Acquires, releases and renews refused with conflict or not-held', 'conflicts');
-    lock('dsync_lock_deadlocks_total', 'Acquires failed as the victim of a deadlock cycle', 'deadlocks');
-    lock('dsync_lock_timeouts_total', 'Queued acquires that were not granted within waitMs', 'timeouts');
-    lock('dsync_lock_expiries_total', 'Leases that ran out', 'expiries');
     observedCounter(r, 'dsync_peer_messages_sent_total', 'Raft messages delivered to peers', () => sources.peerStats().sent);
     observedCounter(r, 'dsync_peer_messages_dropped_total', 'Raft messages dropped (peer unreachable or queue full)', () => sources.peerStats().dropped);
   }

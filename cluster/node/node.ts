@@ -1,21 +1,21 @@
 /**
- * One dsync node: opens its data dir, recovers, and serves the lock API and peer RPC over one
- * HTTP server. {@link startNode} returns once it listens; `stop()` shuts it down cleanly (stops
- * accepting, lets the disk finish what it was writing, closes connections).
+ * One dsync node: opens its data dir, recovers, starts its Raft node and the services it is
+ * configured with (`services.ts`: the lock manager today), and serves their APIs and peer RPC
+ * over one HTTP server. {@link startNode} returns once it listens; `stop()` shuts it down cleanly
+ * (stops accepting, lets the disk finish what it was writing, closes connections).
  */
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { RaftStorage } from '../raft/storage.js';
-import { RaftNode } from '../raft/raft-node.js';
-import { LockMachine } from '../lock/lock-machine.js';
-import { LockService } from '../lock/lock-service.js';
-import { LocalOnlyRaft } from '../lock/local-only-raft.js';
+import { RaftNode, type StateMachine } from '../raft/raft-node.js';
 import { PeerStreamTransport } from './peer-stream.js';
 import { Forwarder } from './forwarder.js';
 import { NodeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { requestListener } from './routes.js';
+import { nodeRoutes, requestListener } from './routes.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { nodeServices } from './services.js';
+import type { NodeService, ServiceFactory, ServicePlan } from './service.js';
 
 /** A node's configuration (the `dsync node` flags). */
 export interface NodeOptions {
@@ -44,6 +44,18 @@ export interface NodeOptions {
    * without Raft (see `LocalOnlyRaft`). @default false
    */
   readonly unsafeGrantWithoutQuorum?: boolean;
+  /** The services to run. @default nodeServices(this) (services.ts) */
+  readonly services?: readonly ServiceFactory[];
+}
+
+/** A state machine for a node none of whose services replicates through Raft. */
+const NO_MACHINE: StateMachine = { apply: () => null, restore: () => undefined, snapshot: () => null };
+
+/** The one state machine the services hand to Raft (at most one may). */
+function raftMachine(plans: readonly { name: string; plan: ServicePlan }[]): StateMachine {
+  const replicated = plans.filter((p) => p.plan.machine !== undefined);
+  if (replicated.length > 1) throw new RangeError(`services ${replicated.map((p) => p.name).join(' and ')} both replicate through the Raft log; at most one may`);
+  return replicated[0]?.plan.machine ?? NO_MACHINE;
 }
 
 /** A running node. */
@@ -87,11 +99,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     'recovered',
   );
 
-  const machine = new LockMachine();
+  const factories = o.services ?? nodeServices(o);
+  const plans = factories.map((f) => ({ name: f.name, plan: f.prepare() }));
+  const machine = raftMachine(plans);
   const onPeerError = (peer: string, err: Error): void => log.warn({ peer, err: err.message }, 'peer unreachable');
   const transport = new PeerStreamTransport(o.peers, o.id, onPeerError);
   let metrics: NodeMetrics | undefined;
-  let locks: LockService | undefined;
+  let services: NodeService[] = [];
   let reportFailure: (e: Error) => void = () => undefined;
   const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
   const raft = new RaftNode({
@@ -112,7 +126,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         log.info({ role, term, leader }, 'raft role');
         if (role === 'candidate') metrics?.elections.inc();
         if (leader !== null) metrics?.leaderChanges.inc();
-        locks?.leadershipChanged();
+        for (const svc of services) svc.onLeadership?.(role, term, leader);
       },
       snapshotTaken: (index, s) => {
         metrics?.snapshots.inc();
@@ -129,67 +143,61 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       },
     },
   });
-  if (o.unsafeGrantWithoutQuorum) {
-    log.warn('--unsafe-grant-without-quorum: this node grants locks from a table of its own, without Raft; safety is broken on purpose (a test aid)');
-    const own = new LockMachine();
-    locks = new LockService(new LocalOnlyRaft(o.id, own), own, { requestTimeoutMs: o.requestTimeoutMs ?? 5000 });
-  } else {
-    locks = new LockService(raft, machine, { requestTimeoutMs: o.requestTimeoutMs ?? 5000 });
-  }
-  metrics = new NodeMetrics(
-    { status: () => raft.status(), lockCounters: () => machine.counters, peerStats: () => transport.stats },
-    { node: o.id },
-  );
+  metrics = new NodeMetrics({ status: () => raft.status(), peerStats: () => transport.stats }, { node: o.id });
   const forwarder = new Forwarder(o.peers, o.id);
-  const server: Server = createServer(
-    { keepAliveTimeout: 65_000, requestTimeout: 0 },
-    requestListener({
-      id: o.id,
-      members: o.peers,
-      raft,
-      locks,
-      forwarder,
-      metrics,
-      log,
-      openapi: openApiDocument(o.version ?? '0.0.0'),
-      bodyLimit: o.bodyLimit ?? 65_536,
-      serveLocksHere: o.unsafeGrantWithoutQuorum ?? false,
-      peerBodyLimit: 256 * 1024 * 1024,
-    }),
-  );
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"bad-request","message":"malformed HTTP request"}');
-    else socket.destroy();
-  });
-
+  const registry = metrics.registry;
+  let server: Server | undefined;
   try {
+    services = plans.map(({ name, plan }) =>
+      plan.start({
+        id: o.id,
+        members: o.peers,
+        dataDir: o.dataDir,
+        raft,
+        forwarder,
+        log: log.child({ service: name }),
+        registry,
+        bodyLimit: o.bodyLimit ?? 65_536,
+        requestTimeoutMs: o.requestTimeoutMs ?? 5000,
+      }),
+    );
+    const openapi = openApiDocument(o.version ?? '0.0.0', services.map((svc) => ({ name: svc.name, ...svc.openapi })));
+    const own = nodeRoutes({ id: o.id, members: o.peers, raft, services, metrics, openapi, peerBodyLimit: 256 * 1024 * 1024 });
+    const listening = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
+    server = listening;
+    listening.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"bad-request","message":"malformed HTTP request"}');
+      else socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
+      listening.once('error', reject);
+      listening.listen(port, host, () => {
+        listening.off('error', reject);
         resolve();
       });
     });
   } catch (e) {
+    for (const svc of services) await svc.close();
     await raft.stop();
     await transport.close();
     await forwarder.close();
     await unlockDir();
     throw e;
   }
-  const addr = server.address();
+  const http = server;
+  const addr = http.address();
   const address = typeof addr === 'object' && addr !== null ? `${host}:${addr.port}` : o.listen;
   log.info({ address, members: Object.fromEntries(o.peers) }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      locks?.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      for (const svc of services) await svc.close();
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
       await raft.stop();
       // Long polls were answered (503) when raft stopped; cut whatever connection is left.
-      server.closeAllConnections();
+      http.closeAllConnections();
       await closed;
       await transport.close();
       await forwarder.close();

@@ -1,6 +1,9 @@
-/** The node's OpenAPI 3.1 document, with request schemas generated from the zod schemas the node validates with. */
+/**
+ * The node's OpenAPI 3.1 document: the node's own paths (`/health`, `/status`, `/metrics`,
+ * `/openapi.json`) and each service's, with request schemas generated from the zod schemas the
+ * node validates with. The helpers here build a service's part.
+ */
 import { z } from 'zod';
-import { acquireBody, releaseBody, renewBody } from './schemas.js';
 
 const error = {
   type: 'object',
@@ -14,59 +17,55 @@ const error = {
   },
 };
 
-function body(schema: z.ZodType): Record<string, unknown> {
+/** A reference to the shared error body schema. */
+export const ERROR_REF = { $ref: '#/components/schemas/Error' };
+
+/** A required JSON request body described by a zod schema. */
+export function jsonBody(schema: z.ZodType): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
   delete json['$schema'];
   return { required: true, content: { 'application/json': { schema: json } } };
 }
 
-const json = (description: string, schema: Record<string, unknown> = { type: 'object' }): Record<string, unknown> => ({
+/** A JSON response. */
+export const jsonResponse = (description: string, schema: Record<string, unknown> = { type: 'object' }): Record<string, unknown> => ({
   description,
   content: { 'application/json': { schema } },
 });
 
-const errors = {
-  '400': json('malformed input', { $ref: '#/components/schemas/Error' }),
-  '413': json('body too large', { $ref: '#/components/schemas/Error' }),
-  '503': json('no quorum or leader within the deadline', { $ref: '#/components/schemas/Error' }),
+/** The error responses every client route may give. */
+export const errorResponses = {
+  '400': jsonResponse('malformed input', ERROR_REF),
+  '413': jsonResponse('body too large', ERROR_REF),
+  '503': jsonResponse('no quorum, leader or owner within the deadline', ERROR_REF),
 };
 
-const grant = {
-  type: 'object',
-  properties: { name: { type: 'string' }, mode: { enum: ['exclusive', 'shared'] }, token: { type: 'integer', description: 'fencing token' }, expiresAt: { type: 'number' } },
-};
+/** A service's part of the document. */
+export interface OpenApiPart {
+  readonly name: string;
+  readonly paths: Record<string, unknown>;
+  readonly schemas?: Record<string, unknown>;
+}
 
-/** The OpenAPI document served at `/openapi.json`. */
-export function openApiDocument(version: string): Record<string, unknown> {
+/** The OpenAPI document served at `/openapi.json`: the node's paths and each service's. */
+export function openApiDocument(version: string, services: readonly OpenApiPart[]): Record<string, unknown> {
+  const paths: Record<string, unknown> = {};
+  const schemas: Record<string, unknown> = { Error: error };
+  for (const s of services) {
+    Object.assign(paths, s.paths);
+    Object.assign(schemas, s.schemas ?? {});
+  }
+  const names = services.map((s) => s.name).join(', ');
   return {
     openapi: '3.1.0',
-    info: { title: 'dsync node', version, description: 'A Raft-replicated lock manager. Any node accepts any request and forwards it to the leader.' },
-    components: { schemas: { Error: error } },
+    info: { title: 'dsync node', version, description: `A dsync node serving: ${names || 'no service'}. Any node accepts any request and forwards it where it belongs.` },
+    components: { schemas },
     paths: {
-      '/lock/acquire': {
-        post: {
-          summary: 'Acquire a lock (waits in a FIFO queue up to waitMs)',
-          requestBody: body(acquireBody),
-          responses: { '200': json('granted', grant), '409': json('conflict, deadlock or timeout', { $ref: '#/components/schemas/Error' }), ...errors },
-        },
-      },
-      '/lock/release': {
-        post: { summary: 'Release a held lock', requestBody: body(releaseBody), responses: { '200': json('released'), '409': json('not-held', { $ref: '#/components/schemas/Error' }), ...errors } },
-      },
-      '/lock/renew': {
-        post: { summary: "Renew a holder's lease", requestBody: body(renewBody), responses: { '200': json('renewed'), '409': json('not-held', { $ref: '#/components/schemas/Error' }), ...errors } },
-      },
-      '/lock/{name}': {
-        get: {
-          summary: 'Read a lock (linearizable: ReadIndex on the leader)',
-          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': json('the lock: mode, holders, waiters'), ...errors },
-        },
-      },
-      '/health': { get: { summary: 'Liveness', responses: { '200': json('ok') } } },
-      '/status': { get: { summary: 'Raft status: role, term, leader, commitIndex, lastApplied, ...', responses: { '200': json('status') } } },
+      ...paths,
+      '/health': { get: { summary: 'Liveness', responses: { '200': jsonResponse('ok') } } },
+      '/status': { get: { summary: 'Raft status (role, term, leader, commitIndex, lastApplied, ...), members, and each service\'s status under services', responses: { '200': jsonResponse('status') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format' } } } },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': json('OpenAPI 3.1') } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': jsonResponse('OpenAPI 3.1') } } },
     },
   };
 }

@@ -11,14 +11,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { composeCheckers, linearizableChecker } from '../../checkers/checker.js';
+import { composeCheckers, linearizableChecker } from '../../checkers/index.js';
 import type { Op } from '../../checkers/history/op.js';
 import { perfStats } from '../../checkers/perf.js';
 import { launchChromium, openReport } from '../../reports/chromium.js';
 import { renderRunReport } from '../../reports/render.js';
-import type { RunResults } from '../run.js';
+import type { RunResults } from '../store-format.js';
 import { countEvent } from '../progress.js';
-import { RUN_FILES, RunStore } from '../store.js';
+import { RunStore } from '../store.js';
+import { RUN_FILES } from '../store-format.js';
 import { syntheticRegisterHistory } from './synthetic-history.js';
 
 const { values: args } = parseArgs({

@@ -57,3 +57,11 @@ export interface Generator {
   op(ctx: GenContext): GenResult;
   update(ctx: GenContext, event: Op): Generator;
 }
+
+/** What a client or the nemesis returns for an op; extra fields (e.g. `node`) are recorded. */
+export interface Completion {
+  readonly type: 'ok' | 'fail' | 'info';
+  readonly value: unknown;
+  readonly error?: unknown;
+  readonly [extra: string]: unknown;
+}

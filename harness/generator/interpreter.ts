@@ -12,15 +12,7 @@
 import { NEMESIS, type Op, type ProcessId } from '../../checkers/index.js';
 import { isWait } from './combinators.js';
 import { errorMessage } from '../../cluster/errors.js';
-import type { GenContext, Generator } from './generator.js';
-
-/** What a client or the nemesis returns for an op; extra fields (e.g. `node`) are recorded. */
-export interface Completion {
-  readonly type: 'ok' | 'fail' | 'info';
-  readonly value: unknown;
-  readonly error?: unknown;
-  readonly [extra: string]: unknown;
-}
+import type { Completion, GenContext, Generator } from './generator.js';
 
 /** Time as the interpreter sees it: real for runs, virtual for tests. */
 export interface Clock {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { RUN_FILES, RunStore, storeTime } from '../../harness/store.js';
+import { RunStore, storeTime } from '../../harness/store.js';
+import { RUN_FILES } from '../../harness/store-format.js';
 import { parseHistory, readHistory, type Op } from '../../checkers/index.js';
 
 const AT = new Date('2026-11-21T10:15:30.123Z');

@@ -1,0 +1,64 @@
+/**
+ * The cluster backends by name (the `backend:` of an experiment, `dsync run --backend`): each
+ * starts a cluster of `dsync node`s and returns it as a {@link ClusterBackend}. `dsync run` and
+ * the experiment schema know backends only through this registry: adding one is a folder in
+ * `cluster/` and one {@link registerBackend} line below.
+ */
+import type { ClusterBackend } from './backend.js';
+import { LocalBackend } from './local/local-backend.js';
+
+/** What every backend is started with. */
+export interface BackendStartOptions {
+  /** Number of nodes (1, 3 or 5 usually). */
+  readonly nodes: number;
+  /** Folder for the nodes' data dirs and logs (`<id>/`, `<id>.log`). */
+  readonly dir: string;
+  /** Extra `dsync node` flags for every node, e.g. `['--tick-ms', '10']`. */
+  readonly nodeArgs: readonly string[];
+}
+
+/** A backend as the registry knows it. */
+export interface BackendDefinition {
+  readonly name: string;
+  /** One line: what it runs nodes as. */
+  readonly describe: string;
+  /** Starts the nodes; resolves once each answers `/health`. Releases what it started if it fails. */
+  start(o: BackendStartOptions): Promise<ClusterBackend>;
+}
+
+const registry = new Map<string, BackendDefinition>();
+
+/**
+ * Adds a backend to the registry (tests add fakes).
+ * @throws RangeError when the name is taken
+ */
+export function registerBackend(def: BackendDefinition): void {
+  if (registry.has(def.name)) throw new RangeError(`a backend named "${def.name}" is already registered`);
+  registry.set(def.name, def);
+}
+
+/** Removes a backend from the registry (for tests that registered one); true if it was there. */
+export function unregisterBackend(name: string): boolean {
+  return registry.delete(name);
+}
+
+/** The registered backends' names, in registration order. */
+export function backendNames(): readonly string[] {
+  return [...registry.keys()];
+}
+
+/**
+ * The backend registered as `name`.
+ * @throws RangeError naming the registered ones
+ */
+export function backendDefinition(name: string): BackendDefinition {
+  const def = registry.get(name);
+  if (def === undefined) throw new RangeError(`unknown backend "${name}"; backends: ${backendNames().join(', ')}`);
+  return def;
+}
+
+registerBackend({
+  name: 'local',
+  describe: 'child processes on 127.0.0.1, peer links through harness-owned TCP proxies',
+  start: (o) => LocalBackend.start(o),
+});

@@ -1,0 +1,96 @@
+/**
+ * The lock API's HTTP routes (`/lock/acquire`, `/lock/release`, `/lock/renew`, `GET
+ * /lock/{name}`), served by the Raft leader and forwarded to it from any other node, and their
+ * part of the OpenAPI document.
+ */
+import type { z } from 'zod';
+import type { LockService } from './lock-service.js';
+import type { RequestId } from './sessions.js';
+import { MAX_ID_LENGTH } from './commands.js';
+import { acquireBody, releaseBody, renewBody } from './lock-schemas.js';
+import { HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
+import { validate } from '../node/schemas.js';
+import { onLeader, type LeaderRouting } from '../node/leader-routing.js';
+import { errorResponses, jsonBody, jsonResponse, ERROR_REF } from '../node/openapi.js';
+import type { ServiceReply } from '../node/reply.js';
+import type { Handler, Route } from '../node/service.js';
+
+/** What every write body may carry for exactly-once retries. */
+interface SessionFields {
+  readonly session?: string | undefined;
+  readonly seq?: number | undefined;
+}
+
+/** The lock routes over `locks`, served on the leader that `routing` finds. */
+export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit: number): Route[] {
+  const send = (res: Parameters<Handler>[1], reply: ServiceReply): void => sendJson(res, reply.status, reply.body);
+
+  /**
+   * A write route: reads and validates the body with `schema`, then serves it on the leader
+   * (forwarding the raw body otherwise) within `waitMs(body)` + the request timeout.
+   */
+  const writeRoute =
+    <S extends z.ZodType<SessionFields>>(
+      schema: S,
+      what: string,
+      waitMs: (b: z.output<S>) => number,
+      serve: (b: z.output<S> & { request: RequestId | undefined }) => Promise<ServiceReply>,
+    ): Handler =>
+    async (req, res) => {
+      const raw = await readBody(req, bodyLimit);
+      const b = validate(schema, parseJson(raw), what);
+      const request = b.session !== undefined && b.seq !== undefined ? { session: b.session, seq: b.seq } : undefined;
+      send(res, await onLeader(req, routing, waitMs(b) + locks.requestTimeoutMs, raw, () => serve({ ...b, request })));
+    };
+
+  const view: Handler = async (req, res, param) => {
+    let name: string;
+    try {
+      name = decodeURIComponent(param ?? '');
+    } catch {
+      throw new HttpError(400, 'bad-request', 'the lock name in the path is not valid percent-encoding', { field: 'name' });
+    }
+    if (name.length === 0 || name.length > MAX_ID_LENGTH) {
+      throw new HttpError(400, 'bad-request', `name: must be a non-empty string of at most ${MAX_ID_LENGTH} characters`, { field: 'name' });
+    }
+    send(res, await onLeader(req, routing, locks.requestTimeoutMs, null, () => locks.view(name)));
+  };
+
+  return [
+    { method: 'POST', path: '/lock/acquire', name: 'lock-acquire', handler: writeRoute(acquireBody, 'acquire', (b) => b.waitMs, (b) => locks.acquire(b)) },
+    { method: 'POST', path: '/lock/release', name: 'lock-release', handler: writeRoute(releaseBody, 'release', () => 0, (b) => locks.release(b)) },
+    { method: 'POST', path: '/lock/renew', name: 'lock-renew', handler: writeRoute(renewBody, 'renew', () => 0, (b) => locks.renew(b)) },
+    { method: 'GET', path: '/lock/', name: 'lock-view', handler: view },
+  ];
+}
+
+const grant = {
+  type: 'object',
+  properties: { name: { type: 'string' }, mode: { enum: ['exclusive', 'shared'] }, token: { type: 'integer', description: 'fencing token' }, expiresAt: { type: 'number' } },
+};
+
+/** The lock API's OpenAPI paths. */
+export function lockOpenApiPaths(): Record<string, unknown> {
+  return {
+    '/lock/acquire': {
+      post: {
+        summary: 'Acquire a lock (waits in a FIFO queue up to waitMs)',
+        requestBody: jsonBody(acquireBody),
+        responses: { '200': jsonResponse('granted', grant), '409': jsonResponse('conflict, deadlock or timeout', ERROR_REF), ...errorResponses },
+      },
+    },
+    '/lock/release': {
+      post: { summary: 'Release a held lock', requestBody: jsonBody(releaseBody), responses: { '200': jsonResponse('released'), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses } },
+    },
+    '/lock/renew': {
+      post: { summary: "Renew a holder's lease", requestBody: jsonBody(renewBody), responses: { '200': jsonResponse('renewed'), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses } },
+    },
+    '/lock/{name}': {
+      get: {
+        summary: 'Read a lock (linearizable: ReadIndex on the leader)',
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': jsonResponse('the lock: mode, holders, waiters'), ...errorResponses },
+      },
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The lock API's request schemas (zod): what clients may send to `/lock/*`. They validate every
+ * body before it reaches the service, and they are the source of the lock paths of the OpenAPI
+ * document.
+ */
+import { z } from 'zod';
+import { MAX_ID_LENGTH } from './commands.js';
+
+/** The longest lease or wait a request may ask for: one day. */
+export const MAX_DURATION_MS = 86_400_000;
+
+const id = z.string().min(1).max(MAX_ID_LENGTH);
+const token = z.number().int().positive();
+const ttlMs = z.number().int().min(1).max(MAX_DURATION_MS).describe('lease length in ms');
+/** Exactly-once retries: the same session and seq again gets the first attempt's result. */
+const session = {
+  session: id.optional().describe('exactly-once retries: a client session id (with seq)'),
+  seq: z.number().int().positive().optional().describe('request number within the session, increasing'),
+};
+const bothOrNeither = (x: { session?: string | undefined; seq?: number | undefined }): boolean => (x.session === undefined) === (x.seq === undefined);
+const bothOrNeitherError = { message: 'session and seq go together: give both or neither', path: ['seq'] };
+
+export const acquireBody = z
+  .strictObject({
+    name: id.describe('the lock'),
+    client: id.describe('who holds it'),
+    mode: z.enum(['exclusive', 'shared']).default('exclusive'),
+    ttlMs: ttlMs.default(30_000),
+    waitMs: z.number().int().min(0).max(MAX_DURATION_MS).default(0).describe('how long to wait in the queue; 0 = try-acquire'),
+    ...session,
+  })
+  .refine(bothOrNeither, bothOrNeitherError);
+
+export const releaseBody = z
+  .strictObject({ name: id, client: id, token, ...session })
+  .refine(bothOrNeither, bothOrNeitherError);
+
+export const renewBody = z
+  .strictObject({ name: id, client: id, token, ttlMs, ...session })
+  .refine(bothOrNeither, bothOrNeitherError);

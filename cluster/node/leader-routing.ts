@@ -1,0 +1,54 @@
+/**
+ * Serving a request on the Raft leader: any node accepts any request; one that is not the leader
+ * forwards it there, and retries (within the deadline) while leadership is moving and nothing
+ * was applied. A request forwarded to us is never forwarded again.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { RaftNode } from '../raft/raft-node.js';
+import { FORWARDED_HEADER, type Forwarder } from './forwarder.js';
+import { unavailable, type ServiceReply } from './reply.js';
+
+/** What routing to the leader needs. */
+export interface LeaderRouting {
+  /** This node's id. */
+  readonly id: string;
+  readonly raft: Pick<RaftNode, 'role' | 'leader' | 'waitForLeader'>;
+  readonly forwarder: Forwarder;
+  /** Serve on this node whatever its role (only the `--unsafe-grant-without-quorum` test aid). @default false */
+  readonly serveHere?: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `serve` on the leader, or forwards the request (`body`, the raw body it came with) to it;
+ * retries while the answer is a definite 503 and the deadline allows.
+ */
+export async function onLeader(
+  req: IncomingMessage,
+  routing: LeaderRouting,
+  timeoutMs: number,
+  body: Buffer | null,
+  serve: () => Promise<ServiceReply>,
+): Promise<ServiceReply> {
+  const deadline = Date.now() + timeoutMs;
+  const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
+  const { raft } = routing;
+  let last: ServiceReply = unavailable('no leader is known', null, true);
+  for (let attempt = 0; ; attempt++) {
+    const left = deadline - Date.now();
+    if (left <= 0) return last;
+    if (attempt > 0) await sleep(Math.min(left, 10 * attempt));
+    if (raft.role === 'leader' || routing.serveHere) {
+      last = await serve();
+    } else if (forwarded) {
+      return unavailable(`${routing.id} is not the leader`, raft.leader, true);
+    } else {
+      const leader = raft.leader ?? (await raft.waitForLeader(deadline - Date.now()));
+      if (leader === null) return unavailable('no leader is known (no quorum?)', null, true);
+      if (leader === routing.id) continue;
+      last = await routing.forwarder.forward(leader, req.method === 'GET' ? 'GET' : 'POST', req.url ?? '/', body, deadline - Date.now());
+    }
+    if (!(last.status === 503 && last.body['definite'] === true)) return last;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The services a node runs, in order: each is a folder in `cluster/` and one line here (its
+ * factory, see `service.ts`). Their routes, metrics, `/status` and OpenAPI parts are gathered by
+ * the node.
+ */
+import { lockServiceFactory } from '../lock/lock-node-service.js';
+import type { ServiceFactory } from './service.js';
+
+/** Node options the services read. */
+export interface ServiceOptions {
+  /** The lock service's TEST AID (see `LockServiceFactoryOptions`). @default false */
+  readonly unsafeGrantWithoutQuorum?: boolean;
+}
+
+/** The services of a `dsync node`. */
+export function nodeServices(o: ServiceOptions = {}): ServiceFactory[] {
+  return [
+    lockServiceFactory({ unsafeGrantWithoutQuorum: o.unsafeGrantWithoutQuorum ?? false }),
+  ];
+}

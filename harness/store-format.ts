@@ -1,0 +1,79 @@
+/**
+ * The store's format, defined once for its writer (`dsync run`, harness/store.ts) and its readers
+ * (reports/run-folder.ts, reports/index-page.ts, other tools): the file names of a run folder and
+ * of the store root, and the schema of `results.json`.
+ */
+import { z } from 'zod';
+import type { PerfStats } from '../checkers/index.js';
+
+/** The file names inside a run folder (`store/<experiment>/<time>/`). */
+export const RUN_FILES = {
+  config: 'config.yaml',
+  historyJsonl: 'history.jsonl',
+  historyEdn: 'history.edn',
+  results: 'results.json',
+  log: 'run.log',
+  /** The folder of the nodes' logs (`<id>.log`) and data dirs. */
+  nodes: 'nodes',
+  report: 'report.html',
+} as const;
+
+/** The names in the store root and in each experiment's folder. */
+export const STORE_FILES = {
+  /** The list of every run (store root). */
+  index: 'index.html',
+  /** The symlink to the newest run (store root, and each experiment's folder). */
+  latest: 'latest',
+} as const;
+
+const validity = z.union([z.boolean(), z.literal('unknown')]);
+
+/** One checker's result as stored: its verdict, and whatever else it returned. */
+const checkerResultSchema = z.looseObject({
+  valid: validity,
+  reason: z.string().optional(),
+  summary: z.string().optional(),
+});
+
+/** Op counts of a run: completions by type, and nemesis ops. */
+const countsSchema = z.object({ ok: z.number(), fail: z.number(), info: z.number(), nemesis: z.number() });
+
+/**
+ * `results.json`: the run's verdict (the checkers' merged validity), what each checker returned,
+ * perf statistics, and what ran. Readers accept files without the fields that have defaults.
+ */
+export const runResultsSchema = z.looseObject({
+  experiment: z.string(),
+  description: z.string().prefault(''),
+  /** ISO times. */
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  /** The verdict: the checkers' merged validity. */
+  valid: validity,
+  /** The run did not complete (aborted or a harness error); the verdict covers the history recorded. */
+  incomplete: z.boolean().prefault(false),
+  /** Why the run itself failed. */
+  error: z.string().optional(),
+  /** Why the verdict is not valid. */
+  reason: z.string().optional(),
+  counts: countsSchema,
+  /** The composed checkers' result: merged verdict, and each checker's result by name. */
+  checker: checkerResultSchema.extend({ results: z.record(z.string(), checkerResultSchema).optional() }),
+  perf: z.custom<PerfStats>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'expected the perf statistics object'),
+  /** The workload's one-line description. */
+  workload: z.string().prefault(''),
+  nodes: z.array(z.string()).prefault([]),
+});
+
+/** What a run writes to `results.json`. */
+export type RunResults = z.input<typeof runResultsSchema>;
+
+/** `results.json` as read back, defaults filled in. */
+export type StoredResults = z.output<typeof runResultsSchema>;
+
+/** `results.json`'s content validated; the problems (at most three) otherwise. */
+export function validateResults(value: unknown): { ok: true; results: StoredResults } | { ok: false; problems: string[] } {
+  const r = runResultsSchema.safeParse(value);
+  if (r.success) return { ok: true, results: r.data };
+  return { ok: false, problems: r.error.issues.slice(0, 3).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`) };
+}
