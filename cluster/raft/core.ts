@@ -6,14 +6,17 @@
  * (a member cut off by a partition does not depose a healthy leader when it comes back), leader
  * stickiness (members that heard from a leader within an election timeout ignore vote requests),
  * check-quorum (a leader that has not heard from a majority for an election timeout steps down),
- * batched and pipelined replication with flow control, snapshots with InstallSnapshot, and
- * ReadIndex for linearizable reads. A leader commits only by counting entries of its own term.
+ * batched and pipelined replication with flow control (tracked per follower in progress.ts),
+ * snapshots with InstallSnapshot, and ReadIndex for linearizable reads. A leader commits only by
+ * counting entries of its own term.
  *
  * Driver contract: call `tick`, `step`, `propose`, `readIndex` as events arrive; whenever
  * `hasReady()`, take `ready()`, do what it says in order (persist durably, send, apply), then
  * call `advance(ready)` — with no other call to the core in between.
  */
 import { RaftLog } from './log.js';
+import { ProgressTracker } from './progress.js';
+import type { Progress } from './progress.js';
 import { ReadIndexTracker } from './read-index.js';
 import type {
   AppendRequest,
@@ -67,20 +70,6 @@ export interface RaftStatus {
   readonly snapshotIndex: number;
 }
 
-interface Progress {
-  match: number;
-  next: number;
-  state: 'probe' | 'replicate' | 'snapshot';
-  /** probe: an append is out, wait for its answer (or the next heartbeat answer). */
-  paused: boolean;
-  /** replicate: last index of each unacknowledged append, oldest first. */
-  inflight: number[];
-  /** Heard from since the last check-quorum round. */
-  active: boolean;
-  /** snapshot: ticks since the snapshot was sent. */
-  waited: number;
-}
-
 /** The Raft core of one member. */
 export class RaftCore {
   readonly id: string;
@@ -90,7 +79,6 @@ export class RaftCore {
   readonly #electionTicks: number;
   readonly #heartbeatTicks: number;
   readonly #maxEntries: number;
-  readonly #maxInflight: number;
   readonly #random: () => number;
   readonly #log: RaftLog;
 
@@ -102,7 +90,7 @@ export class RaftCore {
   #heartbeatElapsed = 0;
   #timeout: number;
   #votes = new Map<string, boolean>();
-  #progress = new Map<string, Progress>();
+  readonly #progress: ProgressTracker;
 
   // What the next Ready carries.
   #hardDirty = false;
@@ -124,7 +112,7 @@ export class RaftCore {
     this.#electionTicks = config.electionTicks ?? 10;
     this.#heartbeatTicks = config.heartbeatTicks ?? 1;
     this.#maxEntries = config.maxEntriesPerMessage ?? 512;
-    this.#maxInflight = config.maxInflight ?? 32;
+    this.#progress = new ProgressTracker(this.#peers, this.#quorum, config.maxInflight ?? 32);
     this.#random = config.random;
     this.#term = initial.hard.term;
     this.#vote = initial.hard.vote;
@@ -164,7 +152,9 @@ export class RaftCore {
       this.#electionElapsed++;
       if (this.#electionElapsed >= this.#electionTicks) {
         this.#electionElapsed = 0;
-        if (!this.#checkQuorum()) {
+        const quorumActive = this.#progress.quorumActive();
+        this.#progress.resetActive();
+        if (!quorumActive) {
           this.#becomeFollower(this.#term, null);
           return;
         }
@@ -173,14 +163,8 @@ export class RaftCore {
         this.#heartbeatElapsed = 0;
         this.#sendHeartbeats(undefined);
       }
-      for (const pr of this.#progress.values()) {
-        // A snapshot unacknowledged for an election timeout was probably lost: probe again.
-        if (pr.state === 'snapshot' && ++pr.waited > this.#electionTicks) {
-          pr.state = 'probe';
-          pr.paused = false;
-          pr.next = pr.match + 1;
-        }
-      }
+      // A snapshot unacknowledged for an election timeout was probably lost: probe again.
+      this.#progress.tickSnapshots(this.#electionTicks);
       return;
     }
     this.#electionElapsed++;
@@ -422,22 +406,9 @@ export class RaftCore {
     this.#leader = this.id;
     this.#electionElapsed = 0;
     this.#heartbeatElapsed = 0;
-    this.#progress.clear();
-    const last = this.#log.lastIndex();
-    for (const p of this.#peers) {
-      this.#progress.set(p, { match: 0, next: last + 1, state: 'probe', paused: false, inflight: [], active: true, waited: 0 });
-    }
+    this.#progress.reset(this.#log.lastIndex() + 1);
     // A no-op of the new term lets the leader commit (and serve reads) without waiting for a client.
     this.propose(null);
-  }
-
-  #checkQuorum(): boolean {
-    let active = 1;
-    for (const pr of this.#progress.values()) {
-      if (pr.active) active++;
-      pr.active = false;
-    }
-    return active >= this.#quorum;
   }
 
   // ---- elections --------------------------------------------------------------------------
@@ -546,48 +517,23 @@ export class RaftCore {
     this.#msgs.push(m);
   }
 
-  #paused(pr: Progress): boolean {
-    switch (pr.state) {
-      case 'probe':
-        return pr.paused;
-      case 'replicate':
-        return pr.inflight.length >= this.#maxInflight;
-      case 'snapshot':
-        return true;
-      default: {
-        const never: never = pr.state;
-        return never;
-      }
-    }
-  }
-
   /** Sends `to` what it is missing, if flow control allows. Returns whether anything was sent. */
   #sendAppend(to: string, sendIfEmpty: boolean): boolean {
     const pr = this.#progress.get(to);
-    if (!pr || this.#paused(pr)) return false;
+    if (!pr || pr.isPaused()) return false;
     const log = this.#log;
     const prevIndex = pr.next - 1;
     const prevTerm = log.term(prevIndex);
     if (prevTerm === undefined) {
       // What the follower needs was compacted away: send the snapshot.
-      pr.state = 'snapshot';
-      pr.inflight = [];
-      pr.waited = 0;
+      pr.becomeSnapshot();
       this.#send({ type: 'snapshot', from: this.id, to, term: this.#term, snapshot: log.snapshot });
       return true;
     }
     const entries = log.slice(pr.next, log.lastIndex(), this.#maxEntries);
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.#send({ type: 'append', from: this.id, to, term: this.#term, prevIndex, prevTerm, entries, commit: log.commit });
-    const last = entries[entries.length - 1];
-    if (pr.state === 'replicate') {
-      if (last) {
-        pr.next = last.index + 1;
-        pr.inflight.push(last.index);
-      }
-    } else {
-      pr.paused = true;
-    }
+    pr.sentAppend(entries[entries.length - 1]?.index);
     return true;
   }
 
@@ -617,50 +563,37 @@ export class RaftCore {
     if (!pr) return;
     pr.active = true;
     if (m.read !== undefined) this.#reads.push(...this.#readIndex.ack(m.from, m.read));
-    const rejected = m.rejected;
     if (pr.state === 'snapshot') {
       // Wait for the snapshot's acknowledgement (or its timeout, see tick()); then go on as
       // after a probe.
       if (!m.success || m.index < this.#log.snapshotMeta.index) return;
-      pr.state = 'probe';
-      pr.paused = false;
+      pr.becomeProbe();
     }
     if (!m.success) {
-      if (rejected === undefined) return; // a term answer, handled in step()
-      // Ignore stale rejections: of appends at or below what the follower has acknowledged, or
-      // (while probing) of any probe but the last — but any answer lets a probe go out again,
-      // so that a lost probe does not stall the follower.
-      if (rejected <= pr.match || (pr.state === 'probe' && rejected !== pr.next - 1)) {
+      if (m.rejected === undefined) return; // a term answer, handled in step()
+      if (!pr.maybeDecrTo(m.rejected, m.index)) {
+        // Stale, but any answer lets a probe go out again, so that a lost probe does not stall
+        // the follower.
         if (pr.state === 'probe') {
-          pr.paused = false;
+          pr.probeAcked();
           this.#sendAppend(m.from, false);
         }
         return;
       }
-      pr.next = Math.max(pr.match + 1, Math.min(pr.next - 1, m.index + 1));
-      pr.state = 'probe';
-      pr.paused = false;
-      pr.inflight = [];
       this.#sendAppend(m.from, true);
       return;
     }
-    if (m.index > pr.match) {
-      pr.match = m.index;
-      pr.next = Math.max(pr.next, m.index + 1);
-      if (pr.state !== 'replicate') {
-        pr.state = 'replicate';
-        pr.inflight = [];
-        pr.next = pr.match + 1;
-      }
-      while (pr.inflight.length > 0 && (pr.inflight[0] as number) <= m.index) pr.inflight.shift();
+    if (pr.maybeUpdate(m.index)) {
+      if (pr.state !== 'replicate') pr.becomeReplicate();
+      pr.freeTo(m.index);
       // A new commit index reaches followers with the next append or heartbeat.
       this.#maybeCommit();
     } else if (pr.state === 'probe') {
-      pr.paused = false;
-    } else if (pr.inflight.length >= this.#maxInflight) {
+      pr.probeAcked();
+    } else if (pr.windowFull()) {
       // A heartbeat answer while the window is full: appends may have been lost. Free a slot so
       // the next append goes out; a gap makes the follower reject it and we probe from there.
-      pr.inflight.shift();
+      pr.freeFirstOne();
     }
     while (this.#sendAppend(m.from, false)) {
       if (pr.state !== 'replicate') break;
@@ -670,10 +603,7 @@ export class RaftCore {
   /** Advances the commit index to what a majority has, if that entry is of this term. */
   #maybeCommit(): boolean {
     const log = this.#log;
-    const matches = [log.stable];
-    for (const p of this.#peers) matches.push((this.#progress.get(p) as Progress).match);
-    matches.sort((a, b) => b - a);
-    const n = matches[this.#quorum - 1] as number;
+    const n = this.#progress.quorumMatch(log.stable);
     if (n > log.commit && log.term(n) === this.#term) {
       log.commit = n;
       for (const id of this.#readIndex.takeDeferred()) this.#startRead(id);
