@@ -42,3 +42,17 @@ export function isDefinite(status: number, body: { readonly error?: unknown; rea
   if (entry.definite === 'per-response') return body.definite === true;
   return entry.definite;
 }
+
+/** Error codes of a connection that was never made: Node's connect errors, undici's connect timeout. */
+const NOT_CONNECTED: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Whether a request that failed without a reply surely had no effect: its connection was never
+ * made (refused, unreachable, or undici's connect timeout), so nothing was sent. Anything else
+ * thrown — a timeout, a reset, a socket closed mid-reply — may have come after the node read the
+ * request.
+ */
+export function neverSent(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && NOT_CONNECTED.has(code);
+}

@@ -6,6 +6,7 @@
  */
 import type { ClusterBackend } from './backend.js';
 import { LocalBackend } from './local/local-backend.js';
+import { Registry } from './registry.js';
 
 /** What every backend is started with. */
 export interface BackendStartOptions {
@@ -26,36 +27,25 @@ export interface BackendDefinition {
   start(o: BackendStartOptions): Promise<ClusterBackend>;
 }
 
-const registry = new Map<string, BackendDefinition>();
+const registry = new Registry<BackendDefinition>('backend');
 
 /**
  * Adds a backend to the registry (tests add fakes).
  * @throws RangeError when the name is taken
  */
-export function registerBackend(def: BackendDefinition): void {
-  if (registry.has(def.name)) throw new RangeError(`a backend named "${def.name}" is already registered`);
-  registry.set(def.name, def);
-}
+export const registerBackend = (def: BackendDefinition): void => registry.register(def);
 
 /** Removes a backend from the registry (for tests that registered one); true if it was there. */
-export function unregisterBackend(name: string): boolean {
-  return registry.delete(name);
-}
+export const unregisterBackend = (name: string): boolean => registry.unregister(name);
 
 /** The registered backends' names, in registration order. */
-export function backendNames(): readonly string[] {
-  return [...registry.keys()];
-}
+export const backendNames = (): readonly string[] => registry.names();
 
 /**
  * The backend registered as `name`.
  * @throws RangeError naming the registered ones
  */
-export function backendDefinition(name: string): BackendDefinition {
-  const def = registry.get(name);
-  if (def === undefined) throw new RangeError(`unknown backend "${name}"; backends: ${backendNames().join(', ')}`);
-  return def;
-}
+export const backendDefinition = (name: string): BackendDefinition => registry.get(name);
 
 registerBackend({
   name: 'local',

@@ -6,39 +6,29 @@
  */
 import { lockWorkloadDefinition } from './lock.js';
 import type { WorkloadDefinition } from './workload.js';
+import { Registry } from '../cluster/registry.js';
 
 export { defineWorkload } from './workload.js';
 export type { Client, Workload, WorkloadConfig, WorkloadContext, WorkloadDefinition, WorkloadSchema } from './workload.js';
 
-const registry = new Map<string, WorkloadDefinition>();
+const registry = new Registry<WorkloadDefinition>('workload');
 
 /**
  * Adds a workload to the registry (tests add their own).
  * @throws RangeError when the name is taken
  */
-export function registerWorkload(def: WorkloadDefinition): void {
-  if (registry.has(def.name)) throw new RangeError(`a workload named "${def.name}" is already registered`);
-  registry.set(def.name, def);
-}
+export const registerWorkload = (def: WorkloadDefinition): void => registry.register(def);
 
 /** Removes a workload from the registry (for tests that registered one); true if it was there. */
-export function unregisterWorkload(name: string): boolean {
-  return registry.delete(name);
-}
+export const unregisterWorkload = (name: string): boolean => registry.unregister(name);
 
 /** The registered workloads, in registration order. */
-export function workloadDefinitions(): readonly WorkloadDefinition[] {
-  return [...registry.values()];
-}
+export const workloadDefinitions = (): readonly WorkloadDefinition[] => registry.all();
 
 /**
  * The workload registered as `name`.
  * @throws RangeError naming the registered ones
  */
-export function workloadDefinition(name: string): WorkloadDefinition {
-  const def = registry.get(name);
-  if (def === undefined) throw new RangeError(`unknown workload "${name}"; workloads: ${[...registry.keys()].join(', ')}`);
-  return def;
-}
+export const workloadDefinition = (name: string): WorkloadDefinition => registry.get(name);
 
 registerWorkload(lockWorkloadDefinition);

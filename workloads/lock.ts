@@ -18,13 +18,11 @@
  * whole run ({@link resolveLockTtl}): every lock is freed by a release in the history, never by
  * expiry.
  */
-import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { linearizableChecker, type Op, type ProcessId } from '../checkers/index.js';
-import { keyName, nextFloat, prng, sampleKey, seedRand } from '../harness/index.js';
+import { keyName, nextFloat, sampleKey, seedRand } from '../harness/index.js';
 import type { Completion, Generator, GenContext, GenResult, KeyDistribution, Rand } from '../harness/index.js';
-import { isDefinite } from '../cluster/api-errors.js';
-import { errorMessage } from '../cluster/errors.js';
+import { HttpClient } from './http-client.js';
 import { defineWorkload, type Client, type Workload, type WorkloadContext } from './workload.js';
 
 /** The `workload:` section of an experiment for `name: lock`. */
@@ -135,48 +133,19 @@ export function lockGenerator(o: Pick<LockWorkloadOptions, 'keys' | 'sharedFract
 
 // ——— the client ———
 
-/** The least time worth starting an HTTP attempt with. */
-const MIN_ATTEMPT_MS = 50;
-
-interface Reply {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
-/** The lock client of every process: one HTTP agent, one exactly-once session per process. */
+/** The lock client of every process: one {@link HttpClient}, one exactly-once session per process. */
 export class LockClient implements Client {
-  readonly #endpoints: readonly (readonly [string, string])[];
   readonly #o: LockWorkloadOptions;
   readonly #ttlMs: number;
-  readonly #random: () => number;
-  readonly #agent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 1000 } });
-  readonly #seq = new Map<ProcessId, number>();
+  readonly #http: HttpClient;
 
   /** `endpoints`: node id → base URL. */
   constructor(endpoints: ReadonlyMap<string, string>, o: LockWorkloadOptions, ttlMs: number, seed: number) {
     if (endpoints.size === 0) throw new RangeError('lock client: no endpoints');
-    this.#endpoints = [...endpoints];
     this.#o = o;
     this.#ttlMs = ttlMs;
-    this.#random = prng(seed);
-  }
-
-  async #post(base: string, path: string, body: unknown, timeoutMs: number): Promise<Reply> {
-    const res = await request(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      dispatcher: this.#agent,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.body.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = { error: 'bad-gateway', message: `HTTP ${res.statusCode} with a body that is not JSON` };
-    }
-    return { status: res.statusCode, body: typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {} };
+    // A blocking acquire may wait waitMs on the node before it is answered.
+    this.#http = new HttpClient(endpoints, { seed, timeoutMs: o.opTimeoutMs + o.waitMs, attemptTimeoutMs: o.attemptTimeoutMs + o.waitMs });
   }
 
   async invoke(op: Op): Promise<Completion> {
@@ -184,61 +153,34 @@ export class LockClient implements Client {
     const name = tuple[0];
     if (typeof name !== 'string') throw new TypeError(`lock client: op ${op.index} has no [lock value] tuple: ${JSON.stringify(op.value)}`);
     const client = `p${op.process}`;
-    const seq = (this.#seq.get(op.process) ?? 0) + 1;
-    this.#seq.set(op.process, seq);
     let path: string;
     let body: Record<string, unknown>;
     switch (op.f) {
       case 'acquire':
       case 'acquire-shared':
         path = '/lock/acquire';
-        body = { name, client, mode: op.f === 'acquire' ? 'exclusive' : 'shared', ttlMs: this.#ttlMs, waitMs: this.#o.waitMs, session: client, seq };
+        body = { name, client, mode: op.f === 'acquire' ? 'exclusive' : 'shared', ttlMs: this.#ttlMs, waitMs: this.#o.waitMs };
         break;
       case 'release':
         path = '/lock/release';
-        body = { name, client, token: tuple[1], session: client, seq };
+        body = { name, client, token: tuple[1] };
         break;
       default:
         throw new TypeError(`lock client: unknown op f "${op.f}"`);
     }
-    const deadline = Date.now() + this.#o.opTimeoutMs + this.#o.waitMs;
-    let allDefinite = true;
-    let lastError = 'no attempt';
-    let node = '';
-    for (let attempt = 0; ; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(20 * attempt, 200)));
-      // An attempt with too little time left would only add an ambiguous timeout.
-      if (deadline - Date.now() < MIN_ATTEMPT_MS) break;
-      const pick = this.#endpoints[Math.floor(this.#random() * this.#endpoints.length)] as readonly [string, string];
-      node = pick[0];
-      let reply: Reply;
-      try {
-        reply = await this.#post(pick[1], path, body, Math.max(1, Math.min(this.#o.attemptTimeoutMs + this.#o.waitMs, deadline - Date.now())));
-      } catch (e) {
-        // Timed out or the connection failed: the request may have reached the node.
-        allDefinite = false;
-        lastError = errorMessage(e);
-        continue;
-      }
-      if (reply.status === 200) {
-        const token = op.f === 'release' ? tuple[1] : reply.body['token'];
-        if (typeof token !== 'number') throw new TypeError(`lock client: ${node} granted ${name} without a token: ${JSON.stringify(reply.body)}`);
-        return { type: 'ok', value: [name, token], node };
-      }
-      const code = typeof reply.body['error'] === 'string' ? reply.body['error'] : `http-${reply.status}`;
-      if (reply.status === 503 || reply.status >= 500) {
-        if (!isDefinite(reply.status, reply.body)) allDefinite = false;
-        lastError = code;
-        continue;
-      }
-      // A definite answer of the state machine (409) or a refusal before anything was done (4xx).
-      return { type: 'fail', value: [name, tuple[1] ?? null], error: code, node };
+    // The HTTP client adds the session and its next seq to the body, the same on every retry.
+    const r = await this.#http.request({ method: 'POST', path, body, session: client });
+    const node = r.node ?? '';
+    if (r.outcome === 'ok') {
+      const token = op.f === 'release' ? tuple[1] : r.body?.['token'];
+      if (typeof token !== 'number') throw new TypeError(`lock client: ${node} granted ${name} without a token: ${JSON.stringify(r.body)}`);
+      return { type: 'ok', value: [name, token], node };
     }
-    return { type: allDefinite ? 'fail' : 'info', value: [name, tuple[1] ?? null], error: allDefinite ? 'unavailable' : `indeterminate: ${lastError}`, node };
+    return { type: r.outcome, value: [name, tuple[1] ?? null], error: r.error, node };
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    await this.#http.close();
   }
 }
 

@@ -3,9 +3,11 @@
  * keep-alive, one per peer. A request that never reached the leader is a definite failure; one
  * that failed after it was sent may have been applied, and says so (`definite: false`).
  */
-import { Pool, errors } from 'undici';
+import { Pool } from 'undici';
 import { unavailable, type ServiceReply } from './reply.js';
+import { neverSent } from '../api-errors.js';
 import { errorMessage } from '../errors.js';
+import { parseJsonReply } from '../json-reply.js';
 
 /** Marks a forwarded request, so that the node it reaches does not forward it again. */
 export const FORWARDED_HEADER = 'x-dsync-forwarded-by';
@@ -36,27 +38,13 @@ export class Forwarder {
         bodyTimeout: Math.max(1, timeoutMs),
       });
       const text = await res.body.text();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { error: 'bad-gateway', message: `the leader ${to} answered HTTP ${res.statusCode} with a body that is not JSON` };
-      }
-      const obj = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
-      return { status: res.statusCode, body: obj };
+      return { status: res.statusCode, body: parseJsonReply(res.statusCode, text, `the leader ${to}`).body };
     } catch (e) {
-      const sent = !(e instanceof errors.ConnectTimeoutError) && !isRefused(e);
-      const why = errorMessage(e);
-      return unavailable(`forwarding to the leader ${to} failed: ${why}`, to, !sent);
+      return unavailable(`forwarding to the leader ${to} failed: ${errorMessage(e)}`, to, neverSent(e));
     }
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.#pools.values()].map((p) => p.destroy().catch(() => undefined)));
   }
-}
-
-function isRefused(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH';
 }

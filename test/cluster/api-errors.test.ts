@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { API_ERRORS, isDefinite } from '../../cluster/api-errors.js';
+import { errors } from 'undici';
+import { API_ERRORS, isDefinite, neverSent } from '../../cluster/api-errors.js';
 import type { LockError } from '../../cluster/lock/commands.js';
 
 /** Every error the lock table can answer with; the type makes this list complete. */
@@ -96,6 +97,24 @@ describe('cluster/api-errors', () => {
         assert.equal(e.definite, true);
         assert.equal(isDefinite(409, { error: code }), true);
       });
+    }
+  });
+
+  describe('neverSent: a request that failed without a reply', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    const cases: [string, unknown, boolean][] = [
+      ['connection refused', refused, true],
+      ['host unreachable', Object.assign(new Error('x'), { code: 'EHOSTUNREACH' }), true],
+      ['network unreachable', Object.assign(new Error('x'), { code: 'ENETUNREACH' }), true],
+      ["undici's connect timeout", new errors.ConnectTimeoutError(), true],
+      ['a reset connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), false],
+      ['a socket closed mid-reply', new errors.SocketError('other side closed'), false],
+      ['an attempt timeout', AbortSignal.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')).reason, false],
+      ['something not an error', 'ECONNREFUSED', false],
+      ['nothing', undefined, false],
+    ];
+    for (const [what, e, sent] of cases) {
+      it(`${what} → ${sent ? 'never sent' : 'maybe sent'}`, () => assert.equal(neverSent(e), sent));
     }
   });
 });

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseExperiment, ExperimentError } from '../../harness/experiment.js';
 import { runExperiment } from '../../harness/run.js';
-import { registerWorkload, unregisterWorkload, workloadDefinitions } from '../../workloads/index.js';
-import { backendNames, registerBackend, unregisterBackend } from '../../cluster/backends.js';
+import { registerWorkload, unregisterWorkload, workloadDefinition, workloadDefinitions } from '../../workloads/index.js';
+import { backendDefinition, backendNames, registerBackend, unregisterBackend } from '../../cluster/backends.js';
 import { fakeBackendDefinition, registerWorkloadDefinition } from '../support/register-workload.js';
 
 const quietIo = { err: () => undefined, errRaw: () => undefined };
@@ -54,6 +54,8 @@ describe('harness: registries of workloads and backends', function () {
       assert.match(e.message, /^x\.yaml:7: workload\.name: /m);
       return true;
     });
+    assert.throws(() => workloadDefinition('test-register'), /^RangeError: unknown workload "test-register"; workloads: lock$/);
+    assert.throws(() => backendDefinition('test-fake'), /^RangeError: unknown backend "test-fake"; backends: local$/);
   });
 
   it('registers them with one line each; the schema then takes their fields and refuses unknown ones', () => {
