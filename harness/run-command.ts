@@ -10,6 +10,7 @@ import { applyOverrides, loadExperiment, type Experiment, type ExperimentOverrid
 import { runExperiment, type RunOutcome } from './run.js';
 import { errorMessage } from '../cluster/errors.js';
 import { EXIT_CODES, worseExitCode, type ExitCode } from '../checkers/index.js';
+import { backendNames } from '../cluster/backends.js';
 import type { Output } from './check-command.js';
 
 /** Flags of `run` and `suite`. */
@@ -90,7 +91,7 @@ async function runOne(e: Experiment, flags: RunFlags, signal: AbortSignal, io: O
 export function registerRunCommands(program: Command, setCode: (code: number) => void, io: Output): void {
   const common = (c: Command): Command =>
     c
-      .option('--backend <name>', 'cluster backend: local (the default)')
+      .option('--backend <name>', `cluster backend: ${backendNames().join(', ')} (default: the experiment's, else local)`)
       .option('--time-limit <s>', "length of the main phase in seconds (overrides the file's timeLimitS)", positive('--time-limit'))
       .option('--seed <n>', 'seed of the op sequence and the nemesis (overrides the file)', seed)
       .option('--store <dir>', 'where runs are stored', 'store')

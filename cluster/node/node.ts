@@ -83,6 +83,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const log = o.log;
   if (!o.peers.has(o.id)) throw new RangeError(`--peers does not list this node's id "${o.id}"`);
   const { host, port } = parseHostPort(o.listen);
+  // Composed before the data dir is taken: a list that cannot be composed leaves nothing to undo.
+  const factories = o.services ?? nodeServices(o);
+  const plans = factories.map((f) => ({ name: f.name, plan: f.prepare() }));
+  const machine = raftMachine(plans);
   const unlockDir = await lockDataDir(o.dataDir);
   let opened: Awaited<ReturnType<typeof RaftStorage.open>>;
   try {
@@ -99,9 +103,6 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     'recovered',
   );
 
-  const factories = o.services ?? nodeServices(o);
-  const plans = factories.map((f) => ({ name: f.name, plan: f.prepare() }));
-  const machine = raftMachine(plans);
   const onPeerError = (peer: string, err: Error): void => log.warn({ peer, err: err.message }, 'peer unreachable');
   const transport = new PeerStreamTransport(o.peers, o.id, onPeerError);
   let metrics: NodeMetrics | undefined;

@@ -194,6 +194,9 @@ describe('cluster/node: HTTP API (one in-process node)', function () {
     for (const k of ['role', 'term', 'leader', 'commitIndex', 'lastApplied']) assert.ok(k in s, k);
     assert.equal(s['leader'], 'n1');
     assert.ok((s['lastApplied'] as number) > 10);
+    const lock = (s['services'] as Record<string, Record<string, number>> | undefined)?.['lock'];
+    assert.ok(lock && lock['grants'] !== undefined && lock['grants'] >= 10, `/status has the lock service's part: ${JSON.stringify(s['services'])}`);
+    assert.equal(lock['deadlocks'], 1);
     const res = await fetch(`${base}/metrics`);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     const text = await res.text();
