@@ -106,7 +106,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const onPeerError = (peer: string, err: Error): void => log.warn({ peer, err: err.message }, 'peer unreachable');
   const transport = new PeerStreamTransport(o.peers, o.id, onPeerError);
   let metrics: NodeMetrics | undefined;
-  let services: NodeService[] = [];
+  const services: NodeService[] = [];
   let reportFailure: (e: Error) => void = () => undefined;
   const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
   const raft = new RaftNode({
@@ -149,19 +149,22 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const registry = metrics.registry;
   let server: Server | undefined;
   try {
-    services = plans.map(({ name, plan }) =>
-      plan.start({
-        id: o.id,
-        members: o.peers,
-        dataDir: o.dataDir,
-        raft,
-        forwarder,
-        log: log.child({ service: name }),
-        registry,
-        bodyLimit: o.bodyLimit ?? 65_536,
-        requestTimeoutMs: o.requestTimeoutMs ?? 5000,
-      }),
-    );
+    // One by one, so that those started before one that throws are closed again below.
+    for (const { name, plan } of plans) {
+      services.push(
+        plan.start({
+          id: o.id,
+          members: o.peers,
+          dataDir: o.dataDir,
+          raft,
+          forwarder,
+          log: log.child({ service: name }),
+          registry,
+          bodyLimit: o.bodyLimit ?? 65_536,
+          requestTimeoutMs: o.requestTimeoutMs ?? 5000,
+        }),
+      );
+    }
     const openapi = openApiDocument(o.version ?? '0.0.0', services.map((svc) => ({ name: svc.name, ...svc.openapi })));
     const own = nodeRoutes({ id: o.id, members: o.peers, raft, services, metrics, openapi, peerBodyLimit: 256 * 1024 * 1024 });
     const listening = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
@@ -185,6 +188,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     await unlockDir();
     throw e;
   }
+  // The closures below need it typed as assigned (the catch above always throws).
   const http = server;
   const addr = http.address();
   const address = typeof addr === 'object' && addr !== null ? `${host}:${addr.port}` : o.listen;
