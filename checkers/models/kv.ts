@@ -15,7 +15,36 @@ const APPEND = 2;
 interface KvInput {
   readonly k: number;
   readonly v: string;
+  /** {@link hashOf} `v`, and the multiplier that appends `v` to a hash (B^|v| mod 2^32). */
+  readonly h: number;
+  readonly pow: number;
 }
+
+/**
+ * A key's string with its polynomial hash, kept incrementally: appending costs O(|v|) once per
+ * step, and states compare by hash before they compare strings (long strings flatten slowly).
+ */
+interface KvState {
+  readonly s: string;
+  readonly h: number;
+}
+
+const B = 0x01000193;
+
+/** The polynomial hash of `s`: sum of s[i]·B^(n-1-i), mod 2^32. */
+function hashOf(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, B) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+function powOf(n: number): number {
+  let p = 1;
+  for (let i = 0; i < n; i++) p = Math.imul(p, B);
+  return p;
+}
+
+const input = (k: number, v: string): KvInput => ({ k, v, h: hashOf(v), pow: powOf(v.length) });
 
 function asString(v: unknown, op: CompletedOp): string {
   if (v === null || v === undefined) return '';
@@ -25,11 +54,14 @@ function asString(v: unknown, op: CompletedOp): string {
 }
 
 /** Porcupine's key-value model, partitioned by key. */
-export const kv = defineModel<string, KvInput>({
+export const kv = defineModel<KvState, KvInput>({
   name: 'kv',
   description: 'key-value store, every key initially "": :get → string, :put s, :append s; keys in [key value] tuples or a :key field',
   initialValue: 'every key\'s initial string (default "")',
-  init: (_ctx, initial) => (initial === undefined || initial === null ? '' : String(initial)),
+  init: (_ctx, initial) => {
+    const s = initial === undefined || initial === null ? '' : String(initial);
+    return { s, h: hashOf(s) };
+  },
   partition: (ops) =>
     partitionByKey(ops, (op) =>
       op.invoke.key !== undefined ? { key: op.invoke.key, invokeValue: op.invokeValue, value: op.value } : splitTuple(op),
@@ -37,24 +69,27 @@ export const kv = defineModel<string, KvInput>({
   prepare(op) {
     switch (op.f) {
       case 'get':
-        return op.type === 'info' ? null : { k: GET, v: asString(op.value, op) };
+        return op.type === 'info' ? null : input(GET, asString(op.value, op));
       case 'put':
-        return { k: PUT, v: asString(op.invokeValue, op) };
+        return input(PUT, asString(op.invokeValue, op));
       case 'append':
-        return { k: APPEND, v: asString(op.invokeValue, op) };
+        return input(APPEND, asString(op.invokeValue, op));
       default:
         throw new ModelInputError(`kv has no operation '${op.f}' (it takes get, put, append)`, op);
     }
   },
-  step(s, input) {
-    switch (input.k) {
+  step(s, x) {
+    switch (x.k) {
       case GET:
-        return s === input.v ? s : undefined;
+        return s.h === x.h && s.s === x.v ? s : undefined;
       case PUT:
-        return input.v;
+        return { s: x.v, h: x.h };
       default:
-        return s + input.v;
+        return { s: s.s + x.v, h: (Math.imul(s.h, x.pow) + x.h) | 0 };
     }
   },
-  describeState: (s) => JSON.stringify(s),
+  equal: (a, b) => a.h === b.h && a.s === b.s,
+  hash: (s) => s.h,
+  inputKey: (x) => `${x.k}:${x.v}`,
+  describeState: (s) => JSON.stringify(s.s),
 });

@@ -112,6 +112,25 @@ function lockModel(name: string, fenced: boolean): Model<LockState, LockInput> {
       // An info op took effect only if it could; otherwise it did not happen.
       return next === undefined && input.info ? s : next;
     },
+    prune(inputs, info) {
+      // An info acquire can only get in others' way: if it took effect it added a holder (with
+      // no token, so `last` is unchanged), which no op needs but an ok release by the same
+      // process invoked after it (inputs are in invocation order; a process's earlier ops
+      // returned before it invoked this one, and info releases need not happen at all). Without
+      // one, a linearization in which it took effect stays one if it did not, so it is dropped:
+      // Jepsen's processes retire after an info, and a lock client never releases after that.
+      const keep = inputs.map(() => true);
+      const releasesLater = new Set<number>();
+      for (let i = inputs.length - 1; i >= 0; i--) {
+        const x = inputs[i] as LockInput;
+        if (x.k === RELEASE) {
+          if (!info[i]) releasesLater.add(x.p);
+        } else if (info[i] && !releasesLater.has(x.p)) {
+          keep[i] = false;
+        }
+      }
+      return keep;
+    },
     equal: (a, b) => a.key === b.key,
     describeState(s, ctx) {
       const who = (h: Holder): string =>

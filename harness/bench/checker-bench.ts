@@ -1,12 +1,14 @@
 /**
  * `npm run bench:checker`: times the linearizability checker on every Jepsen history in
- * ../shared/data/knossos/ and on a generated 100,000-op, 10-key, 20-process register history.
+ * ../shared/data/knossos/ and on a generated 100,000-op, 10-key, 20-process register history;
+ * with `--hard`, on the hard histories of `hard-histories.ts` instead (see `hard-bench.ts`).
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkHistory, findModel, independent, readHistory, type Model } from '../../checkers/index.js';
 import { knossosFiles, knossosModelFor } from './knossos-models.js';
 import { syntheticRegisterHistory } from './synthetic-history.js';
+import { runHardBench } from './hard-bench.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -16,6 +18,9 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '20' },
     seed: { type: 'string', default: '1' },
     quiet: { type: 'boolean', default: false },
+    /** The hard histories (hard-bench.ts) instead of the Knossos and synthetic ones. */
+    hard: { type: 'boolean', default: false },
+    'timeout-ms': { type: 'string', default: '60000' },
   },
 });
 
@@ -75,6 +80,9 @@ function benchSynthetic(): void {
   if (result.valid !== true) process.exitCode = 1;
 }
 
-const dataDir = resolve(args.data);
-await benchKnossos(dataDir);
-benchSynthetic();
+if (args.hard) {
+  if (runHardBench(Number(args['timeout-ms']), (line) => console.log(line)) > 0) process.exitCode = 1;
+} else {
+  await benchKnossos(resolve(args.data));
+  benchSynthetic();
+}
