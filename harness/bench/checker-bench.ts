@@ -6,7 +6,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkHistory, checkHistoryAsync, createSearchPool, findModel, independent, readHistory, type Model, type Op, type SearchPool } from '../../checkers/index.js';
+import { checkHistory, checkHistoryAsync, createSearchPool, findModel, independent, readHistory, type LinearizabilityResult, type Model, type Op, type SearchPool } from '../../checkers/index.js';
 import { knossosFiles, knossosModelFor } from './knossos-models.js';
 import { equalKeysHistory, syntheticRegisterHistory } from './synthetic-history.js';
 
@@ -117,7 +117,9 @@ async function benchParallel(): Promise<void> {
     console.log(
       `parallel: ${keys} equal keys × ${keyOps} ops, ${processes} processes (${history.length} events; ~${ms(perKey)} per key; verdicts ${verdicts}); best of ${rounds}:`,
     );
+    const keyMs = (r: LinearizabilityResult): string => ms(r.partitions.reduce((a, p) => a + p.checkMs, 0) / keys);
     console.log(`  main thread ${ms(inline.ms)}; 1 worker ${ms(single.ms)}; pool of ${cores} workers ${ms(pooled.ms)}`);
+    console.log(`  mean time per key (last round): main thread ${keyMs(inline.result)}, 1 worker ${keyMs(single.result)}, pool ${keyMs(pooled.result)} (a rise on the pool is contention for the cores)`);
     console.log(`  pool vs 1 worker: ${(single.ms / pooled.ms).toFixed(2)}× faster on ${cores} cores (ideal ${Math.min(cores, keys)}×; load average ${(loadavg()[0] ?? 0).toFixed(2)}: other processes share the cores)`);
     if ([inline, single, pooled].some((r) => r.result.valid !== true)) process.exitCode = 1;
   } finally {
