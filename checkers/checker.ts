@@ -53,16 +53,40 @@ export interface CheckerResult {
   readonly [detail: string]: unknown;
 }
 
+/** How far a long check has got, for progress lines. */
+export interface CheckProgress {
+  /** Partitions (e.g. keys) whose verdict is known. */
+  readonly done: number;
+  readonly total: number;
+  /** The partitions being searched now, as keys in EDN text (`null` for a whole history). */
+  readonly current: readonly string[];
+  /** Configurations explored so far, over every partition. */
+  readonly explored: number;
+  /** Milliseconds since the check started. */
+  readonly elapsedMs: number;
+}
+
 /** Options every checker gets. */
 export interface CheckContext {
   /** Time budget in ms; past it the verdict is `unknown`. */
   readonly timeoutMs: number;
+  /** Memory budget in MB of the checker's searches; past it the verdict is `unknown`. @default the checker's own */
+  readonly maxMemoryMb?: number;
+  /** Stop at the first invalid partition, leaving the rest `unknown` (not checked). @default false */
+  readonly stopAtFirstInvalid?: boolean;
+  /** Called now and then during a long check (by {@link Checker.checkAsync}). */
+  readonly onProgress?: (p: CheckProgress) => void;
 }
 
 /** A checker of histories. */
 export interface Checker {
   readonly name: string;
   check(history: History, ctx: CheckContext): CheckerResult;
+  /**
+   * The same check, asynchronous: free to run on worker threads and report progress. Optional;
+   * {@link safeCheckAsync} falls back to `check`.
+   */
+  checkAsync?(history: History, ctx: CheckContext): Promise<CheckerResult>;
 }
 
 /** Runs `checker`, turning an exception into `unknown` with the error's message. */
@@ -76,30 +100,51 @@ export function safeCheck(checker: Checker, history: History, ctx: CheckContext)
   }
 }
 
+/** Runs `checker` asynchronously (`checkAsync`, or else `check`), turning an exception into `unknown`. */
+export async function safeCheckAsync(checker: Checker, history: History, ctx: CheckContext): Promise<CheckerResult> {
+  try {
+    return checker.checkAsync ? await checker.checkAsync(history, ctx) : checker.check(history, ctx);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const reason = `checker ${checker.name} failed: ${message}`;
+    return { valid: 'unknown', reason, summary: reason, error: message };
+  }
+}
+
 /** The results of several checkers, by name, with the merged verdict. */
 export interface ComposedResult extends CheckerResult {
   readonly results: Readonly<Record<string, CheckerResult>>;
 }
 
+/** The merged verdict of several checkers' results. */
+function compose(results: Record<string, CheckerResult>): ComposedResult {
+  let valid: Validity = true;
+  for (const r of Object.values(results)) valid = mergeValidity(valid, r.valid);
+  const reasons = Object.entries(results)
+    .filter(([, r]) => r.valid !== true && r.reason !== undefined)
+    .map(([n, r]) => `${n}: ${r.reason}`);
+  const summary = Object.entries(results)
+    .map(([n, r]) => `${n}: ${r.summary ?? String(r.valid)}`)
+    .join('; ');
+  return { valid, results, summary, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
+}
+
 /** Runs each checker (safely) and merges the verdicts: false > unknown > true. */
-export function composeCheckers(checkers: readonly Checker[]): Checker & { check(history: History, ctx: CheckContext): ComposedResult } {
+export function composeCheckers(checkers: readonly Checker[]): Checker & {
+  check(history: History, ctx: CheckContext): ComposedResult;
+  checkAsync(history: History, ctx: CheckContext): Promise<ComposedResult>;
+} {
   return {
     name: 'compose',
     check(history, ctx) {
       const results: Record<string, CheckerResult> = {};
-      let valid: Validity = true;
-      for (const c of checkers) {
-        const r = safeCheck(c, history, ctx);
-        results[c.name] = r;
-        valid = mergeValidity(valid, r.valid);
-      }
-      const reasons = Object.entries(results)
-        .filter(([, r]) => r.valid !== true && r.reason !== undefined)
-        .map(([n, r]) => `${n}: ${r.reason}`);
-      const summary = Object.entries(results)
-        .map(([n, r]) => `${n}: ${r.summary ?? String(r.valid)}`)
-        .join('; ');
-      return { valid, results, summary, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
+      for (const c of checkers) results[c.name] = safeCheck(c, history, ctx);
+      return compose(results);
+    },
+    async checkAsync(history, ctx) {
+      const results: Record<string, CheckerResult> = {};
+      for (const c of checkers) results[c.name] = await safeCheckAsync(c, history, ctx);
+      return compose(results);
     },
   };
 }

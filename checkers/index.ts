@@ -2,8 +2,8 @@
  * The checkers: the checker contract and verdicts, histories (EDN/JSONL), the linearizability
  * engine, its checker and models, and perf statistics.
  */
-export { EXIT_CODES, exitCode, worseExitCode, mergeValidity, safeCheck, composeCheckers } from './checker.js';
-export type { Validity, ExitCode, Checker, CheckerResult, CheckContext, ComposedResult } from './checker.js';
+export { EXIT_CODES, exitCode, worseExitCode, mergeValidity, safeCheck, safeCheckAsync, composeCheckers } from './checker.js';
+export type { Validity, ExitCode, Checker, CheckerResult, CheckContext, CheckProgress, ComposedResult } from './checker.js';
 export { linearizableChecker, linearizabilitySummary } from './linearizable-checker.js';
 export type { LinearizableCheckerResult } from './linearizable-checker.js';
 export { perfStats, pairClientOps, latencyNs, withLatencyHistogram } from './perf.js';
@@ -19,7 +19,9 @@ export { completeHistory, PairingError } from './history/complete.js';
 export type { CompletedOp } from './history/complete.js';
 export { ModelInputError, ModelConfigError, defineModel } from './model.js';
 export type { Model, Partition, PrepareContext } from './model.js';
-export { checkHistory, checkOperations } from './linearizable.js';
-export type { CheckOptions, LinearizabilityResult, PartitionResult, LinearizationStep, OpRef } from './linearizable.js';
+export { checkHistory, checkOperations, checkHistoryAsync, checkOperationsAsync } from './linearizable.js';
+export type { CheckOptions, ParallelCheckOptions, LinearizabilityResult, PartitionResult, LinearizationStep, OpRef } from './linearizable.js';
+export { createSearchPool, sharedSearchPool, closeSharedSearchPools } from './search-pool.js';
+export type { SearchPool, SearchPoolOptions } from './search-pool.js';
 export { findModel, modelNames, independent, register, casRegister, mutex, rwLock, fencedLock, kv, multiRegister } from './models/index.js';
 export { canonical } from './values.js';

@@ -3,8 +3,8 @@
  * with `independent`, over the engine of `linearizable.ts`. Its result carries the engine's whole
  * result under `linearizability` (the report draws counterexamples from it) and a one-line summary.
  */
-import type { Checker, CheckerResult } from './checker.js';
-import { checkHistory, type LinearizabilityResult } from './linearizable.js';
+import type { CheckContext, Checker, CheckerResult } from './checker.js';
+import { checkHistory, checkHistoryAsync, type LinearizabilityResult, type ParallelCheckOptions } from './linearizable.js';
 import { findModel, independent } from './models/index.js';
 
 /** What the linearizability checker returns. */
@@ -31,19 +31,27 @@ export function linearizableChecker(modelName: string, o: { independent?: boolea
   if (!base) throw new RangeError(`no model named "${modelName}"`);
   const model = o.independent ? independent(base) : base;
   const perKey = o.independent ?? false;
+  const options = (ctx: CheckContext): ParallelCheckOptions => ({
+    timeoutMs: ctx.timeoutMs,
+    ...(o.initial !== undefined ? { initial: o.initial } : {}),
+    ...(ctx.maxMemoryMb !== undefined ? { maxMemoryMb: ctx.maxMemoryMb } : {}),
+    ...(ctx.stopAtFirstInvalid !== undefined ? { stopAtFirstInvalid: ctx.stopAtFirstInvalid } : {}),
+    ...(ctx.onProgress !== undefined ? { onProgress: ctx.onProgress } : {}),
+  });
+  const result = (r: LinearizabilityResult): LinearizableCheckerResult => {
+    const bad = r.partitions.filter((p) => p.valid === false).length;
+    const reason =
+      r.valid === false
+        ? `not linearizable with ${r.model}: ${bad} of ${r.partitions.length} ${perKey ? 'keys' : 'partitions'} have no linearization${r.note ? ` (${r.note})` : ''}`
+        : r.valid === 'unknown'
+          ? r.reason ?? 'search gave up'
+          : undefined;
+    const summary = linearizabilitySummary(r, { independent: perKey, reason });
+    return { valid: r.valid, model: r.model, independent: perKey, ...(reason ? { reason } : {}), summary, linearizability: r };
+  };
   return {
     name: 'linearizable',
-    check(history, ctx): LinearizableCheckerResult {
-      const r = checkHistory(history, model, { timeoutMs: ctx.timeoutMs, ...(o.initial !== undefined ? { initial: o.initial } : {}) });
-      const bad = r.partitions.filter((p) => p.valid === false).length;
-      const reason =
-        r.valid === false
-          ? `not linearizable with ${r.model}: ${bad} of ${r.partitions.length} ${perKey ? 'keys' : 'partitions'} have no linearization`
-          : r.valid === 'unknown'
-            ? r.reason ?? 'search gave up'
-            : undefined;
-      const summary = linearizabilitySummary(r, { independent: perKey, reason });
-      return { valid: r.valid, model: r.model, independent: perKey, ...(reason ? { reason } : {}), summary, linearizability: r };
-    },
+    check: (history, ctx) => result(checkHistory(history, model, options(ctx))),
+    checkAsync: async (history, ctx) => result(await checkHistoryAsync(history, model, options(ctx))),
   };
 }

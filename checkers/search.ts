@@ -35,13 +35,17 @@ export interface SearchLimits {
   readonly now: () => number;
   /** The most cache entries before the search gives up with `unknown`, to bound memory. */
   readonly maxCacheEntries: number;
+  /** The most bytes the cache may hold (`VisitedCache.bytes`) before the search gives up with `unknown`. @default Infinity */
+  readonly maxBytes?: number;
+  /** Called with the configurations explored so far, every few thousand steps (keep it cheap). */
+  readonly progress?: (explored: number) => void;
 }
 
 /** What one search found. Op numbers are indices into the `ops` array given to {@link search}. */
 export interface SearchOutcome<S> {
   readonly valid: Validity;
   /** Why the result is `unknown`. */
-  readonly reason?: 'timeout' | 'cache-limit';
+  readonly reason?: 'timeout' | 'cache-limit' | 'memory-limit';
   /** The longest sequence of ops linearized at once, in linearization order. */
   readonly longest: number[];
   /** `statesAfter[k]` is the model state after `longest[k]`. */
@@ -174,7 +178,7 @@ export function search<S, I>(model: Model<S, I>, ops: readonly SearchOp<I>[], in
     lowWater = depth;
     stuck = stuckId;
   };
-  const outcome = (valid: Validity, reason?: 'timeout' | 'cache-limit'): SearchOutcome<S> => {
+  const outcome = (valid: Validity, reason?: SearchOutcome<S>['reason']): SearchOutcome<S> => {
     const longest: number[] = [];
     const statesAfter: S[] = [];
     for (let k = 0; k < bestDepth; k++) {
@@ -237,6 +241,11 @@ export function search<S, I>(model: Model<S, I>, ops: readonly SearchOp<I>[], in
         if (depth > bestDepth) saveBest(state, -1);
         return outcome('unknown', 'cache-limit');
       }
+      if (limits.maxBytes !== undefined && cache.bytes > limits.maxBytes) {
+        if (depth > bestDepth) saveBest(state, -1);
+        return outcome('unknown', 'memory-limit');
+      }
+      limits.progress?.(cache.size);
     }
     if (entry !== -1) {
       if ((entry & 1) === 0) {

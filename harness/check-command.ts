@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   EXIT_CODES as EXIT,
-  checkHistory,
+  checkHistoryAsync,
   findModel,
   EdnSyntaxError,
   HistoryError,
@@ -22,23 +22,43 @@ import {
   type LinearizabilityResult,
   type Model,
   type OpRef,
+  type ParallelCheckOptions,
   type ParsedHistory,
 } from '../checkers/index.js';
+import { CheckProgressLine } from './progress.js';
+
+/** The time budget of `dsync check` per history when `--timeout-ms` is not given: 5 minutes. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 300_000;
+/** The memory budget of `dsync check` per history when `--max-memory-mb` is not given. */
+export const DEFAULT_CHECK_MAX_MEMORY_MB = 2048;
 
 /** Options of `dsync check`, as parsed from the command line. */
 export interface CheckCommandOptions {
   readonly model: string;
   readonly json?: boolean;
+  /** Time budget per history, in milliseconds. @default {@link DEFAULT_CHECK_TIMEOUT_MS} */
   readonly timeoutMs?: number;
+  /** Memory budget per history, in MB, shared by the searches running at once. @default {@link DEFAULT_CHECK_MAX_MEMORY_MB} */
+  readonly maxMemoryMb?: number;
+  /** Stop checking a history at its first invalid partition. @default false (every partition is checked) */
+  readonly stopAtFirstInvalid?: boolean;
   readonly independent?: boolean;
   /** The model's initial value, in EDN text. */
   readonly initial?: string;
+  /** How often the check reports progress, in milliseconds (tests set it small). @default 500 on a terminal, else 1000 */
+  readonly progressEveryMs?: number;
+  /** Progress is shown once a check has run this long, in milliseconds. @default 2000 */
+  readonly progressAfterMs?: number;
 }
 
 /** Where `dsync check` writes. */
 export interface Output {
   out(line: string): void;
   err(line: string): void;
+  /** Raw stderr text, for the progress line; without it no progress is shown. */
+  errRaw?(text: string): void;
+  /** Whether stderr is a terminal (the progress line is rewritten in place). @default false */
+  readonly tty?: boolean;
 }
 
 const fmtMs = (ms: number): string => (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0));
@@ -49,8 +69,14 @@ function describeOp(op: OpRef, lineOf: (index: number) => number | undefined): s
   return `op ${op.index}${line === undefined ? '' : ` (line ${line})`}: process ${String(op.process)} ${op.f} ${op.invoke}${result}`;
 }
 
+/** Why the verdict is unknown, in words: the time budget with its size when it ran out. */
+function unknownReason(r: LinearizabilityResult, timeoutMs: number): string | undefined {
+  if (r.partitions.some((p) => p.limit === 'time')) return `time budget of ${timeoutMs} ms ran out`;
+  return r.reason;
+}
+
 /** Human-readable lines for one file's result. */
-function describeResult(file: string, r: LinearizabilityResult, parsed: ParsedHistory): string[] {
+function describeResult(file: string, r: LinearizabilityResult, parsed: ParsedHistory, timeoutMs: number): string[] {
   const positions = new Map<number, number>();
   parsed.ops.forEach((op, i) => positions.set(op.index, i));
   const lineOf = (index: number): number | undefined => {
@@ -59,7 +85,8 @@ function describeResult(file: string, r: LinearizabilityResult, parsed: ParsedHi
   };
   const nParts = r.partitions.length;
   const head = `${file}: ${r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown'} — ${r.ops} ops, ${nParts} partition${nParts === 1 ? '' : 's'}, ${fmtMs(r.checkMs)} ms`;
-  const lines = [r.valid === 'unknown' && r.reason ? `${head} (${r.reason})` : head];
+  const why = r.valid === 'unknown' ? unknownReason(r, timeoutMs) : r.note;
+  const lines = [why ? `${head} (${why})` : head];
   for (const p of r.partitions) {
     if (p.valid !== false) continue;
     const key = p.key === null ? '' : ` for key ${JSON.stringify(p.key) ?? String(p.key)}`;
@@ -140,7 +167,14 @@ export async function checkCommand(args: readonly string[], opts: CheckCommandOp
       return EXIT.error;
     }
   }
-  const checkOptions = { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.initial === undefined ? {} : { initial }) };
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const checkOptions: ParallelCheckOptions = {
+    timeoutMs,
+    maxMemoryMb: opts.maxMemoryMb ?? DEFAULT_CHECK_MAX_MEMORY_MB,
+    stopAtFirstInvalid: opts.stopAtFirstInvalid ?? false,
+    ...(opts.initial === undefined ? {} : { initial }),
+  };
+  const errRaw = io.errRaw?.bind(io);
   let exit: number = EXIT.valid;
   const counts = { valid: 0, invalid: 0, unknown: 0, error: 0 };
   let totalMs = 0;
@@ -148,15 +182,36 @@ export async function checkCommand(args: readonly string[], opts: CheckCommandOp
     let parsed: ParsedHistory | undefined;
     try {
       parsed = await readHistory(file);
-      const result = checkHistory(parsed.ops, model, checkOptions);
+      const line = errRaw && new CheckProgressLine({ write: errRaw, tty: io.tty ?? false, what: `checking ${file}`, ...(opts.progressAfterMs === undefined ? {} : { showAfterMs: opts.progressAfterMs }) });
+      let result: LinearizabilityResult;
+      try {
+        result = await checkHistoryAsync(parsed.ops, model, {
+          ...checkOptions,
+          ...(line ? { onProgress: (p) => line.update(p), progressEveryMs: opts.progressEveryMs ?? (io.tty ? 500 : 1000) } : {}),
+        });
+      } finally {
+        line?.stop();
+      }
       totalMs += result.checkMs;
       if (result.valid === true) counts.valid++;
       else if (result.valid === false) counts.invalid++;
       else counts.unknown++;
       if (opts.json) {
-        io.out(JSON.stringify({ file, valid: result.valid, ops: result.ops, checkMs: Math.round(result.checkMs * 1000) / 1000, model: result.model, ...(result.reason ? { reason: result.reason } : {}), partitions: result.partitions }));
+        const reason = result.valid === 'unknown' ? unknownReason(result, timeoutMs) : undefined;
+        io.out(
+          JSON.stringify({
+            file,
+            valid: result.valid,
+            ops: result.ops,
+            checkMs: Math.round(result.checkMs * 1000) / 1000,
+            model: result.model,
+            ...(reason ? { reason } : {}),
+            ...(result.note ? { note: result.note } : {}),
+            partitions: result.partitions,
+          }),
+        );
       } else {
-        for (const line of describeResult(file, result, parsed)) io.out(line);
+        for (const l of describeResult(file, result, parsed, timeoutMs)) io.out(l);
       }
     } catch (e) {
       if (e instanceof ModelConfigError) {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { EXIT_CODES as EXIT, modelNames } from '../checkers/index.js';
-import { checkCommand, parseTimeoutMs, type Output } from './check-command.js';
+import { checkCommand, DEFAULT_CHECK_MAX_MEMORY_MB, DEFAULT_CHECK_TIMEOUT_MS, parseTimeoutMs, type Output } from './check-command.js';
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
 import { registerRunCommands } from './run-command.js';
@@ -11,6 +11,8 @@ import { registerReportCommand } from '../reports/report-command.js';
 const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  errRaw: (text) => process.stderr.write(text),
+  tty: process.stderr.isTTY === true,
 };
 
 function version(): string {
@@ -43,14 +45,24 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .option('--independent', 'values are Jepsen [key value] tuples: check each key separately with the model')
     .option('--initial <edn>', "the model's initial value in EDN, e.g. 0 for a register or '{:x 0 :y 0}' for multi-register")
     .option('--json', 'print one JSON object per file instead of text')
-    .option('--timeout-ms <n>', 'time budget per history; the verdict is unknown when it runs out', (v) => {
+    .option('--timeout-ms <n>', `time budget per history; the verdict is unknown when it runs out (default ${DEFAULT_CHECK_TIMEOUT_MS}, 5 minutes)`, (v) => {
       try {
         return parseTimeoutMs(v);
       } catch (e) {
         throw new InvalidArgumentError((e as Error).message);
       }
     })
-    .action(async (files: string[], opts: { model: string; json?: boolean; timeoutMs?: number; independent?: boolean; initial?: string }) => {
+    .option(
+      '--max-memory-mb <n>',
+      `memory budget per history, shared by the keys searched at once; a key past its share is unknown (default ${DEFAULT_CHECK_MAX_MEMORY_MB})`,
+      (v) => {
+        const n = Number(v);
+        if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`--max-memory-mb must be a positive integer number of MB, got '${v}'`);
+        return n;
+      },
+    )
+    .option('--stop-at-first-invalid', 'stop checking a history at its first invalid key; the keys not checked are unknown (default: check every key)')
+    .action(async (files: string[], opts: { model: string; json?: boolean; timeoutMs?: number; maxMemoryMb?: number; stopAtFirstInvalid?: boolean; independent?: boolean; initial?: string }) => {
       code = await checkCommand(files, opts, io);
     });
 

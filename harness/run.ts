@@ -9,13 +9,15 @@
  *    for `finalPhaseS` (recovery time is measured here);
  * 5. teardown — ALWAYS, also on Ctrl-C, a harness error or the run's own deadline: heal every
  *    fault, close clients, kill every node and proxy;
- * 6. check the history (the workload's checker, and perf statistics) and write `results.json`.
+ * 6. check the history (the workload's checker — independent keys on worker threads, stopping at
+ *    the first invalid key, with a progress line when it takes a while — and perf statistics) and
+ *    write `results.json`.
  *
  * Exit codes as `dsync check`: 0 valid, 1 invalid, 2 unknown, 3 the run itself failed.
  */
 import { pino, type Logger } from 'pino';
 import type { Op } from '../checkers/history/op.js';
-import { composeCheckers, EXIT_CODES, exitCode, perfStats, type ExitCode, type Validity } from '../checkers/index.js';
+import { composeCheckers, EXIT_CODES, exitCode, perfStats, type CheckerResult, type CheckProgress, type ExitCode, type Validity } from '../checkers/index.js';
 import { backendDefinition } from '../cluster/backends.js';
 import { hasLeader, type ClusterBackend } from '../cluster/backend.js';
 import { nemesisPackage, type NemesisPackage } from '../nemesis/index.js';
@@ -27,7 +29,7 @@ import { seedRand } from './generator/rand.js';
 import { experimentToYaml, type Experiment } from './experiment.js';
 import { RunStore } from './store.js';
 import { RUN_FILES, type RunResults } from './store-format.js';
-import { countEvent, ProgressLine, type OpCounts } from './progress.js';
+import { CheckProgressLine, countEvent, ProgressLine, type OpCounts } from './progress.js';
 import { errorMessage } from '../cluster/errors.js';
 import { renderIndex, renderRunReport } from '../reports/render.js';
 
@@ -207,7 +209,19 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
 
   // Check what was recorded, even after an error: an invalid prefix is still invalid.
   log.info({ phase: 'check' }, 'check');
-  const checker = workload ? composeCheckers([workload.checker]).check(history, { timeoutMs: e.checkTimeoutMs }) : { valid: 'unknown' as const, reason: 'no workload ran' };
+  const checkLine = o.quiet ? undefined : new CheckProgressLine({ write: o.io.errRaw, tty: o.tty ?? false, what: 'checking the history' });
+  let checker: CheckerResult;
+  try {
+    checker = workload
+      ? await composeCheckers([workload.checker]).checkAsync(history, {
+          timeoutMs: e.checkTimeoutMs,
+          stopAtFirstInvalid: true,
+          ...(checkLine ? { onProgress: (p: CheckProgress) => checkLine.update(p) } : {}),
+        })
+      : { valid: 'unknown' as const, reason: 'no workload ran' };
+  } finally {
+    checkLine?.stop();
+  }
   const perf = perfStats(history);
   const results: RunResults = {
     experiment: e.name,

@@ -1,13 +1,15 @@
 /**
  * `npm run bench:checker`: times the linearizability checker on every Jepsen history in
- * ../shared/data/knossos/ and on a generated 100,000-op, 10-key, 20-process register history;
- * with `--hard`, on the hard histories of `hard-histories.ts` instead (see `hard-bench.ts`).
+ * ../shared/data/knossos/, on a generated 100,000-op, 10-key, 20-process register history, and
+ * the parallel checker on 10 keys of equal difficulty: on one worker vs a pool sized to the cores.
+ * With `--hard`, on the hard histories of `hard-histories.ts` instead (see `hard-bench.ts`).
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkHistory, findModel, independent, readHistory, type Model } from '../../checkers/index.js';
+import { checkHistory, checkHistoryAsync, createSearchPool, findModel, independent, readHistory, type LinearizabilityResult, type Model, type Op, type SearchPool } from '../../checkers/index.js';
 import { knossosFiles, knossosModelFor } from './knossos-models.js';
-import { syntheticRegisterHistory } from './synthetic-history.js';
+import { equalKeysHistory, syntheticRegisterHistory } from './synthetic-history.js';
 import { runHardBench } from './hard-bench.js';
 
 const { values: args } = parseArgs({
@@ -21,6 +23,11 @@ const { values: args } = parseArgs({
     /** The hard histories (hard-bench.ts) instead of the Knossos and synthetic ones. */
     hard: { type: 'boolean', default: false },
     'timeout-ms': { type: 'string', default: '60000' },
+    'parallel-keys': { type: 'string', default: '10' },
+    'parallel-key-ops': { type: 'string', default: '3000' },
+    'parallel-key-processes': { type: 'string', default: '12' },
+    'parallel-rounds': { type: 'string', default: '3' },
+    only: { type: 'string' },
   },
 });
 
@@ -80,9 +87,56 @@ function benchSynthetic(): void {
   if (result.valid !== true) process.exitCode = 1;
 }
 
+/** The fastest of `rounds` timings of `f`, in ms, and its last result. */
+async function best<T>(rounds: number, f: () => Promise<T>): Promise<{ ms: number; result: T }> {
+  let ms = Infinity;
+  let result: T | undefined;
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    result = await f();
+    ms = Math.min(ms, performance.now() - t0);
+  }
+  return { ms, result: result as T };
+}
+
+async function benchParallel(): Promise<void> {
+  const keys = Number(args['parallel-keys']);
+  const keyOps = Number(args['parallel-key-ops']);
+  const processes = Number(args['parallel-key-processes']);
+  const rounds = Number(args['parallel-rounds']);
+  const cores = availableParallelism();
+  const history: Op[] = equalKeysHistory(keys, { ops: keyOps, processes, seed: 5 });
+  const model: Model = independent(findModel('register') as Model);
+  const one: SearchPool = createSearchPool({ size: 1 });
+  const all: SearchPool = createSearchPool({ size: cores });
+  try {
+    const onPool = (pool: SearchPool) => () => checkHistoryAsync(history, model, { pool });
+    // Start every worker once, so that the timings are of checking, not of starting threads.
+    await onPool(one)();
+    await onPool(all)();
+    const inline = await best(rounds, async () => checkHistory(history, model));
+    const single = await best(rounds, onPool(one));
+    const pooled = await best(rounds, onPool(all));
+    const perKey = inline.result.partitions.reduce((a, p) => a + p.checkMs, 0) / keys;
+    const verdicts = [inline, single, pooled].map((r) => String(r.result.valid)).join('/');
+    console.log(
+      `parallel: ${keys} equal keys × ${keyOps} ops, ${processes} processes (${history.length} events; ~${ms(perKey)} per key; verdicts ${verdicts}); best of ${rounds}:`,
+    );
+    const keyMs = (r: LinearizabilityResult): string => ms(r.partitions.reduce((a, p) => a + p.checkMs, 0) / keys);
+    console.log(`  main thread ${ms(inline.ms)}; 1 worker ${ms(single.ms)}; pool of ${cores} workers ${ms(pooled.ms)}`);
+    console.log(`  mean time per key (last round): main thread ${keyMs(inline.result)}, 1 worker ${keyMs(single.result)}, pool ${keyMs(pooled.result)} (a rise on the pool is contention for the cores)`);
+    console.log(`  pool vs 1 worker: ${(single.ms / pooled.ms).toFixed(2)}× faster on ${cores} cores (ideal ${Math.min(cores, keys)}×; load average ${(loadavg()[0] ?? 0).toFixed(2)}: other processes share the cores)`);
+    if ([inline, single, pooled].some((r) => r.result.valid !== true)) process.exitCode = 1;
+  } finally {
+    await Promise.all([one.close(), all.close()]);
+  }
+}
+
+const only = args.only;
 if (args.hard) {
   if (runHardBench(Number(args['timeout-ms']), (line) => console.log(line)) > 0) process.exitCode = 1;
 } else {
-  await benchKnossos(resolve(args.data));
-  benchSynthetic();
+  if (only === undefined || only === 'knossos') await benchKnossos(resolve(args.data));
+  if (only === undefined || only === 'synthetic') benchSynthetic();
+  if (only === undefined || only === 'parallel') await benchParallel();
 }

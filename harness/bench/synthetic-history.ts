@@ -97,3 +97,22 @@ export function syntheticRegisterHistory(options: SyntheticHistoryOptions): Op[]
     return { index, type, f: p.f, value, process: p.process, time: Math.round(e.time * 1000) };
   });
 }
+
+/**
+ * A history of `keys` independent keys of exactly equal difficulty: one single-key history of
+ * {@link syntheticRegisterHistory} (from `options`, whose `keys` is ignored), copied onto each key
+ * with its own processes and interleaved in time. For benchmarks of parallel checking.
+ */
+export function equalKeysHistory(keys: number, options: SyntheticHistoryOptions): Op[] {
+  const base = syntheticRegisterHistory({ ...options, keys: 1 });
+  const processes = 1 + base.reduce((a, e) => Math.max(a, typeof e.process === 'number' ? e.process : 0), 0);
+  const copies: { e: Op; k: number; i: number }[] = [];
+  for (let k = 0; k < keys; k++) {
+    base.forEach((e, i) => {
+      const [, v] = e.value as [unknown, unknown];
+      copies.push({ e: { ...e, value: [k, v], process: (e.process as number) + k * processes }, k, i });
+    });
+  }
+  copies.sort((a, b) => (a.e.time ?? 0) - (b.e.time ?? 0) || a.i - b.i || a.k - b.k);
+  return copies.map((c, index) => ({ ...c.e, index }));
+}

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyToEdn, historyToJsonl } from '../../checkers/index.js';
 import { syntheticRegisterHistory } from '../../harness/bench/synthetic-history.js';
+import { checkCommand, DEFAULT_CHECK_TIMEOUT_MS } from '../../harness/check-command.js';
 import { dsyncBin, historyFiles, knossosDir, repoRoot } from '../support/paths.js';
 
 interface Run {
@@ -160,5 +161,64 @@ describe('dsync check (CLI)', function () {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--timeout-ms <n>/);
     assert.equal((await dsync('--version')).code, 0);
+  });
+
+  describe('budgets, stopping early and progress', () => {
+    const hardFile = (): string => {
+      const f = join(dir, 'hard-budgets.jsonl');
+      writeFileSync(f, historyToJsonl(syntheticRegisterHistory({ ops: 4000, keys: 1, processes: 20, seed: 3 })));
+      return f;
+    };
+
+    it('prints the time budget with the verdict when it ran out; the default is 5 minutes', async () => {
+      const r = await dsync('check', hardFile(), '--model', 'register', '--independent', '--timeout-ms', '300');
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stdout, /: unknown — 4000 ops, 1 partition, \d+ ms \(time budget of 300 ms ran out\)$/m);
+      assert.equal(DEFAULT_CHECK_TIMEOUT_MS, 300_000);
+      const help = await dsync('check', '--help');
+      assert.match(help.stdout, /--timeout-ms <n>[\s\S]*default 300000/);
+      assert.match(help.stdout, /--max-memory-mb <n>[\s\S]*default 2048/);
+      assert.match(help.stdout, /--stop-at-first-invalid/);
+    });
+
+    it('--max-memory-mb: a key past its share of the budget is unknown, with the reason', async () => {
+      const r = await dsync('check', hardFile(), '--model', 'register', '--independent', '--max-memory-mb', '2', '--json');
+      assert.equal(r.code, 2, r.stderr);
+      const line = JSON.parse(r.stdout) as { valid: unknown; reason: string; partitions: { limit?: string }[] };
+      assert.equal(line.valid, 'unknown');
+      assert.match(line.reason, /memory budget of \d+(\.\d+)? MB/);
+      assert.equal(line.partitions[0]?.limit, 'memory');
+      assert.match((await dsync('check', hardFile(), '--model', 'register', '--max-memory-mb', 'lots')).stderr, /--max-memory-mb must be a positive integer/);
+    });
+
+    it('--stop-at-first-invalid leaves the keys not checked unknown and says so; without it every key is checked', async () => {
+      const f = join(dir, 'bad-keys.jsonl');
+      writeFileSync(f, historyToJsonl(syntheticRegisterHistory({ ops: 20_000, keys: 10, processes: 20, seed: 7, corruptAt: 0.05 })));
+      const parse = (s: string) => JSON.parse(s) as { valid: unknown; note?: string; partitions: { valid: unknown; reason?: string }[] };
+      const all = parse((await dsync('check', f, '--model', 'register', '--independent', '--json')).stdout);
+      assert.equal(all.valid, false);
+      assert.ok(all.partitions.every((p) => p.valid !== 'unknown'));
+      const r = await dsync('check', f, '--model', 'register', '--independent', '--json', '--stop-at-first-invalid');
+      assert.equal(r.code, 1);
+      const stopped = parse(r.stdout);
+      assert.equal(stopped.valid, false);
+      for (const p of stopped.partitions) if (p.valid === 'unknown') assert.match(p.reason ?? '', /^not checked: partition \S+ was already invalid$/);
+      if (stopped.partitions.some((p) => p.valid === 'unknown')) assert.match(stopped.note ?? '', /stopped at the first invalid partition/);
+    });
+
+    it('shows progress on stderr during a long check, never on stdout', async () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await checkCommand(
+        [hardFile()],
+        { model: 'register', independent: true, json: true, timeoutMs: 1000, progressAfterMs: 0, progressEveryMs: 50 },
+        { out: (l) => out.push(l), err: (l) => err.push(l), errRaw: (t) => err.push(t), tty: false },
+      );
+      assert.equal(code, 2);
+      assert.equal(out.length, 1);
+      assert.equal((JSON.parse(out[0] as string) as { valid: unknown }).valid, 'unknown');
+      assert.ok(err.length > 0, 'a progress line was printed');
+      assert.match(err[0] as string, /^checking \S+hard-budgets\.jsonl: 0\/1 partition done, searching 0; [\d,]+ configurations explored \(\d+\.\d s\)\n$/);
+    });
   });
 });
