@@ -52,6 +52,15 @@ export interface Model<S = unknown, I = unknown> {
    */
   prune?(inputs: readonly I[], info: readonly boolean[]): boolean[];
   /**
+   * A test of whether an op can still be linearized after a state, for the partition whose
+   * inputs (`ok` and `info`) are given — or `undefined` when the model cannot tell there (the
+   * default). The search drops a configuration as soon as an op that must still be linearized
+   * cannot be (e.g. in an append-only `kv` key, a get whose result does not start with the current
+   * string). It must be sound: `false` only when no sequence of further ops of the partition
+   * makes the op possible. Optional; it only makes the search faster.
+   */
+  stillPossible?(inputs: readonly I[]): ((state: S, input: I) => boolean) | undefined;
+  /**
    * A key equal for inputs with the same effect in every state. Optional: `info` ops with equal
    * keys are interchangeable, so the search linearizes them in invocation order only.
    */

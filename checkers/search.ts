@@ -204,10 +204,22 @@ export function search<S, I>(model: Model<S, I>, ops: readonly SearchOp<I>[], in
   let limitRet = 0;
   let iterations = 0;
 
+  // The ok ops that must still be linearized and are invoked by now (their call entries before
+  // the first return entry in the list) must stay possible after a step (see Model.stillPossible).
+  const possible = model.stillPossible?.(ops.map((o) => o.input));
+  const pendingPossible = (s: S, except: number): boolean => {
+    for (let e = next[HEAD] as number; e !== -1 && (e & 1) === 0; e = next[e] as number) {
+      const other = e >>> 1;
+      if (other !== except && !(possible as (state: S, input: I) => boolean)(s, inputs[other] as I)) return false;
+    }
+    return true;
+  };
+
   /** Tries to linearize `id` next; true if it was (and the search moved on). */
   const tryOp = (id: number): boolean => {
     const nextState = model.step(state, inputs[id] as I);
     if (nextState === undefined) return false;
+    if (possible !== undefined && !pendingPossible(nextState, id)) return false;
     const { floor, hi, infoLo, infoHi } = set;
     set.add(id);
     if (!cache.addIfAbsent(set, nextState, hash ? hash(nextState) : 0)) {

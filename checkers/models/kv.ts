@@ -18,6 +18,8 @@ interface KvInput {
   /** {@link hashOf} `v`, and the multiplier that appends `v` to a hash (B^|v| mod 2^32). */
   readonly h: number;
   readonly pow: number;
+  /** A get's prefix hashes: `prefix[n]` is the hash of `v`'s first `n` characters. */
+  readonly prefix?: Int32Array;
 }
 
 /**
@@ -46,6 +48,12 @@ function powOf(n: number): number {
 
 const input = (k: number, v: string): KvInput => ({ k, v, h: hashOf(v), pow: powOf(v.length) });
 
+function getInput(v: string): KvInput {
+  const prefix = new Int32Array(v.length + 1);
+  for (let i = 0; i < v.length; i++) prefix[i + 1] = (Math.imul(prefix[i] as number, B) + v.charCodeAt(i)) | 0;
+  return { ...input(GET, v), prefix };
+}
+
 function asString(v: unknown, op: CompletedOp): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'string') return v;
@@ -69,7 +77,7 @@ export const kv = defineModel<KvState, KvInput>({
   prepare(op) {
     switch (op.f) {
       case 'get':
-        return op.type === 'info' ? null : input(GET, asString(op.value, op));
+        return op.type === 'info' ? null : getInput(asString(op.value, op));
       case 'put':
         return input(PUT, asString(op.invokeValue, op));
       case 'append':
@@ -88,6 +96,13 @@ export const kv = defineModel<KvState, KvInput>({
         return { s: s.s + x.v, h: (Math.imul(s.h, x.pow) + x.h) | 0 };
     }
   },
+  // Where a key is only appended to (no put), strings only grow: a get can still happen only if
+  // its result starts with the current string. Told by the prefix hash alone: a different hash
+  // surely means a different prefix (equal hashes are taken as possible, never as impossible).
+  stillPossible: (inputs) =>
+    inputs.some((x) => x.k === PUT)
+      ? undefined
+      : (s, x) => x.prefix === undefined || (s.s.length <= x.v.length && x.prefix[s.s.length] === s.h),
   equal: (a, b) => a.h === b.h && a.s === b.s,
   hash: (s) => s.h,
   inputKey: (x) => `${x.k}:${x.v}`,
