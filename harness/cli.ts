@@ -6,6 +6,7 @@ import { checkCommand, DEFAULT_CHECK_MAX_MEMORY_MB, DEFAULT_CHECK_TIMEOUT_MS, pa
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
 import { registerRunCommands } from './run-command.js';
+import { registerCatalogueCommand } from './catalogue-command.js';
 import { registerReportCommand } from '../reports/report-command.js';
 
 const consoleOutput: Output = {
@@ -92,6 +93,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
 
   registerRunCommands(program, (c) => (code = c), io);
   registerReportCommand(program, (c) => (code = c), io);
+  registerCatalogueCommand(program, (c) => (code = c), io);
   registerBenchCommand(program, (c) => (code = c), io);
 
   try {

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
-import { LineCounter, parseDocument, stringify, isNode } from 'yaml';
+import { stringify } from 'yaml';
+import { issueLines, parseYamlMap } from './yaml-file.js';
 import { workloadDefinitions, type WorkloadConfig, type WorkloadSchema } from '../workloads/index.js';
 import { backendNames } from '../cluster/backends.js';
 import { nemesisConfigSchema } from '../nemesis/index.js';
@@ -65,21 +66,6 @@ export class ExperimentError extends Error {
   override readonly name = 'ExperimentError';
 }
 
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
-
 /**
  * Validates a parsed experiment. `where(path)` gives the `file:line` prefix of a field's
  * location for error messages.
@@ -87,41 +73,13 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
  */
 export function validateExperiment(raw: unknown, fallbackName: string, where: (path: readonly PropertyKey[]) => string): Experiment {
   const r = experimentSchema().safeParse(raw);
-  if (!r.success) {
-    const lines = r.error.issues.map((issue) => {
-      // An unknown key is located (and named) by the key itself.
-      const path = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...issue.path, issue.keys[0] as string] : issue.path;
-      const field = path.length > 0 ? path.map(String).join('.') : '(top level)';
-      const got = valueAt(raw, path);
-      const gotText = issue.code === 'unrecognized_keys' ? '' : `, got ${describe(got)}`;
-      return `${where(path)}: ${field}: ${issue.message}${gotText}`;
-    });
-    throw new ExperimentError(lines.join('\n'));
-  }
+  if (!r.success) throw new ExperimentError(issueLines(r.error.issues, raw, where).join('\n'));
   return { ...r.data, name: r.data.name ?? fallbackName };
 }
 
 /** Parses experiment YAML `text` from `file` (for messages). */
 export function parseExperiment(text: string, file: string): Experiment {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
-    throw new ExperimentError(`${file}:${line}: not valid YAML: ${e.message.split('\n')[0]}`);
-  }
-  const raw: unknown = doc.toJS();
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ExperimentError(`${file}:1: expected a map of experiment fields (name, nodes, workload, nemesis, ...), got ${describe(raw)}`);
-  }
-  const where = (path: readonly PropertyKey[]): string => {
-    // The deepest node of the path that exists in the document gives the line.
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
-      if (isNode(node) && node.range) return `${file}:${lineCounter.linePos(node.range[0]).line}`;
-    }
-    return file;
-  };
+  const { raw, where } = parseYamlMap(text, file, 'experiment fields (name, nodes, workload, nemesis, ...)', (m) => new ExperimentError(m));
   return validateExperiment(raw, basename(file, extname(file)), where);
 }
 
