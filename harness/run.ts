@@ -31,6 +31,8 @@ import { RunStore } from './store.js';
 import { RUN_FILES, type RunResults } from './store-format.js';
 import { CheckProgressLine, countEvent, ProgressLine, type OpCounts } from './progress.js';
 import { errorMessage } from '../cluster/errors.js';
+import { HARNESS_AUDIT_EVERY } from '../cluster/node/state-digest.js';
+import { replicaAuditChecker } from './replica-audit.js';
 import { renderIndex, renderRunReport } from '../reports/render.js';
 
 /** Where a run's text goes. */
@@ -144,12 +146,14 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   let nemesis: NemesisPackage | undefined;
   let progress: ProgressLine | undefined;
   let history: Op[] = [];
+  let nodeLogs: ReadonlyMap<string, string> = new Map();
   let error: string | undefined;
   const clock = realClock();
   try {
     const phase = (what: string): void => log.info({ phase: what }, what);
     phase('setup');
-    backend = await backendDefinition(e.backend).start({ nodes: e.nodes, dir: store.nodesDir, nodeArgs: e.nodeArgs });
+    backend = await backendDefinition(e.backend).start({ nodes: e.nodes, dir: store.nodesDir, nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...e.nodeArgs] });
+    nodeLogs = backend.logFiles();
     if (abort.signal.aborted) throw abort.signal.reason;
     if (hasLeader(backend) && e.nodes > 1) {
       const leader = await backend.leader(15_000);
@@ -213,7 +217,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   let checker: CheckerResult;
   try {
     checker = workload
-      ? await composeCheckers([workload.checker]).checkAsync(history, {
+      ? await composeCheckers([workload.checker, replicaAuditChecker(nodeLogs)]).checkAsync(history, {
           timeoutMs: e.checkTimeoutMs,
           stopAtFirstInvalid: true,
           ...(checkLine ? { onProgress: (p: CheckProgress) => checkLine.update(p) } : {}),

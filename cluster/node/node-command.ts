@@ -17,6 +17,7 @@ export interface NodeFlags {
   tickMs?: number;
   electionTicks?: number;
   snapshotEvery?: number;
+  auditEvery?: number;
   requestTimeoutMs?: number;
   unsafeGrantWithoutQuorum?: boolean;
   exitWithParent?: boolean;
@@ -71,6 +72,7 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       ...(flags.tickMs !== undefined ? { tickMs: flags.tickMs } : {}),
       ...(flags.electionTicks !== undefined ? { electionTicks: flags.electionTicks } : {}),
       ...(flags.snapshotEvery !== undefined ? { snapshotEvery: flags.snapshotEvery } : {}),
+      ...(flags.auditEvery !== undefined ? { auditEvery: flags.auditEvery } : {}),
       ...(flags.requestTimeoutMs !== undefined ? { requestTimeoutMs: flags.requestTimeoutMs } : {}),
       ...(flags.unsafeGrantWithoutQuorum ? { unsafeGrantWithoutQuorum: true } : {}),
     });

@@ -15,6 +15,7 @@ import { openApiDocument } from './openapi.js';
 import { nodeRoutes, requestListener } from './routes.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { nodeServices } from './services.js';
+import { APPLIED_DIGEST_MSG, stateDigest } from './state-digest.js';
 import type { NodeService, ServiceFactory, ServicePlan } from './service.js';
 
 /** A node's configuration (the `dsync node` flags). */
@@ -34,6 +35,12 @@ export interface NodeOptions {
   readonly heartbeatTicks?: number;
   /** @default 10000 */
   readonly snapshotEvery?: number;
+  /**
+   * Log a digest of the replicated state every this many applied entries (`applied state
+   * digest`, with index, term and a SHA-256 prefix); the harness compares them across nodes.
+   * 0 = never. @default 0
+   */
+  readonly auditEvery?: number;
   /** @default 5000 */
   readonly requestTimeoutMs?: number;
   /** @default 65536 */
@@ -120,6 +127,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     electionTicks: o.electionTicks ?? 10,
     heartbeatTicks: o.heartbeatTicks ?? 2,
     snapshotEvery: o.snapshotEvery ?? 10_000,
+    auditEvery: o.auditEvery ?? 0,
     observer: {
       persisted: (s) => metrics?.fsync.observe(s),
       applied: (n) => metrics?.committed.inc(n),
@@ -137,6 +145,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         metrics?.snapshotsInstalled.inc();
         log.info({ index }, 'snapshot installed from the leader');
       },
+      audited: (index, term, state) => log.info({ index, term, state: stateDigest(state) }, APPLIED_DIGEST_MSG),
       rejected: (err, m) => log.warn({ err: err.message, from: m.from, type: m.type }, 'peer message refused'),
       fatal: (err) => {
         log.fatal({ err }, 'raft stopped: the disk refused a write; restart the node to recover from its data dir');

@@ -47,6 +47,12 @@ export interface RaftObserver {
   snapshotTaken?(index: number, seconds: number): void;
   /** A snapshot from the leader replaced the state (this node had fallen behind a compaction). */
   snapshotInstalled?(index: number): void;
+  /**
+   * The state machine's whole state right after applying entry `index` of `term`, every
+   * `auditEvery` entries (see {@link RaftNodeOptions.auditEvery}); every replica must report the
+   * same term and state for the same index (Raft's State Machine Safety).
+   */
+  audited?(index: number, term: number, state: unknown): void;
   /** A failure that stops the node (the disk refused a write). */
   fatal?(error: Error): void;
   /** A peer message the core refused (malformed beyond what the transport checks); dropped. */
@@ -69,6 +75,8 @@ export interface RaftNodeOptions {
   readonly heartbeatTicks?: number;
   /** Take a snapshot (and compact the log) after this many applied entries. @default 10000 */
   readonly snapshotEvery?: number;
+  /** Report the state to `observer.audited` after every entry whose index is a multiple of this; 0 = never. @default 0 */
+  readonly auditEvery?: number;
   readonly observer?: RaftObserver;
   readonly random?: () => number;
 }
@@ -118,6 +126,7 @@ export class RaftNode {
   readonly #machine: StateMachine;
   readonly #observer: RaftObserver;
   readonly #snapshotEvery: number;
+  readonly #auditEvery: number;
   readonly #timer: NodeJS.Timeout;
 
   /** Inputs that arrived while a Ready was being handled; run in order after `advance`. */
@@ -147,6 +156,8 @@ export class RaftNode {
     this.#observer = o.observer ?? {};
     this.#snapshotEvery = o.snapshotEvery ?? 10_000;
     if (!Number.isSafeInteger(this.#snapshotEvery) || this.#snapshotEvery < 1) throw new RangeError(`snapshotEvery must be a positive integer, got ${this.#snapshotEvery}`);
+    this.#auditEvery = o.auditEvery ?? 0;
+    if (!Number.isSafeInteger(this.#auditEvery) || this.#auditEvery < 0) throw new RangeError(`auditEvery must be a non-negative integer, got ${this.#auditEvery}`);
     this.#core = new RaftCore(
       {
         id: o.id,
@@ -399,6 +410,7 @@ export class RaftNode {
     for (const e of rd.committed) {
       const result = this.#machine.apply(e);
       this.#applied = e.index;
+      if (this.#auditEvery > 0 && e.index % this.#auditEvery === 0) this.#observer.audited?.(e.index, e.term, this.#machine.snapshot());
       const w = this.#waiters.get(e.index);
       if (w) {
         this.#waiters.delete(e.index);

@@ -58,10 +58,13 @@ describe('cluster/raft/raft-node: the driver with real storage', function () {
     },
   });
 
-  async function start(id: string, snapshotEvery = 10_000, random = prng(ids.indexOf(id) + 1)): Promise<Member> {
+  const audits: { id: string; index: number; term: number; state: unknown }[] = [];
+
+  async function start(id: string, snapshotEvery = 10_000, random = prng(ids.indexOf(id) + 1), auditEvery = 0): Promise<Member> {
     const { storage, recovered } = await RaftStorage.open(join(dir, id));
     const machine = new Sum();
-    const node = new RaftNode({ id, members: ids, storage, recovered, transport: transportFor(id), machine, tickMs: 5, snapshotEvery, random });
+    const observer = { audited: (index: number, term: number, state: unknown) => audits.push({ id, index, term, state }) };
+    const node = new RaftNode({ id, members: ids, storage, recovered, transport: transportFor(id), machine, tickMs: 5, snapshotEvery, random, auditEvery, observer });
     const m = { id, node, machine, storage };
     members.set(id, m);
     return m;
@@ -80,6 +83,7 @@ describe('cluster/raft/raft-node: the driver with real storage', function () {
     dir = mkdtempSync(join(tmpdir(), 'dsync-raftnode-'));
     members = new Map();
     down.clear();
+    audits.length = 0;
   });
   afterEach(async () => {
     for (const m of members.values()) await m.node.stop().catch(() => undefined);
@@ -124,6 +128,25 @@ describe('cluster/raft/raft-node: the driver with real storage', function () {
     assert.ok(back.node.status().snapshotIndex >= 40, 'restarted from its snapshot');
     assert.ok(back.machine.sum > 0, 'the snapshot restored the state machine');
     await eventually('the restarted member caught up', () => (back.machine.sum === 200 ? true : undefined));
+  });
+
+  it('reports the state after every auditEvery-th applied entry, the same on every member', async () => {
+    for (const id of ids) await start(id, 10_000, prng(ids.indexOf(id) + 1), 4);
+    const l = await leader();
+    for (let i = 0; i < 10; i++) await l.node.propose(1);
+    const last = l.node.applied;
+    const expected = Array.from({ length: Math.floor(last / 4) }, (_, i) => (i + 1) * 4);
+    await eventually('every member audited every 4th index', () =>
+      ids.every((id) => audits.filter((a) => a.id === id).map((a) => a.index).join() === expected.join()) ? true : undefined,
+    );
+    for (const index of expected) {
+      const at = audits.filter((a) => a.index === index);
+      assert.equal(new Set(at.map((a) => JSON.stringify([a.term, a.state]))).size, 1, `index ${index}: ${JSON.stringify(at)}`);
+    }
+    // Each proposal adds 1: the state after index x is the number of proposals applied up to x.
+    for (const index of expected) {
+      assert.deepEqual(audits.find((a) => a.index === index)?.state, { sum: l.machine.applied.filter((j) => j <= index).length });
+    }
   });
 
   it('serves ReadIndex on the leader at or after the last applied proposal', async () => {
