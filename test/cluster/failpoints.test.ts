@@ -1,21 +1,38 @@
 /**
  * Failpoints (`cluster/failpoints.ts`): parsing `DSYNC_FAILPOINTS`, a node refusing an unknown
- * name, saying loudly which are on (log and `/status`), and node processes inheriting them.
+ * name, saying loudly which are on (log and `/status`), node processes inheriting them, and the
+ * planted bugs of the node's lock API (the Raft and lock-table ones are tested beside their code:
+ * `raft/core.test.ts`, `raft/storage.test.ts`, `lock/lock-table.test.ts`, `lock/sessions.test.ts`).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { enabledFailpoints, FAILPOINT_NAMES, FAILPOINTS, FP, parseFailpoints, setFailpointsForTest } from '../../cluster/failpoints.js';
 import { startNode } from '../../cluster/node/node.js';
+import { Forwarder } from '../../cluster/node/forwarder.js';
 import { freePorts, startLocalCluster } from '../../cluster/local/node-process.js';
+import { LockMachine } from '../../cluster/lock/lock-machine.js';
+import { LockService, type LockRaft } from '../../cluster/lock/lock-service.js';
+import { lockRoutes } from '../../cluster/lock/lock-routes.js';
+import { NotLeaderError } from '../../cluster/raft/raft-node.js';
 import { main } from '../../harness/cli.js';
 import { dsyncBin } from '../support/paths.js';
 import { eventually } from '../support/eventually.js';
 import { withFailpoints } from '../support/failpoints.js';
+
+const listen = (server: Server): Promise<string> =>
+  new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      resolve(typeof a === 'object' && a !== null ? `127.0.0.1:${a.port}` : '');
+    });
+  });
+const close = (server: Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
 
 async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, init);
@@ -153,6 +170,53 @@ describe('failpoints', () => {
       const off = await lonelyNode([]);
       assert.deepEqual(off.status['failpoints'], []);
       assert.deepEqual(off.warnings, []);
+    });
+
+    it('lock.grant-without-quorum: a node that cannot reach its only peer grants a lock; off, it answers 503', async () => {
+      const on = await lonelyNode(['lock.grant-without-quorum']);
+      assert.equal(on.acquire.status, 200, JSON.stringify(on.acquire.body));
+      assert.equal(on.acquire.body['name'], 'x');
+      assert.deepEqual(on.status['failpoints'], ['lock.grant-without-quorum']);
+      assert.equal((on.status['services'] as { lock: Record<string, unknown> }).lock['unsafeGrantWithoutQuorum'], true);
+      assert.equal(on.warnings.length, 2, on.warnings.join('\n'));
+      const off = await lonelyNode([]);
+      assert.equal(off.acquire.status, 503, JSON.stringify(off.acquire.body));
+    });
+
+    it("lock.read-without-confirm: a follower answers GET /lock/{name} from its own stale table instead of the leader's", async () => {
+      let forwarded = 0;
+      const leader = createServer((req, res) => {
+        forwarded++;
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'x', mode: null, holders: [], waiters: [] }));
+      });
+      const leaderAddress = await listen(leader);
+      // The follower n2 still holds c1's grant of x; the leader (n1) has seen it released.
+      const machine = new LockMachine();
+      machine.apply({ index: 2, term: 1, data: { command: { type: 'acquire', name: 'x', client: 'c1', mode: 'exclusive', ttlMs: 60_000, waitMs: 0, now: Date.now() } } });
+      const raft: LockRaft = { role: 'follower', leader: 'n1', propose: () => Promise.reject(new NotLeaderError('n1')), readIndex: () => Promise.reject(new NotLeaderError('n1')) };
+      const locks = new LockService(raft, machine, { requestTimeoutMs: 2000 });
+      const forwarder = new Forwarder(new Map([['n1', leaderAddress], ['n2', '127.0.0.1:1']]), 'n2');
+      const routes = lockRoutes(locks, { id: 'n2', raft: { role: 'follower', leader: 'n1', waitForLeader: async () => 'n1' }, forwarder }, 65_536);
+      const view = routes.find((r) => r.name === 'lock-view');
+      assert.ok(view);
+      const follower = createServer((req, res) => void view.handler(req, res, 'x'));
+      const followerAddress = await listen(follower);
+      const read = async (): Promise<{ service: number; route: string[]; forwarded: number }> => {
+        forwarded = 0;
+        const service = (await locks.view('x')).status;
+        const body = (await getJson(`http://${followerAddress}/lock/x`)).body;
+        return { service, route: (body['holders'] as { client: string }[]).map((h) => h.client), forwarded };
+      };
+      try {
+        assert.deepEqual(await withFailpoints(['lock.read-without-confirm'], read), { service: 200, route: ['c1'], forwarded: 0 }, 'served here, stale, without ReadIndex');
+        assert.deepEqual(await read(), { service: 503, route: [], forwarded: 1 }, 'the read needs ReadIndex and goes to the leader');
+      } finally {
+        locks.close();
+        await forwarder.close();
+        await close(follower);
+        await close(leader);
+      }
     });
 
     it("the local backend's node processes inherit DSYNC_FAILPOINTS", async () => {
