@@ -74,11 +74,14 @@ export class NodeProcess {
     if (this.#child) throw new Error(`${this.spec.id} is already running`);
     const s = this.spec;
     mkdirSync(s.dataDir, { recursive: true });
+    // The child inherits this process's environment (execa's default), $DSYNC_FAILPOINTS included:
+    // `DSYNC_FAILPOINTS=... dsync run X.yaml` plants those bugs in every node.
     const child = execa(process.execPath, [DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, '--exit-with-parent', ...(s.extraArgs ?? [])], {
       stdout: { file: s.logFile, append: true },
       stderr: { file: s.logFile, append: true },
       reject: false,
       cleanup: true,
+      extendEnv: true,
     });
     this.#child = child;
     this.#exited = child.then((r) => {
@@ -94,7 +97,7 @@ export class NodeProcess {
     let done = false;
     void exited?.then(() => (done = true));
     while (Date.now() < deadline) {
-      if (done || !this.#child) throw new Error(`${this.spec.id} exited before it was healthy; see ${this.spec.logFile}`);
+      if (done || !this.#child) throw new Error(`${this.spec.id} exited before it was healthy: ${this.logTail(1)} (see ${this.spec.logFile})`);
       try {
         const res = await fetch(`http://${this.spec.address}/health`, { signal: AbortSignal.timeout(500) });
         if (res.ok) return;

@@ -9,6 +9,7 @@ import { LocalOnlyRaft } from './local-only-raft.js';
 import { lockOpenApiPaths, lockRoutes } from './lock-routes.js';
 import { observedCounter } from '../node/metrics.js';
 import type { NodeService, ServiceContext, ServiceFactory } from '../node/service.js';
+import { FP } from '../failpoints.js';
 
 /** Options of the lock service. */
 export interface LockServiceFactoryOptions {
@@ -28,10 +29,11 @@ const COUNTERS: readonly (readonly [string, string, keyof LockCounters])[] = [
 ];
 
 function start(ctx: ServiceContext, machine: LockMachine, o: LockServiceFactoryOptions): NodeService {
-  const unsafe = o.unsafeGrantWithoutQuorum ?? false;
+  // FAILPOINT lock.grant-without-quorum: the same test aid as the flag.
+  const unsafe = (o.unsafeGrantWithoutQuorum ?? false) || FP['lock.grant-without-quorum'];
   let locks: LockService;
   if (unsafe) {
-    ctx.log.warn('--unsafe-grant-without-quorum: this node grants locks from a table of its own, without Raft; safety is broken on purpose (a test aid)');
+    ctx.log.warn('--unsafe-grant-without-quorum (or failpoint lock.grant-without-quorum): this node grants locks from a table of its own, without Raft; safety is broken on purpose (a test aid)');
     const own = new LockMachine();
     locks = new LockService(new LocalOnlyRaft(ctx.id, own), own, { requestTimeoutMs: ctx.requestTimeoutMs });
   } else {

@@ -14,6 +14,7 @@ import { onLeader, type LeaderRouting } from '../node/leader-routing.js';
 import { errorResponses, jsonBody, jsonResponse, ERROR_REF } from '../node/openapi.js';
 import type { ServiceReply } from '../node/reply.js';
 import type { Handler, Route } from '../node/service.js';
+import { FP } from '../failpoints.js';
 
 /** What every write body may carry for exactly-once retries. */
 interface SessionFields {
@@ -53,7 +54,9 @@ export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit
     if (name.length === 0 || name.length > MAX_ID_LENGTH) {
       throw new HttpError(400, 'bad-request', `name: must be a non-empty string of at most ${MAX_ID_LENGTH} characters`, { field: 'name' });
     }
-    send(res, await onLeader(req, routing, locks.requestTimeoutMs, null, () => locks.view(name)));
+    // FAILPOINT lock.read-without-confirm: every node answers reads itself instead of forwarding.
+    const where = FP['lock.read-without-confirm'] ? { ...routing, serveHere: true } : routing;
+    send(res, await onLeader(req, where, locks.requestTimeoutMs, null, () => locks.view(name)));
   };
 
   return [

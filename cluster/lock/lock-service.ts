@@ -15,6 +15,7 @@ import type { LockLogData, RequestId, SessionApplyResult } from './sessions.js';
 import { NotLeaderError, StoppedError, type ProposalOutcome } from '../raft/raft-node.js';
 import { errorMessage } from '../errors.js';
 import { unavailable, type ServiceReply } from '../node/reply.js';
+import { FP } from '../failpoints.js';
 
 /** What the service needs of the Raft node. */
 export interface LockRaft {
@@ -172,6 +173,8 @@ export class LockService {
 
   /** A linearizable read of one lock (ReadIndex). */
   async view(name: string): Promise<ServiceReply> {
+    // FAILPOINT lock.read-without-confirm: answer from this node's table as it is.
+    if (FP['lock.read-without-confirm']) return { status: 200, body: { ...this.#machine.locks.table.view(name) } };
     try {
       const ok = await this.#until(this.#now() + this.#timeoutMs, this.#raft.readIndex());
       if (!ok) return unavailable('could not confirm leadership with a quorum in time', this.#raft.leader, true);

@@ -28,6 +28,7 @@ import {
 import { fromSnapshot, toSnapshot, type LockEntry, type LockSnapshot, type TableState } from './state.js';
 import { findCycle } from './wait-for-graph.js';
 import { errorMessage } from '../errors.js';
+import { FP } from '../failpoints.js';
 
 /** What applying one command accumulates besides its own result. */
 interface Context {
@@ -47,7 +48,10 @@ interface Context {
 }
 
 const compatible = (mode: LockMode, lock: LockEntry): boolean =>
-  lock.holders.length === 0 || (mode === 'shared' && lock.mode === 'shared');
+  lock.holders.length === 0 ||
+  (mode === 'shared' && lock.mode === 'shared') ||
+  // FAILPOINT lock.exclusive-over-shared: an exclusive request fits over shared holders.
+  (FP['lock.exclusive-over-shared'] && mode === 'exclusive' && lock.mode === 'shared');
 
 const conflict = (message: string): LockResult => ({ status: 'error', error: 'conflict', message });
 
@@ -173,7 +177,9 @@ export class LockTable {
     const lock = s.locks.get(c.name);
     if (lock?.holders.some((h) => h.client === c.client)) return conflict(`${c.client} already holds "${c.name}" (${String(lock.mode)})`);
     if (s.waiting.get(c.client) === c.name) return conflict(`${c.client} already waits for "${c.name}"`);
-    if (!lock || (lock.waiters.length === 0 && compatible(c.mode, lock))) {
+    // FAILPOINT lock.grant-ignores-waiters: with waiters queued, grant without asking the holders.
+    const skipCheck = FP['lock.grant-ignores-waiters'] && lock !== undefined && lock.waiters.length > 0;
+    if (!lock || (lock.waiters.length === 0 && compatible(c.mode, lock)) || skipCheck) {
       const entry = lock ?? { mode: null, holders: [], waiters: [] };
       if (!lock) s.locks.set(c.name, entry);
       const token = this.#nextToken(ctx.index);
@@ -215,8 +221,10 @@ export class LockTable {
     return { status: 'ok' };
   }
 
-  #tick(now: number, ctx: Context): LockResult {
+  #tick(replicatedNow: number, ctx: Context): LockResult {
     const s = this.#state;
+    // FAILPOINT lock.expire-by-local-clock: this replica's clock, read as it applies the tick.
+    const now = FP['lock.expire-by-local-clock'] ? Date.now() : replicatedNow;
     for (const [name, lock] of s.locks) {
       for (const h of removeWhere(lock.holders, (x) => x.expiresAt <= now)) {
         ctx.expired.push({ name, client: h.client, token: h.token });
@@ -235,8 +243,12 @@ export class LockTable {
   }
 
   #nextToken(index: number): number {
-    const token = Math.max(this.#state.lastToken + 1, index);
-    this.#state.lastToken = token;
+    let token = Math.max(this.#state.lastToken + 1, index);
+    // FAILPOINT lock.stale-token: the previous log index, whatever was handed out before.
+    if (FP['lock.stale-token']) token = index - 1;
+    // FAILPOINT lock.reuse-token: the last token may be handed out again.
+    else if (FP['lock.reuse-token']) token = Math.max(this.#state.lastToken, index);
+    this.#state.lastToken = Math.max(this.#state.lastToken, token);
     return token;
   }
 

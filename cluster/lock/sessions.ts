@@ -11,6 +11,7 @@
 import type { LockCommand, LockEvents, LockResult } from './commands.js';
 import { LockTable } from './lock-table.js';
 import type { LockSnapshot } from './state.js';
+import { FP } from '../failpoints.js';
 
 /** Who sent a command: a client session and its request number (increasing per session). */
 export interface RequestId {
@@ -64,7 +65,8 @@ export class SessionLocks {
     const request = data.request;
     if (request === undefined) return { ...this.table.apply(data.command, index), duplicate: false };
     const seen = this.#sessions.get(request.session);
-    if (seen !== undefined && request.seq <= seen.seq) {
+    // FAILPOINT session.no-dedupe: a retry is applied again.
+    if (seen !== undefined && request.seq <= seen.seq && !FP['session.no-dedupe']) {
       if (request.seq === seen.seq) return { result: seen.result, events: NO_EVENTS, duplicate: true };
       const result: LockResult = {
         status: 'error',

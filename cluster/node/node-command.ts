@@ -1,10 +1,11 @@
 /**
  * `dsync node`: runs one node in the foreground until SIGTERM or SIGINT, logging JSON lines
  * (pino) to stdout. Exit 0 after a clean shutdown; 1 if the node failed (e.g. its disk); 2 for
- * bad flags.
+ * bad flags or an unknown name in `$DSYNC_FAILPOINTS` (see `cluster/failpoints.ts`).
  */
 import { pino, type Logger } from 'pino';
 import { parseHostPort, startNode, type RunningNode } from './node.js';
+import { checkFailpoints } from '../failpoints.js';
 
 /** The parsed flags. */
 export interface NodeFlags {
@@ -49,6 +50,7 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export async function nodeCommand(flags: NodeFlags, io: { err(line: string): void }, version: string): Promise<number> {
   let peers: Map<string, string>;
   try {
+    checkFailpoints();
     parseHostPort(flags.listen);
     peers = parsePeers(flags.peers);
     if (!peers.has(flags.id)) throw new RangeError(`--peers does not list --id "${flags.id}" (members: ${[...peers.keys()].join(', ')})`);

@@ -17,6 +17,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { nodeServices } from './services.js';
 import { APPLIED_DIGEST_MSG, stateDigest } from './state-digest.js';
 import type { NodeService, ServiceFactory, ServicePlan } from './service.js';
+import { checkFailpoints, enabledFailpoints } from '../failpoints.js';
 
 /** A node's configuration (the `dsync node` flags). */
 export interface NodeOptions {
@@ -88,6 +89,7 @@ export function parseHostPort(s: string): { host: string; port: number } {
 /** Starts a node. */
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const log = o.log;
+  checkFailpoints();
   if (!o.peers.has(o.id)) throw new RangeError(`--peers does not list this node's id "${o.id}"`);
   const { host, port } = parseHostPort(o.listen);
   // Composed before the data dir is taken: a list that cannot be composed leaves nothing to undo.
@@ -104,6 +106,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     throw e;
   }
   const { storage, recovered } = opened;
+  const failpoints = enabledFailpoints();
+  if (failpoints.length > 0) log.warn({ failpoints }, `failpoints enabled: ${failpoints.join(', ')} — safety is broken on purpose (a test aid)`);
   for (const note of recovered.repaired) log.warn({ note }, 'data dir repaired on open');
   log.info(
     { term: recovered.hard.term, vote: recovered.hard.vote, snapshot: recovered.snapshot?.meta.index ?? 0, entries: recovered.entries.length },

@@ -13,6 +13,7 @@ import { raftMessage, validate } from './schemas.js';
 import type { NodeMetrics } from './metrics.js';
 import type { Handler, NodeService, Route } from './service.js';
 import { errorMessage } from '../errors.js';
+import { enabledFailpoints } from '../failpoints.js';
 
 /** What the node's own routes use. */
 export interface NodeRouteContext {
@@ -88,6 +89,8 @@ export function nodeRoutes(ctx: NodeRouteContext): Route[] {
       leaderAddress: s.leader === null ? null : (ctx.members.get(s.leader) ?? null),
       members: Object.fromEntries(ctx.members),
       services: Object.fromEntries(ctx.services.map((svc) => [svc.name, svc.status()])),
+      // The safety bugs planted in this node on purpose (test aids); [] in production.
+      failpoints: enabledFailpoints(),
     });
   };
   const metrics: Handler = async (_req, res) => {

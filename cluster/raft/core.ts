@@ -18,6 +18,7 @@ import { RaftLog } from './log.js';
 import { ProgressTracker } from './progress.js';
 import type { Progress } from './progress.js';
 import { ReadIndexTracker } from './read-index.js';
+import { FP } from '../failpoints.js';
 import type {
   AppendRequest,
   AppendResponse,
@@ -414,7 +415,8 @@ export class RaftCore {
   // ---- elections --------------------------------------------------------------------------
 
   #handleVote(m: VoteRequest): void {
-    const upToDate = this.#log.isUpToDate(m.lastIndex, m.lastTerm);
+    // FAILPOINT raft.vote-ignores-log: any candidate's log counts as up to date.
+    const upToDate = FP['raft.vote-ignores-log'] || this.#log.isUpToDate(m.lastIndex, m.lastTerm);
     if (m.pre) {
       // m.term is the term the candidate would campaign in; ours is lower or equal.
       const granted = upToDate && m.term > this.#term;
@@ -603,8 +605,10 @@ export class RaftCore {
   /** Advances the commit index to what a majority has, if that entry is of this term. */
   #maybeCommit(): boolean {
     const log = this.#log;
-    const n = this.#progress.quorumMatch(log.stable);
-    if (n > log.commit && log.term(n) === this.#term) {
+    // FAILPOINT raft.commit-without-quorum: what is on this leader's own disk counts as committed.
+    const n = FP['raft.commit-without-quorum'] ? log.stable : this.#progress.quorumMatch(log.stable);
+    // FAILPOINT raft.commit-earlier-term: an entry of an earlier term commits by counting (Figure 8).
+    if (n > log.commit && (log.term(n) === this.#term || FP['raft.commit-earlier-term'])) {
       log.commit = n;
       for (const id of this.#readIndex.takeDeferred()) this.#startRead(id);
       return true;

@@ -3,6 +3,7 @@
  * which of them are durable (stable), committed and applied.
  */
 import type { LogEntry, Snapshot, SnapshotMeta } from './types.js';
+import { FP } from '../failpoints.js';
 
 /** The log, with the indices Raft reasons about. Invariant: applied ≤ commit, applied ≤ stable. */
 export class RaftLog {
@@ -94,12 +95,18 @@ export class RaftLog {
 
   /** Are there committed, durable entries not yet applied? */
   hasToApply(): boolean {
-    return Math.min(this.commit, this.stable) > this.applied;
+    return Math.min(this.#applyTo(), this.stable) > this.applied;
   }
 
   /** Committed, durable entries not yet applied. */
   toApply(): LogEntry[] {
-    return this.slice(this.applied + 1, Math.min(this.commit, this.stable));
+    return this.slice(this.applied + 1, Math.min(this.#applyTo(), this.stable));
+  }
+
+  /** How far entries may be applied: the commit index. */
+  #applyTo(): number {
+    // FAILPOINT raft.apply-uncommitted: up to the last entry, committed or not.
+    return FP['raft.apply-uncommitted'] ? this.lastIndex() : this.commit;
   }
 
   /** Drops entries up to `meta.index`, which the state-machine snapshot `data` covers. */

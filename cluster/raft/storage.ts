@@ -14,10 +14,10 @@
  * failed write or fsync, what is on disk is unknown (the page cache may even have dropped the
  * dirty pages), so the only safe way on is to restart and let recovery read the disk afresh.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { encodeRecords, onFile, readAt, timedSync, withPath, writeAll, writeFileAtomic, type SyncStats } from './record-file.js';
+import { encodeRecords, onFile, readAt, TEMP_SUFFIX, timedSync, withPath, writeAll, writeFileAtomic, type SyncStats } from './record-file.js';
 import {
   checkEntry,
   checkHardState,
@@ -30,6 +30,7 @@ import {
   SNAPSHOT_FILE,
 } from './storage-format.js';
 import { recover } from './storage-recovery.js';
+import { FP } from '../failpoints.js';
 import type { HardState, LogEntry, Snapshot, SnapshotMeta } from './types.js';
 
 export type { HardState, LogEntry, Snapshot, SnapshotMeta };
@@ -120,7 +121,15 @@ export class RaftStorage {
       return Promise.reject(e);
     }
     const payload = encodeRecords([encodeHardState(hard)]).bytes;
-    return this.#run('saveHardState', () => this.#io(() => writeFileAtomic(join(this.dir, HARD_STATE_FILE), payload, this.stats)));
+    const path = join(this.dir, HARD_STATE_FILE);
+    if (FP['raft.skip-hard-state-sync']) {
+      // FAILPOINT raft.skip-hard-state-sync: replaced (temp file and rename), but nothing fsynced.
+      return this.#run('saveHardState', () => this.#io(async () => {
+        await writeFile(path + TEMP_SUFFIX, payload);
+        await rename(path + TEMP_SUFFIX, path);
+      }));
+    }
+    return this.#run('saveHardState', () => this.#io(() => writeFileAtomic(path, payload, this.stats)));
   }
 
   /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { LockTable, type LockCommand, type LockEvents, type LockMode, type LockResult, type LockSnapshot, type LockView } from '../../../cluster/lock/index.js';
 import { prng } from '../../../harness/random.js';
+import { withFailpoints, withFailpointsSync } from '../../support/failpoints.js';
 
 /** A table and the log index of the next command. */
 class Log {
@@ -415,6 +416,89 @@ describe('lock table', () => {
         assert.ok(checker.seen.granted > 300 && checker.seen.queued > 100 && checker.seen.deadlock > 5 && checker.seen.timeout > 20 && checker.seen.expired > 20, JSON.stringify(checker.seen));
       });
     }
+  });
+
+  describe('failpoints: each planted bug is there when on, and absent when off', () => {
+    it('lock.grant-ignores-waiters: with a waiter queued, a try-acquire is granted over an exclusive holder', () => {
+      const run = (): { result: LockResult; view: LockView } => {
+        const log = new Log();
+        log.token(acquire('x', 'a'));
+        assert.equal(log.result(acquire('x', 'b')).status, 'queued');
+        const result = log.result(acquire('x', 'c', { waitMs: 0 }));
+        return { result, view: log.table.view('x') };
+      };
+      const on = withFailpointsSync(['lock.grant-ignores-waiters'], run);
+      assert.equal(on.result.status, 'granted');
+      assert.deepEqual(holders(on.view), ['a', 'c'], 'two exclusive holders');
+      const off = run();
+      assert.equal(errorOf(off.result), 'conflict');
+      assert.deepEqual(holders(off.view), ['a']);
+    });
+
+    it('lock.exclusive-over-shared: an exclusive acquire is granted over a shared holder, at once and from the queue', () => {
+      const run = (): { now: LockResult; queued: LockResult; view: LockView } => {
+        const log = new Log();
+        log.token(shared('x', 'a'));
+        const now = log.result(acquire('x', 'b', { waitMs: 0 }));
+        log.token(shared('y', 'a'));
+        log.token(shared('y', 'b'));
+        log.result(acquire('y', 'c')); // queued behind a and b
+        const t = log.table.view('y').holders[0]?.token as number;
+        log.run(release('y', 'a', t));
+        const queued = log.result(shared('y', 'd', { waitMs: 0 }));
+        return { now, queued, view: log.table.view('y') };
+      };
+      const on = withFailpointsSync(['lock.exclusive-over-shared'], run);
+      assert.equal(on.now.status, 'granted');
+      assert.deepEqual(holders(on.view), ['b', 'c'], 'the queued exclusive c was granted beside the shared holder b');
+      assert.equal(on.view.mode, 'exclusive');
+      const off = run();
+      assert.equal(errorOf(off.now), 'conflict');
+      assert.deepEqual([holders(off.view), waiters(off.view)], [['b'], ['c']]);
+    });
+
+    /** Shared waiters b and c granted together by a's release: their tokens, and the release's index. */
+    const batchTokens = (): { tokens: number[]; index: number } => {
+      const log = new Log();
+      log.index = 10; // as in a node: index 1 is the first leader's no-op
+      const t = log.token(acquire('x', 'a'));
+      log.run(shared('x', 'b'));
+      log.run(shared('x', 'c'));
+      const { events } = log.run(release('x', 'a', t));
+      return { tokens: events.granted.map((g) => g.token), index: log.index };
+    };
+
+    it('lock.stale-token: a grant takes the previous log index as its token: two grants of one entry share it', () => {
+      const on = withFailpointsSync(['lock.stale-token'], batchTokens);
+      assert.deepEqual(on.tokens, [on.index - 1, on.index - 1]);
+      const off = batchTokens();
+      assert.deepEqual(off.tokens, [off.index, off.index + 1]);
+    });
+
+    it('lock.reuse-token: a grant may take the last token again: two grants of one entry share it', () => {
+      const on = withFailpointsSync(['lock.reuse-token'], batchTokens);
+      assert.deepEqual(on.tokens, [on.index, on.index]);
+      const off = batchTokens();
+      assert.deepEqual(off.tokens, [off.index, off.index + 1]);
+    });
+
+    it("lock.expire-by-local-clock: replicas applying the same tick at different times diverge", async () => {
+      const ttlMs = 200;
+      /** Two replicas apply the same entries; the second applies the tick once the lease has run out on the wall clock. */
+      const run = async (): Promise<[string[], string[]]> => {
+        const now = Date.now();
+        const entries = [acquire('x', 'a', { now, ttlMs }), tick(now + 1)];
+        const early = new Log();
+        for (const c of entries) early.run(c);
+        const late = new Log();
+        late.run(entries[0] as LockCommand);
+        await new Promise((r) => setTimeout(r, ttlMs + 50));
+        late.run(entries[1] as LockCommand);
+        return [holders(early.table.view('x')), holders(late.table.view('x'))];
+      };
+      assert.deepEqual(await withFailpoints(['lock.expire-by-local-clock'], run), [['a'], []], 'the late replica expired the lease, the early one did not');
+      assert.deepEqual(await run(), [['a'], ['a']], 'the tick says now + 1: nobody expires it');
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { SessionLocks, type LockLogData } from '../../../cluster/lock/index.js';
+import { withFailpointsSync } from '../../support/failpoints.js';
 
 const acquire = (client: string, seq: number, name = 'l1'): LockLogData => ({
   command: { type: 'acquire', name, client, mode: 'exclusive', ttlMs: 10_000, waitMs: 0, now: 1000 },
@@ -56,6 +57,20 @@ describe('exactly-once sessions', () => {
     assert.equal(retry.duplicate, true);
     assert.deepEqual(retry.result, first.result);
     assert.deepEqual(r.snapshot(), s.snapshot());
+  });
+
+  it('failpoint session.no-dedupe: on, a retried acquire is applied again (and conflicts with the first), a retried release finds nothing to release', () => {
+    const run = () => {
+      const s = new SessionLocks();
+      const first = s.apply(acquire('c1', 1), 1);
+      const retry = s.apply(acquire('c1', 1), 2);
+      const release: LockLogData = { command: { type: 'release', name: 'l1', client: 'c1', token: first.result.status === 'granted' ? first.result.token : -1 }, request: { session: 'c1', seq: 2 } };
+      const released = s.apply(release, 3);
+      const again = s.apply(release, 4);
+      return { retry: [retry.duplicate, retry.result.status === 'error' ? retry.result.error : retry.result.status], again: [again.duplicate, again.result.status === 'error' ? again.result.error : again.result.status], released: released.result.status };
+    };
+    assert.deepEqual(withFailpointsSync(['session.no-dedupe'], run), { retry: [false, 'conflict'], released: 'ok', again: [false, 'not-held'] });
+    assert.deepEqual(run(), { retry: [true, 'granted'], released: 'ok', again: [true, 'ok'] });
   });
 
   it('rejects a bad bound', () => {

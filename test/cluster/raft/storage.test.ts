@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { crc32, crc32Table, encodeRecords, scanRecords } from '../../../cluster/raft/record-file.js';
 import { RaftStorage, type LogEntry } from '../../../cluster/raft/storage.js';
 import { encodeEntry, StorageFormatError } from '../../../cluster/raft/storage-format.js';
+import { withFailpoints } from '../../support/failpoints.js';
 
 const entry = (index: number, term = 1): LogEntry => ({ index, term, data: { op: 'set', key: `k${index % 7}`, value: index } });
 const range = (from: number, to: number, term = 1): LogEntry[] => Array.from({ length: to - from + 1 }, (_, i) => entry(from + i, term));
@@ -58,6 +59,20 @@ describe('RaftStorage', () => {
       await storage.saveHardState({ term: 1, vote: 'n1' });
       await storage.saveHardState({ term: 3, vote: null });
       assert.deepEqual((await reopen(storage)).recovered.hard, { term: 3, vote: null });
+    });
+  });
+
+  describe('failpoint raft.skip-hard-state-sync', () => {
+    it('on: the hard state is written (a reopen reads it) without a single fsync; off: the file and the folder are fsynced', async () => {
+      const save = async (sub: string): Promise<{ syncs: number; hard: unknown }> => {
+        const { storage } = await openDir(join(dir, sub));
+        const before = storage.stats.fsyncs;
+        await storage.saveHardState({ term: 4, vote: 'n2' });
+        const syncs = storage.stats.fsyncs - before;
+        return { syncs, hard: (await reopen(storage)).recovered.hard };
+      };
+      assert.deepEqual(await withFailpoints(['raft.skip-hard-state-sync'], () => save('on')), { syncs: 0, hard: { term: 4, vote: 'n2' } });
+      assert.deepEqual(await save('off'), { syncs: 2, hard: { term: 4, vote: 'n2' } });
     });
   });
 
