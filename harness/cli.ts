@@ -7,6 +7,7 @@ import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
 import { registerRunCommands } from './run-command.js';
 import { registerCatalogueCommand } from './catalogue-command.js';
+import { FAILPOINT_NAMES } from '../cluster/failpoints.js';
 import { registerReportCommand } from '../reports/report-command.js';
 
 const consoleOutput: Output = {
@@ -94,7 +95,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
 
   registerRunCommands(program, (c) => (code = c), io);
   registerReportCommand(program, (c) => (code = c), io);
-  registerCatalogueCommand(program, (c) => (code = c), io);
+  registerCatalogueCommand(program, (c) => (code = c), io, () => FAILPOINT_NAMES);
   registerBenchCommand(program, (c) => (code = c), io);
 
   try {
