@@ -1,6 +1,6 @@
 /**
  * The cluster backend contract: what the harness needs of a running cluster, and the optional
- * powers a nemesis uses (Jepsen's DB protocol with `Kill`, `Pause`, `Partitionable`, `Primary`).
+ * powers a nemesis uses (Jepsen's DB protocol with `Kill`, `Pause`, `Partitionable`, `Primary`, and clock control).
  * Backends: `local` (child processes on 127.0.0.1, peer links through TCP proxies) now, `docker`
  * later. Check a power with its type guard before using it.
  */
@@ -65,10 +65,22 @@ export interface HasLeader {
   leader(timeoutMs?: number): Promise<string | null>;
 }
 
+/**
+ * Per-node wall clocks (the local backend under libfaketime, when started with `clockFaults`).
+ * Only the wall clock moves: timers and monotonic clocks keep true time.
+ */
+export interface ClockControl {
+  /** Sets `node`'s wall clock to true time + `offsetS` seconds (negative: behind); takes effect at once, kept across restarts. */
+  setClockOffset(node: string, offsetS: number): Promise<void>;
+  /** `node`'s offset as last set, seconds (0 at start). */
+  clockOffset(node: string): number;
+}
+
 const has = (b: object, ...methods: string[]): boolean =>
   methods.every((m) => typeof (b as Record<string, unknown>)[m] === 'function');
 
 export const isKillable = (b: ClusterBackend): b is ClusterBackend & Killable => has(b, 'kill', 'restart', 'isRunning');
 export const isPausable = (b: ClusterBackend): b is ClusterBackend & Pausable => has(b, 'pause', 'resume', 'isPaused');
 export const isPartitionable = (b: ClusterBackend): b is ClusterBackend & Partitionable => has(b, 'setLinkFaults', 'healNetwork');
+export const hasClockControl = (b: ClusterBackend): b is ClusterBackend & ClockControl => has(b, 'setClockOffset', 'clockOffset');
 export const hasLeader = (b: ClusterBackend): b is ClusterBackend & HasLeader => has(b, 'leader');

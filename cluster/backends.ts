@@ -16,6 +16,11 @@ export interface BackendStartOptions {
   readonly dir: string;
   /** Extra `dsync node` flags for every node, e.g. `['--tick-ms', '10']`. */
   readonly nodeArgs: readonly string[];
+  /**
+   * Start the nodes with clocks the nemesis can move (a `ClockControl`); a backend that
+   * cannot throws, naming what is missing. @default false
+   */
+  readonly clockFaults?: boolean;
 }
 
 /** A backend as the registry knows it. */

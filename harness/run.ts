@@ -152,7 +152,12 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   try {
     const phase = (what: string): void => log.info({ phase: what }, what);
     phase('setup');
-    backend = await backendDefinition(e.backend).start({ nodes: e.nodes, dir: store.nodesDir, nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...e.nodeArgs] });
+    backend = await backendDefinition(e.backend).start({
+      nodes: e.nodes,
+      dir: store.nodesDir,
+      nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...e.nodeArgs],
+      clockFaults: e.nemesis.faults.includes('clock'),
+    });
     nodeLogs = backend.logFiles();
     if (abort.signal.aborted) throw abort.signal.reason;
     if (hasLeader(backend) && e.nodes > 1) {

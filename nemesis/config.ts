@@ -8,6 +8,7 @@
  *   combine: one                     # one kind per fault window, or all of them together
  *   partition: { topologies: [majorities-ring, isolate-leader] }
  *   kill: { targets: [leader] }
+ *   clock: { kinds: [bump], targets: [followers], minOffsetS: 600, maxOffsetS: 900 }
  *   schedule: { interval: { faultS: 5, healS: 5 } }
  * ```
  *
@@ -18,7 +19,7 @@ import { z } from 'zod';
 import { PARTITION_TOPOLOGIES } from './topology.js';
 
 /** The kinds of fault a nemesis can inject. */
-export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency'] as const;
+export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency', 'clock'] as const;
 
 /** A kind of fault. */
 export type NemesisFaultKind = (typeof NEMESIS_FAULT_KINDS)[number];
@@ -28,6 +29,23 @@ export const NEMESIS_TARGETS = ['one', 'minority', 'leader'] as const;
 
 /** A kill or pause target. */
 export type NemesisTarget = (typeof NEMESIS_TARGETS)[number];
+
+/**
+ * What a clock fault does to each target's wall clock: `bump` jumps it by an offset and leaves it
+ * there, `strobe` flips it between true time and the offset every `strobePeriodMs`, `drift` makes
+ * it run fast or slow (the offset grows steadily). Each lasts until `stop-clock` (or `heal`),
+ * which puts every clock back to true time.
+ */
+export const CLOCK_FAULT_KINDS = ['bump', 'strobe', 'drift'] as const;
+
+/** A kind of clock fault. */
+export type ClockFaultKind = (typeof CLOCK_FAULT_KINDS)[number];
+
+/** Whose clock a clock fault moves: a random node, a random minority, every node but the leader, the leader, every node. */
+export const CLOCK_TARGETS = ['one', 'minority', 'followers', 'leader', 'all'] as const;
+
+/** A clock fault's target. */
+export type ClockTarget = (typeof CLOCK_TARGETS)[number];
 
 /** The nemesis op names (`f` of nemesis events), the history convention other code reads. */
 export const NEMESIS_FS = [
@@ -39,6 +57,8 @@ export const NEMESIS_FS = [
   'stop-pause',
   'start-latency',
   'stop-latency',
+  'start-clock',
+  'stop-clock',
   'heal',
 ] as const;
 
@@ -55,12 +75,39 @@ const latency = z.strictObject({
   jitterMs: z.number().nonnegative().default(50),
 });
 
+/** A `start-clock` value: what the config would choose, fixed; `offsetS` (signed) fixes every target's offset (the swing of a strobe, the gain per second of a drift). */
+const clockStart = z.strictObject({
+  kind: z.enum(CLOCK_FAULT_KINDS).optional(),
+  target: z.enum(CLOCK_TARGETS).optional(),
+  offsetS: z.number().finite().optional(),
+});
+
+const clock = z
+  .strictObject({
+    /** @default all kinds */
+    kinds: z.array(z.enum(CLOCK_FAULT_KINDS)).min(1).default([...CLOCK_FAULT_KINDS]),
+    /** @default all targets */
+    targets: z.array(z.enum(CLOCK_TARGETS)).min(1).default([...CLOCK_TARGETS]),
+    /** The smallest offset of a bump or a strobe, seconds. @default 0 */
+    minOffsetS: seconds.default(0),
+    /** The largest offset of a bump or a strobe, seconds. @default 60 */
+    maxOffsetS: z.number().positive().default(60),
+    /** Which way clocks move: ahead, behind, or either (chosen per node). @default 'both' */
+    direction: z.enum(['both', 'forward', 'backward']).default('both'),
+    /** How often a strobe flips. @default 100 */
+    strobePeriodMs: z.number().int().min(10).default(100),
+    /** The largest drift, seconds gained (or lost) per second. @default 0.1 */
+    driftRate: z.number().positive().default(0.1),
+  })
+  .refine((c) => c.minOffsetS <= c.maxOffsetS, { message: 'minOffsetS is larger than maxOffsetS', path: ['minOffsetS'] });
+
 /** One timeline entry: an op at `at` seconds after the nemesis starts. */
 const timelineEntry = z.discriminatedUnion('f', [
   z.strictObject({ at: seconds, f: z.literal('start-partition'), value: topology.optional() }),
   z.strictObject({ at: seconds, f: z.enum(['start-kill', 'start-pause']), value: target.optional() }),
   z.strictObject({ at: seconds, f: z.literal('start-latency'), value: latency.optional() }),
-  z.strictObject({ at: seconds, f: z.enum(['stop-partition', 'stop-kill', 'stop-pause', 'stop-latency', 'heal']) }),
+  z.strictObject({ at: seconds, f: z.literal('start-clock'), value: clockStart.optional() }),
+  z.strictObject({ at: seconds, f: z.enum(['stop-partition', 'stop-kill', 'stop-pause', 'stop-latency', 'stop-clock', 'heal']) }),
 ]);
 
 /** A timeline entry, resolved. */
@@ -118,6 +165,8 @@ export const nemesisConfigSchema = z
     pause: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
     /** Link latency (where the backend supports it). @default { ms: 100, jitterMs: 50 } */
     latency: latency.prefault({}),
+    /** Clock faults (where the backend can move clocks: the local backend, under libfaketime). @default all kinds and targets, offsets up to 60 s */
+    clock: clock.prefault({}),
     /** @default { interval: { faultS: 5, healS: 5 } } */
     schedule: schedule.prefault({}),
   })

@@ -8,7 +8,9 @@ export {
   NEMESIS_FAULT_KINDS,
   NEMESIS_TARGETS,
   NEMESIS_FS,
+  CLOCK_FAULT_KINDS,
+  CLOCK_TARGETS,
 } from './config.js';
-export type { NemesisConfig, NemesisFaultKind, NemesisTarget, NemesisF, TimelineEntry } from './config.js';
+export type { NemesisConfig, NemesisFaultKind, NemesisTarget, NemesisF, TimelineEntry, ClockFaultKind, ClockTarget } from './config.js';
 export { PARTITION_TOPOLOGIES, partitionFor, randomHalves, isolateOne, isolateLeader, majoritiesRing, bridge, oneWay } from './topology.js';
 export type { NetworkPartition, TopologyName } from './topology.js';

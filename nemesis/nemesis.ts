@@ -13,6 +13,8 @@
  * | `stop-kill` / `stop-pause`   | null                                        | the node ids restarted / resumed         |
  * | `start-latency`              | `{ms, jitterMs}`, or null: the config's     | the links given latency, `[from, to][]`  |
  * | `stop-latency`               | null                                        | the links restored, `[from, to][]`       |
+ * | `start-clock`                | `{kind?, target?, offsetS?}`, or null: the config chooses | `{kind, target, offsets \| rates}` (see `clock.ts`) |
+ * | `stop-clock`                 | null                                        | the node ids whose clocks were reset     |
  * | `heal`                       | null                                        | what was active, as {@link Nemesis.active} lists it |
  *
  * Completions are `info` (Jepsen's convention for the nemesis), with `error` when a backend call
@@ -23,11 +25,12 @@
  * neither killed nor paused. Partition and latency share the links: the blackholed cuts win, and
  * stopping one restores the other's faults.
  */
-import { hasLeader, isKillable, isPartitionable, isPausable, type ClusterBackend, type Link, type Partitionable } from '../cluster/backend.js';
+import { hasClockControl, hasLeader, isKillable, isPartitionable, isPausable, type ClusterBackend, type Link, type Partitionable } from '../cluster/backend.js';
 import { errorMessage } from '../cluster/errors.js';
 import type { Op } from '../checkers/index.js';
 import { prng, type Generator } from '../harness/index.js';
 import { NEMESIS_FS, NEMESIS_TARGETS, parseNemesisConfig, type NemesisConfig, type NemesisF, type NemesisTarget } from './config.js';
+import { ClockFaults } from './clock.js';
 import { healGenerator, scheduleGenerator } from './schedule.js';
 import { minimumNodes, partitionFor, PARTITION_TOPOLOGIES, shuffle, type NetworkPartition, type TopologyName } from './topology.js';
 
@@ -89,12 +92,18 @@ class BackendNemesis implements Nemesis {
   #latency: { ms: number; jitterMs: number } | null = null;
   readonly #down: Record<NodeFault, string[]> = { kill: [], pause: [] };
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #clock: ClockFaults;
 
   constructor(config: NemesisConfig, backend: ClusterBackend, o: NemesisOptions) {
     this.#config = config;
     this.#backend = backend;
     this.#random = prng(o.seed);
     this.#log = o.log;
+    this.#clock = new ClockFaults(hasClockControl(backend) ? backend : null, config.clock, {
+      random: this.#random,
+      leader: () => this.#leader(),
+      ...(o.log ? { log: o.log } : {}),
+    });
   }
 
   invoke(op: Op): Promise<NemesisCompletion> {
@@ -124,6 +133,7 @@ class BackendNemesis implements Nemesis {
       ...(this.#down.kill.length > 0 ? [`kill ${this.#down.kill.join(' ')}`] : []),
       ...(this.#down.pause.length > 0 ? [`pause ${this.#down.pause.join(' ')}`] : []),
       ...(l ? [`latency ${l.ms}±${l.jitterMs}ms`] : []),
+      ...this.#clock.active(),
     ];
   }
 
@@ -152,6 +162,10 @@ class BackendNemesis implements Nemesis {
         return this.#startLatency(value);
       case 'stop-latency':
         return this.#stopLatency();
+      case 'start-clock':
+        return this.#clock.start(value);
+      case 'stop-clock':
+        return this.#clock.stop();
       case 'heal': {
         const undone = this.active();
         return info(undone, await this.#undoAll());
@@ -311,6 +325,8 @@ class BackendNemesis implements Nemesis {
       const r = await this.#stopNodes(kind);
       if (r.error !== undefined) errors.push(`${kind === 'kill' ? 'restart' : 'resume'} ${r.error}`);
     }
+    const clock = await this.#clock.stop();
+    if (clock.error !== undefined) errors.push(`reset clocks ${clock.error}`);
     return errors;
   }
 }
@@ -348,6 +364,12 @@ function checkPowers(config: NemesisConfig, backend: ClusterBackend): void {
       case 'latency':
         if (!isPartitionable(backend) || !backend.linkFaultKinds.has('latency')) lacks(kind, 'link latency (Partitionable with latency)');
         break;
+      case 'clock': {
+        if (!hasClockControl(backend)) lacks(kind, 'per-node clocks (ClockControl: the local backend, with libfaketime installed — Debian package libfaketime)');
+        const targets = timeline ? new Set(timeline.flatMap((e) => (e.f === 'start-clock' ? [e.value?.target] : [])).flatMap((t) => (t === undefined ? config.clock.targets : [t]))) : new Set(config.clock.targets);
+        if ((targets.has('leader') || targets.has('followers')) && !hasLeader(backend)) lacks('clock leader/followers', 'a leader (HasLeader)');
+        break;
+      }
       default: {
         const never: never = kind;
         throw new Error(`nemesis: unknown fault ${String(never)}`);

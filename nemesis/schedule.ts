@@ -59,6 +59,8 @@ function startStep(config: NemesisConfig, kind: NemesisFaultKind, seed: number, 
       return { at, f: 'start-pause', value: choose(config.pause.targets, seed, w, 3) };
     case 'latency':
       return { at, f: 'start-latency', value: { ...config.latency } };
+    case 'clock':
+      return { at, f: 'start-clock', value: { kind: choose(config.clock.kinds, seed, w, 4), target: choose(config.clock.targets, seed, w, 5) } };
     default: {
       const never: never = kind;
       throw new Error(`unknown fault ${String(never)}`);

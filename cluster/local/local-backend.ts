@@ -1,10 +1,14 @@
 /**
  * The `local` cluster backend: every node a child process on 127.0.0.1 with its own data dir,
  * every peer link through a harness-owned TCP proxy (so partitions, latency and resets need
- * neither root nor Docker), kill -9 and restart from the data dir, pause with SIGSTOP/SIGCONT.
+ * neither root nor Docker), kill -9 and restart from the data dir, pause with SIGSTOP/SIGCONT;
+ * started with `clockFaults`, every node runs under libfaketime with a clock offset of its own.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster, type NodeProcess } from './node-process.js';
-import type { ClusterBackend, HasLeader, Killable, Link, LinkFault, Partitionable, Pausable } from '../backend.js';
+import { faketimeEnv, findLibfaketime, writeClockOffset } from './faketime.js';
+import type { ClockControl, ClusterBackend, HasLeader, Killable, Link, LinkFault, Partitionable, Pausable } from '../backend.js';
 
 /** How to start a {@link LocalBackend}. */
 export interface LocalBackendOptions {
@@ -14,6 +18,12 @@ export interface LocalBackendOptions {
   readonly dir: string;
   /** Extra `dsync node` flags for every node, e.g. `['--tick-ms', '10']`. */
   readonly nodeArgs?: readonly string[];
+  /**
+   * Run every node under libfaketime with its clock offset in `<dir>/<id>.clock` (a
+   * {@link ClockControl}); throws before starting anything when libfaketime is not installed.
+   * @default false
+   */
+  readonly clockFaults?: boolean;
 }
 
 /** A running local cluster with every nemesis power. */
@@ -26,7 +36,7 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
   readonly #paused = new Set<string>();
   #torndown: Promise<void> | undefined;
 
-  private constructor(cluster: LocalCluster) {
+  protected constructor(cluster: LocalCluster) {
     this.#cluster = cluster;
     this.nodes = cluster.nodes.map((n) => n.spec.id);
     this.#byId = new Map(cluster.nodes.map((n) => [n.spec.id, n]));
@@ -35,8 +45,19 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
   /** Starts the nodes (through their link proxies) and waits until each answers `/health`. */
   static async start(o: LocalBackendOptions): Promise<LocalBackend> {
     if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new RangeError(`local backend: nodes must be a positive integer, got ${o.nodes}`);
-    const cluster = await startLocalCluster({ nodes: o.nodes, dir: o.dir, proxies: true, ...(o.nodeArgs ? { extraArgs: o.nodeArgs } : {}) });
-    return new LocalBackend(cluster);
+    const library = o.clockFaults ? findLibfaketime() : null;
+    const clockFile = (id: string): string => join(o.dir, `${id}.clock`);
+    const env = library === null ? undefined : (id: string): Record<string, string> => {
+      mkdirSync(o.dir, { recursive: true });
+      writeClockOffset(clockFile(id), 0);
+      return faketimeEnv(library, clockFile(id));
+    };
+    const cluster = await startLocalCluster({ nodes: o.nodes, dir: o.dir, proxies: true, ...(o.nodeArgs ? { extraArgs: o.nodeArgs } : {}), ...(env ? { env } : {}) });
+    return library === null ? new LocalBackend(cluster) : new FaketimeLocalBackend(cluster, clockFile);
+  }
+
+  protected node(id: string): NodeProcess {
+    return this.#node(id);
   }
 
   #node(id: string): NodeProcess {
@@ -112,5 +133,27 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
       this.#paused.clear();
       await this.#cluster.destroy();
     })());
+  }
+}
+
+/** The local backend whose nodes run under libfaketime: clock faults by rewriting each node's offset file. */
+class FaketimeLocalBackend extends LocalBackend implements ClockControl {
+  readonly #file: (id: string) => string;
+  readonly #offsets = new Map<string, number>();
+
+  constructor(cluster: LocalCluster, file: (id: string) => string) {
+    super(cluster);
+    this.#file = file;
+  }
+
+  async setClockOffset(node: string, offsetS: number): Promise<void> {
+    this.node(node);
+    writeClockOffset(this.#file(node), offsetS);
+    this.#offsets.set(node, offsetS);
+  }
+
+  clockOffset(node: string): number {
+    this.node(node);
+    return this.#offsets.get(node) ?? 0;
   }
 }

@@ -43,6 +43,8 @@ export interface NodeSpec {
   readonly logFile: string;
   /** More flags, e.g. `['--snapshot-every', '50']`. */
   readonly extraArgs?: readonly string[];
+  /** More environment variables (e.g. libfaketime's), on top of this process's. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** How a node process ended. */
@@ -82,6 +84,7 @@ export class NodeProcess {
       reject: false,
       cleanup: true,
       extendEnv: true,
+      ...(s.env ? { env: s.env } : {}),
     });
     this.#child = child;
     this.#exited = child.then((r) => {
@@ -190,10 +193,19 @@ async function agreedLeader(nodes: readonly NodeProcess[], timeoutMs: number): P
  * through a {@link LinkProxy} of its own (one per directed link), so links can be cut one by one;
  * clients still reach each node directly.
  */
-export async function startLocalCluster(o: { nodes: number; dir: string; extraArgs?: readonly string[]; proxies?: boolean }): Promise<LocalCluster> {
+export async function startLocalCluster(o: {
+  nodes: number;
+  dir: string;
+  extraArgs?: readonly string[];
+  proxies?: boolean;
+  /** Each node's extra environment, by id. */
+  env?: (id: string) => Readonly<Record<string, string>>;
+}): Promise<LocalCluster> {
   const ports = await freePorts(o.nodes);
   const ids = ports.map((_, i) => `n${i + 1}`);
   const own = (i: number): string => `127.0.0.1:${ports[i]}`;
+  // Before anything is started, so that a throwing `env` leaves nothing behind.
+  const envs = ids.map((id) => o.env?.(id));
   const links = new Map<string, LinkProxy>();
   const stopLinks = async (): Promise<void> => {
     await Promise.all([...links.values()].map((l) => l.stop()));
@@ -219,6 +231,7 @@ export async function startLocalCluster(o: { nodes: number; dir: string; extraAr
         dataDir: join(o.dir, id),
         logFile: join(o.dir, `${id}.log`),
         ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
+        ...(envs[i] ? { env: envs[i] } : {}),
       }),
   );
   const cluster: LocalCluster = {

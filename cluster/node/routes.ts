@@ -91,6 +91,8 @@ export function nodeRoutes(ctx: NodeRouteContext): Route[] {
       services: Object.fromEntries(ctx.services.map((svc) => [svc.name, svc.status()])),
       // The safety bugs planted in this node on purpose (test aids); [] in production.
       failpoints: enabledFailpoints(),
+      // This node's wall clock (ms since the epoch), as leases see it; under clock faults it is off.
+      now: Date.now(),
     });
   };
   const metrics: Handler = async (_req, res) => {
