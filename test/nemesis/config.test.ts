@@ -11,9 +11,10 @@ describe('nemesis/config', () => {
       kill: { targets: ['one', 'minority', 'leader'] },
       pause: { targets: ['one', 'minority', 'leader'] },
       latency: { ms: 100, jitterMs: 50 },
+      clock: { kinds: ['bump', 'strobe', 'drift'], targets: ['one', 'minority', 'followers', 'leader', 'all'], minOffsetS: 0, maxOffsetS: 60, direction: 'both', strobePeriodMs: 100, driftRate: 0.1 },
       schedule: { interval: { faultS: 5, healS: 5 } },
     });
-    assert.deepEqual(NEMESIS_FAULT_KINDS, ['partition', 'kill', 'pause', 'latency']);
+    assert.deepEqual(NEMESIS_FAULT_KINDS, ['partition', 'kill', 'pause', 'latency', 'clock']);
   });
 
   it('reads the YAML shape, fills defaults inside given sections, and accepts none or [] for no faults', () => {
@@ -54,7 +55,11 @@ schedule:
   });
 
   it('a resolved config parses to itself', () => {
-    for (const input of [{ faults: ['kill', 'pause'] }, { faults: ['kill'], schedule: { timeline: [{ at: 0, f: 'start-kill' }] } }]) {
+    for (const input of [
+      { faults: ['kill', 'pause'] },
+      { faults: ['kill'], schedule: { timeline: [{ at: 0, f: 'start-kill' }] } },
+      { faults: ['clock'], clock: { kinds: ['bump'], targets: ['followers'], minOffsetS: 600, maxOffsetS: 900, direction: 'forward' }, schedule: { timeline: [{ at: 1, f: 'start-clock', value: { kind: 'strobe', offsetS: -2 } }, { at: 3, f: 'stop-clock' }] } },
+    ]) {
       const once = parseNemesisConfig(input);
       assert.deepEqual(parseNemesisConfig(structuredClone(once)), once);
       assert.equal(nemesisConfigSchema.safeParse(once).success, true);
@@ -64,7 +69,7 @@ schedule:
   it('rejects bad configs, naming the field by its path', () => {
     const table: [string, unknown, RegExp][] = [
       ['missing faults', {}, /^nemesis\.faults: required/],
-      ['faults not a list', { faults: 'all' }, /^nemesis\.faults: expected a list of partition, kill, pause, latency, or none/],
+      ['faults not a list', { faults: 'all' }, /^nemesis\.faults: expected a list of partition, kill, pause, latency, clock, or none/],
       ['unknown fault', { faults: ['partition', 'flood'] }, /^nemesis\.faults\[1\]: .*"partition"\|"kill"/],
       ['fault twice', { faults: ['kill', 'kill'] }, /^nemesis\.faults: a fault kind is listed twice/],
       ['unknown field', { faults: [], bogus: 1 }, /^nemesis: Unrecognized key: "bogus"/],
@@ -86,6 +91,14 @@ schedule:
         { faults: ['kill'], schedule: { timeline: [{ at: 1, f: 'start-kill' }, { at: 4, f: 'stop-kill' }, { at: 2, f: 'start-kill' }] } },
         /^nemesis\.schedule\.timeline\[2\]\.at: timeline entry 2 \(at 2\) comes before entry 1 \(at 4\)/,
       ],
+      ['unknown clock kind', { faults: ['clock'], clock: { kinds: ['jump'] } }, /^nemesis\.clock\.kinds\[0\]: /],
+      ['unknown clock target', { faults: ['clock'], clock: { targets: ['majority'] } }, /^nemesis\.clock\.targets\[0\]: /],
+      ['clock offsets upside down', { faults: ['clock'], clock: { minOffsetS: 10, maxOffsetS: 5 } }, /^nemesis\.clock\.minOffsetS: minOffsetS is larger than maxOffsetS/],
+      ['zero drift', { faults: ['clock'], clock: { driftRate: 0 } }, /^nemesis\.clock\.driftRate: /],
+      ['strobe too fast', { faults: ['clock'], clock: { strobePeriodMs: 1 } }, /^nemesis\.clock\.strobePeriodMs: /],
+      ['bad clock direction', { faults: ['clock'], clock: { direction: 'sideways' } }, /^nemesis\.clock\.direction: /],
+      ['bad start-clock value', { faults: ['clock'], schedule: { timeline: [{ at: 1, f: 'start-clock', value: { kind: 'bump', by: 5 } }] } }, /^nemesis\.schedule\.timeline\[0\]\.value: Unrecognized key: "by"/],
+      ['clock op without clock', { faults: ['kill'], schedule: { timeline: [{ at: 1, f: 'stop-clock' }] } }, /^nemesis\.schedule\.timeline\[0\]\.f: stop-clock needs "clock" in faults/],
       ['op of an unlisted fault', { faults: ['kill'], schedule: { timeline: [{ at: 1, f: 'start-kill' }, { at: 2, f: 'start-pause' }] } }, /^nemesis\.schedule\.timeline\[1\]\.f: start-pause needs "pause" in faults/],
     ];
     for (const [name, input, re] of table) {
