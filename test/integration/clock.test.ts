@@ -33,8 +33,9 @@ describe('integration: clock faults under libfaketime', function () {
   let dir: string;
   let backend: LocalBackend | undefined;
 
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dsync-clock-'));
+    backend = await LocalBackend.start({ nodes: 3, dir, nodeArgs: ['--tick-ms', '10'], clockFaults: true });
   });
   after(async () => {
     await backend?.teardown();
@@ -42,9 +43,8 @@ describe('integration: clock faults under libfaketime', function () {
   });
 
   it('bumping the followers moves their Date.now by +600 s, not the leader’s; stop-clock puts them back', async () => {
-    backend = await LocalBackend.start({ nodes: 3, dir, nodeArgs: ['--tick-ms', '10'], clockFaults: true });
-    assert.ok(hasClockControl(backend));
-    const b = backend;
+    const b = backend as LocalBackend;
+    assert.ok(hasClockControl(b));
     const leader = await b.leader(15_000);
     assert.ok(leader !== null, 'a leader');
     for (const n of b.nodes) assert.ok(Math.abs((await skewS(b, n)) ?? 99) < 2, `${n} starts at true time`);
@@ -72,6 +72,22 @@ describe('integration: clock faults under libfaketime', function () {
 
     assert.deepEqual(await nemesis.invoke(op('stop-clock')), { type: 'info', value: followers });
     for (const n of followers) await eventually(`${n} back to true time`, async () => Math.abs((await skewS(b, n)) ?? 99) < 2, 5000);
+  });
+
+  it('a strobe flips a node between +30 s and true time until stopped', async () => {
+    const b = backend as LocalBackend;
+    const { nemesis } = nemesisPackage(parseNemesisConfig({ faults: ['clock'], clock: { strobePeriodMs: 50 } }), b, { seed: 2 });
+    const done = await nemesis.invoke(op('start-clock', { kind: 'strobe', target: 'one', offsetS: 30 }));
+    const node = Object.keys((done.value as { offsets: Record<string, number> }).offsets)[0] as string;
+    const seen = new Set<string>();
+    await eventually('both clock positions seen', async () => {
+      const s = await skewS(b, node);
+      if (s !== null && Math.abs(s - 30) < 2) seen.add('ahead');
+      if (s !== null && Math.abs(s) < 2) seen.add('true');
+      return seen.size === 2;
+    }, 10_000, 7);
+    await nemesis.healAll();
+    for (let i = 0; i < 5; i++) assert.ok(Math.abs((await skewS(b, node)) ?? 99) < 2, 'healed: true time, no more flips');
   });
 
   it('without libfaketime the backend refuses before starting a node, naming the library and the package', async () => {
