@@ -88,6 +88,25 @@ describe('harness: registries of workloads and backends', function () {
     assert.ok(existsSync(join(r.store, 'report.html')), 'the report was written');
   });
 
+  it('a clock fault asks the backend for clocks (clockFaults), and one that cannot move them fails the run (exit 3), naming the power', async () => {
+    const asked: boolean[] = [];
+    const start = fake.start.bind(fake);
+    const spy = { ...fake, start: (o: Parameters<typeof fake.start>[0]) => (asked.push(o.clockFaults === true), start(o)) };
+    unregisterBackend('test-fake');
+    registerBackend(spy);
+    try {
+      const text = yaml(false).replace("faults: [kill]\n  kill: { targets: [one] }", 'faults: [clock]');
+      const r = await runExperiment({ experiment: parseExperiment(text, 'registry-clock.yaml'), storeRoot: root, io: quietIo, quiet: true });
+      assert.equal(r.exitCode, 3, r.reason);
+      assert.match(r.reason ?? '', /fault "clock" needs per-node clocks \(ClockControl.*libfaketime/);
+      assert.deepEqual(asked, [true]);
+      assert.ok(fake.started.at(-1)?.torndown, 'the backend was torn down');
+    } finally {
+      unregisterBackend('test-fake');
+      registerBackend(fake);
+    }
+  });
+
   it('finds the planted bug: stale reads make the same run INVALID (exit 1)', async () => {
     const r = await runExperiment({ experiment: parseExperiment(yaml(true), 'registry-stale.yaml'), storeRoot: root, io: quietIo, quiet: true });
     assert.equal(r.exitCode, 1, r.reason);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalBackend } from '../../../cluster/local/local-backend.js';
-import { hasLeader, isKillable, isPartitionable, isPausable } from '../../../cluster/backend.js';
+import { hasClockControl, hasLeader, isKillable, isPartitionable, isPausable } from '../../../cluster/backend.js';
 import { eventually } from '../../support/eventually.js';
 
 const alive = (pid: number): boolean => {
@@ -46,6 +46,7 @@ describe('cluster/local: LocalBackend', function () {
 
   it('has every power, and its nodes agree on a leader', async () => {
     assert.ok(isKillable(backend) && isPausable(backend) && isPartitionable(backend) && hasLeader(backend));
+    assert.ok(!hasClockControl(backend), 'clocks only when started with clockFaults (under libfaketime)');
     assert.deepEqual(backend.nodes, ['n1', 'n2', 'n3']);
     assert.ok(backend.nodes.includes((await backend.leader(10_000)) ?? ''));
     assert.deepEqual([...backend.logFiles().keys()], ['n1', 'n2', 'n3']);
