@@ -1,7 +1,8 @@
 /**
  * The lock workload: client processes acquire (exclusive or shared) and release named locks on
  * random nodes, and the history is checked with the `fenced-lock` model per lock (Jepsen
- * independent tuples `[lock value]`).
+ * independent tuples `[lock value]`), and with `fencing-tokens` across locks (tokens unique and
+ * increasing in real-time order, `checkers/fencing-checker.ts`).
  *
  * RPCs: `POST /lock/acquire {name, client, mode, ttlMs, waitMs, session, seq}` → 200
  * `{token}` | 409 | 503; `POST /lock/release {name, client, token, session, seq}` → 200 | 409;
@@ -24,7 +25,7 @@
  * expiry.
  */
 import { z } from 'zod';
-import { linearizableChecker, type Op, type ProcessId } from '../checkers/index.js';
+import { fencingTokensChecker, linearizableChecker, type Op, type ProcessId } from '../checkers/index.js';
 import { keyName, nextFloat, sampleKey, seedRand } from '../harness/index.js';
 import type { Completion, Generator, GenContext, GenResult, KeyDistribution, Rand } from '../harness/index.js';
 import { HttpClient } from './http-client.js';
@@ -244,6 +245,7 @@ export function lockWorkload(o: LockWorkloadOptions, ctx: WorkloadContext): Work
     generator: lockGenerator(o, ctx.seed),
     finalGenerator: lockGenerator(o, ctx.seed + 1),
     checker: linearizableChecker('fenced-lock', { independent: true }),
+    moreCheckers: [fencingTokensChecker()],
     describe: `lock: ${o.keys.count} locks (${o.keys.distribution}), ${Math.round(o.sharedFraction * 100)} % shared acquires, ${Math.round(o.readFraction * 100)} % reads, ${Math.round(o.renewFraction * 100)} % of a holder's ops renewals, leases of ${ttlMs} ms (longer than the run: no lock is freed by expiry), waitMs ${o.waitMs}, exactly-once retries until ${o.opTimeoutMs} ms`,
   };
 }
