@@ -5,6 +5,7 @@
 export { EXIT_CODES, exitCode, worseExitCode, mergeValidity, safeCheck, safeCheckAsync, composeCheckers } from './checker.js';
 export type { Validity, ExitCode, Checker, CheckerResult, CheckContext, CheckProgress, ComposedResult } from './checker.js';
 export { linearizableChecker, linearizabilitySummary } from './linearizable-checker.js';
+export { fencingTokensChecker, checkFencingTokens } from './fencing-checker.js';
 export type { LinearizableCheckerResult } from './linearizable-checker.js';
 export { perfStats, pairClientOps, latencyNs, withLatencyHistogram } from './perf.js';
 export type { PerfStats, LatencySummary, OpTypeStats, FaultWindow, Availability, ThroughputBucket, ClientOp, LatencyPercentiles } from './perf.js';

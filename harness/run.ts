@@ -222,7 +222,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   let checker: CheckerResult;
   try {
     checker = workload
-      ? await composeCheckers([workload.checker, replicaAuditChecker(nodeLogs)]).checkAsync(history, {
+      ? await composeCheckers([workload.checker, ...(workload.moreCheckers ?? []), replicaAuditChecker(nodeLogs)]).checkAsync(history, {
           timeoutMs: e.checkTimeoutMs,
           stopAtFirstInvalid: true,
           ...(checkLine ? { onProgress: (p: CheckProgress) => checkLine.update(p) } : {}),

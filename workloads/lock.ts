@@ -1,15 +1,21 @@
 /**
  * The lock workload: client processes acquire (exclusive or shared) and release named locks on
  * random nodes, and the history is checked with the `fenced-lock` model per lock (Jepsen
- * independent tuples `[lock value]`).
+ * independent tuples `[lock value]`), and with `fencing-tokens` across locks (tokens unique and
+ * increasing in real-time order, `checkers/fencing-checker.ts`).
  *
  * RPCs: `POST /lock/acquire {name, client, mode, ttlMs, waitMs, session, seq}` → 200
- * `{token}` | 409 | 503; `POST /lock/release {name, client, token, session, seq}` → 200 | 409.
+ * `{token}` | 409 | 503; `POST /lock/release {name, client, token, session, seq}` → 200 | 409;
+ * `POST /lock/renew {name, client, token, ttlMs, session, seq}` → 200 | 409; `GET /lock/{name}` →
+ * 200 `{holders: [{client, token}, ...]}` (a linearizable read).
  *
  * Ops: invoke `{f: "acquire" | "acquire-shared", value: ["l1", null]}` → ok `["l1", 17]` (17 is
- * the fencing token) or fail; invoke `{f: "release", value: ["l1", 17]}` → ok or fail. A process
- * that holds a lock releases it on its next op; otherwise it acquires a key drawn from the key
- * distribution. Each client process is one lock client (`p<process>`) and one exactly-once
+ * the fencing token) or fail; invoke `{f: "release" | "renew", value: ["l1", 17]}` → ok or fail;
+ * invoke `{f: "read", value: ["l1", null]}` → ok `["l1", [[3, 17], [5, 18]]]`: the holders as
+ * `[process token]` pairs sorted by process (the client `p3` is process 3). A share
+ * `readFraction` of ops are reads of a random key; otherwise a process that holds a lock renews it
+ * (a share `renewFraction` of the time) or releases it, and any other process acquires a key drawn
+ * from the key distribution. Each client process is one lock client (`p<process>`) and one exactly-once
  * session: an attempt that times out or is refused for want of a quorum is retried with the same
  * session and sequence number on another random node until the op's deadline, so a retry never
  * applies twice. A definite refusal is `fail`; an op whose effect stays unknown is `info`.
@@ -19,7 +25,7 @@
  * expiry.
  */
 import { z } from 'zod';
-import { linearizableChecker, type Op, type ProcessId } from '../checkers/index.js';
+import { fencingTokensChecker, linearizableChecker, type Op, type ProcessId } from '../checkers/index.js';
 import { keyName, nextFloat, sampleKey, seedRand } from '../harness/index.js';
 import type { Completion, Generator, GenContext, GenResult, KeyDistribution, Rand } from '../harness/index.js';
 import { HttpClient } from './http-client.js';
@@ -45,6 +51,10 @@ export const lockWorkloadSchema = z
     sharedFraction: z.number().min(0).max(1).default(0),
     /** Lease TTL; default: longer than the whole run. Must outlive the run (see the module doc). */
     ttlMs: z.number().int().positive().optional(),
+    /** Share of ops that read a random lock (`GET /lock/{name}`, checked against the model). */
+    readFraction: z.number().min(0).max(1).default(0.2),
+    /** Share of a holder's other ops that renew its lease (`POST /lock/renew`) instead of releasing. */
+    renewFraction: z.number().min(0).max(0.9).default(0.1),
     /** How long an acquire waits in the queue for a held lock; 0 = try-acquire. */
     waitMs: z.number().int().min(0).max(60_000).default(0),
     /** An op's deadline, over all its attempts; past it the op is `info` (or `fail` if every attempt surely failed). */
@@ -85,6 +95,8 @@ interface LockGenState {
   readonly held: ReadonlyMap<ProcessId, Held>;
   readonly keys: KeyDistribution;
   readonly sharedFraction: number;
+  readonly readFraction: number;
+  readonly renewFraction: number;
 }
 
 function lockGen(s: LockGenState): Generator {
@@ -93,8 +105,17 @@ function lockGen(s: LockGenState): Generator {
       const process = ctx.free.find((p) => typeof p === 'number');
       if (process === undefined) return 'pending';
       const held = s.held.get(process);
-      if (held) return { op: { f: 'release', value: [held.key, held.token], process }, gen: this };
-      const [k, r1] = sampleKey(s.keys, s.rand);
+      const [w, r0] = nextFloat(s.rand);
+      if (w < s.readFraction) {
+        const [k, r1] = sampleKey(s.keys, r0);
+        return { op: { f: 'read', value: [keyName('l', k), null], process }, gen: lockGen({ ...s, rand: r1 }) };
+      }
+      if (held) {
+        const [y, r1] = nextFloat(r0);
+        const f = y < s.renewFraction ? 'renew' : 'release';
+        return { op: { f, value: [held.key, held.token], process }, gen: lockGen({ ...s, rand: r1 }) };
+      }
+      const [k, r1] = sampleKey(s.keys, r0);
       const [x, r2] = nextFloat(r1);
       const f = x < s.sharedFraction ? 'acquire-shared' : 'acquire';
       return { op: { f, value: [keyName('l', k), null], process }, gen: lockGen({ ...s, rand: r2 }) };
@@ -117,18 +138,19 @@ function lockGen(s: LockGenState): Generator {
 }
 
 /**
- * The lock op generator: endless, pure; a free process that holds a lock releases it, any other
- * acquires a random key. It tracks holdings from the events it is given, so a copy given every
- * event of an earlier phase continues where that phase left off.
+ * The lock op generator: endless, pure; a free process reads a random key (`readFraction`), or
+ * else renews (`renewFraction`) or releases the lock it holds, or acquires a random key. It tracks
+ * holdings from the events it is given, so a copy given every event of an earlier phase continues
+ * where that phase left off.
  */
-export function lockGenerator(o: Pick<LockWorkloadOptions, 'keys' | 'sharedFraction'>, seed: number): Generator {
+export function lockGenerator(o: Pick<LockWorkloadOptions, 'keys' | 'sharedFraction' | 'readFraction' | 'renewFraction'>, seed: number): Generator {
   const keys: KeyDistribution =
     o.keys.distribution === 'uniform'
       ? { kind: 'uniform', count: o.keys.count }
       : o.keys.distribution === 'zipfian'
         ? { kind: 'zipfian', count: o.keys.count, exponent: o.keys.exponent }
         : { kind: 'hot', count: o.keys.count, hotFraction: o.keys.hotFraction };
-  return lockGen({ rand: seedRand(seed), held: new Map(), keys, sharedFraction: o.sharedFraction });
+  return lockGen({ rand: seedRand(seed), held: new Map(), keys, sharedFraction: o.sharedFraction, readFraction: o.readFraction, renewFraction: o.renewFraction });
 }
 
 // ——— the client ———
@@ -153,6 +175,7 @@ export class LockClient implements Client {
     const name = tuple[0];
     if (typeof name !== 'string') throw new TypeError(`lock client: op ${op.index} has no [lock value] tuple: ${JSON.stringify(op.value)}`);
     const client = `p${op.process}`;
+    if (op.f === 'read') return this.#read(name);
     let path: string;
     let body: Record<string, unknown>;
     switch (op.f) {
@@ -165,6 +188,10 @@ export class LockClient implements Client {
         path = '/lock/release';
         body = { name, client, token: tuple[1] };
         break;
+      case 'renew':
+        path = '/lock/renew';
+        body = { name, client, token: tuple[1], ttlMs: this.#ttlMs };
+        break;
       default:
         throw new TypeError(`lock client: unknown op f "${op.f}"`);
     }
@@ -172,17 +199,42 @@ export class LockClient implements Client {
     const r = await this.#http.request({ method: 'POST', path, body, session: client });
     const node = r.node ?? '';
     if (r.outcome === 'ok') {
-      const token = op.f === 'release' ? tuple[1] : r.body?.['token'];
+      const token = op.f === 'release' || op.f === 'renew' ? tuple[1] : r.body?.['token'];
       if (typeof token !== 'number') throw new TypeError(`lock client: ${node} granted ${name} without a token: ${JSON.stringify(r.body)}`);
       return { type: 'ok', value: [name, token], node };
     }
     return { type: r.outcome, value: [name, tuple[1] ?? null], error: r.error, node };
   }
 
+  /** `GET /lock/{name}`: ok with the holders as sorted `[process token]` pairs. */
+  async #read(name: string): Promise<Completion> {
+    const r = await this.#http.request({ method: 'GET', path: `/lock/${encodeURIComponent(name)}`, timeoutMs: this.#o.opTimeoutMs, attemptTimeoutMs: this.#o.attemptTimeoutMs });
+    const node = r.node ?? '';
+    if (r.outcome !== 'ok') return { type: r.outcome, value: [name, null], error: r.error, node };
+    const holders = r.body?.['holders'];
+    if (!Array.isArray(holders)) throw new TypeError(`lock client: ${node} answered a read of ${name} without holders: ${JSON.stringify(r.body)}`);
+    const pairs = holders.map((h: unknown): [ProcessId, number] => {
+      const { client, token } = (h ?? {}) as { client?: unknown; token?: unknown };
+      if (typeof client !== 'string' || typeof token !== 'number') throw new TypeError(`lock client: ${node} answered a read of ${name} with a malformed holder: ${JSON.stringify(h)}`);
+      return [processOfClient(client), token];
+    });
+    pairs.sort((a, b) => compareProcess(a[0], b[0]) || a[1] - b[1]);
+    return { type: 'ok', value: [name, pairs], node };
+  }
+
   async close(): Promise<void> {
     await this.#http.close();
   }
 }
+
+/** The process of a lock client this workload named (`p3` → 3); any other name as it is. */
+export function processOfClient(client: string): ProcessId {
+  const m = /^p(0|[1-9]\d{0,14})$/.exec(client);
+  return m ? Number(m[1]) : client;
+}
+
+const compareProcess = (a: ProcessId, b: ProcessId): number =>
+  typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 
 /** The lock workload over nodes reachable at `endpoints`, for a run lasting `runS` seconds. */
 export function lockWorkload(o: LockWorkloadOptions, ctx: WorkloadContext): Workload {
@@ -193,7 +245,8 @@ export function lockWorkload(o: LockWorkloadOptions, ctx: WorkloadContext): Work
     generator: lockGenerator(o, ctx.seed),
     finalGenerator: lockGenerator(o, ctx.seed + 1),
     checker: linearizableChecker('fenced-lock', { independent: true }),
-    describe: `lock: ${o.keys.count} locks (${o.keys.distribution}), ${Math.round(o.sharedFraction * 100)} % shared acquires, leases of ${ttlMs} ms (longer than the run: no lock is freed by expiry), waitMs ${o.waitMs}, exactly-once retries until ${o.opTimeoutMs} ms`,
+    moreCheckers: [fencingTokensChecker()],
+    describe: `lock: ${o.keys.count} locks (${o.keys.distribution}), ${Math.round(o.sharedFraction * 100)} % shared acquires, ${Math.round(o.readFraction * 100)} % reads, ${Math.round(o.renewFraction * 100)} % of a holder's ops renewals, leases of ${ttlMs} ms (longer than the run: no lock is freed by expiry), waitMs ${o.waitMs}, exactly-once retries until ${o.opTimeoutMs} ms`,
   };
 }
 

@@ -29,6 +29,8 @@ export interface Workload {
   /** Client ops after the final heal (the harness adds a time limit), or null for none. */
   readonly finalGenerator: Generator | null;
   readonly checker: Checker;
+  /** More checkers of the history, run beside `checker`, each under its own name in the results. */
+  readonly moreCheckers?: readonly Checker[];
   /** One line for the run's log about what this workload does and assumes. */
   readonly describe: string;
 }

@@ -8,6 +8,12 @@
  * whatever the process holds (ok only if it holds the lock). In `fenced-lock` the value of an ok
  * acquire is its token, which must be larger than every earlier grant's; a release may name the
  * token it releases, which must then be the holder's.
+ *
+ * `:read` returns the holders, `[[process token] ...]` in any order: the set of processes (and, in
+ * `fenced-lock`, each one's token) must be the lock's holders at the read's linearization point.
+ * A holder whose token the model does not know (its acquire was `info`) matches any token. An
+ * `info` read constrains nothing. `:renew` (value: the token) is ok only when the process holds the
+ * lock (with that token, in `fenced-lock`); it changes nothing here (no expiry is modelled).
  */
 import { defineModel, ModelInputError, type Model } from '../model.js';
 import { describeValue } from '../values.js';
@@ -15,6 +21,8 @@ import { describeValue } from '../values.js';
 const ACQUIRE = 0;
 const ACQUIRE_SHARED = 1;
 const RELEASE = 2;
+const READ = 3;
+const RENEW = 4;
 
 /** One holder: an interned process id and its token (`-1` when unknown). */
 interface Holder {
@@ -39,6 +47,8 @@ interface LockInput {
   /** The grant's token (acquire), the released token (release), or -1 when unknown. */
   readonly token: number;
   readonly info: boolean;
+  /** The holders a read saw, sorted by process (reads only). */
+  readonly holders?: readonly Holder[];
 }
 
 const holderKey = (h: Holder): string => (h.token === -1 ? `${h.p}` : `${h.p}@${h.token}`);
@@ -59,9 +69,29 @@ function lockModel(name: string, fenced: boolean): Model<LockState, LockInput> {
     }
     return v;
   };
+  /** The holders a read returned, `[[process token] ...]`, sorted by process. */
+  const holdersOf = (v: unknown, op: Parameters<Model['prepare']>[0], ctx: Parameters<Model['prepare']>[1]): Holder[] => {
+    if (!Array.isArray(v)) throw new ModelInputError(`${name}: the value of an ok read must be a list of [process token] holders, got ${describeValue(v)}`, op);
+    return v
+      .map((h: unknown) => {
+        if (!Array.isArray(h) || h.length !== 2) throw new ModelInputError(`${name}: a holder a read returned must be [process token], got ${describeValue(h)}`, op);
+        const proc: unknown = typeof h[0] === 'bigint' ? Number(h[0]) : h[0];
+        return { p: ctx.intern(proc), token: tokenOf(h[1], op, 'a read holder\'s token') };
+      })
+      .sort((a, b) => a.p - b.p);
+  };
+  const matchesHeld = (h: Holder, p: number, token: number): boolean => h.p === p && (!fenced || token === -1 || h.token === -1 || h.token === token);
   const apply = (s: LockState, input: LockInput): LockState | undefined => {
     const { p } = input;
     switch (input.k) {
+      case READ: {
+        const seen = input.holders ?? [];
+        const held = s.writer !== null ? [s.writer] : s.readers;
+        if (seen.length !== held.length) return undefined;
+        return held.every((h, i) => matchesHeld(h, (seen[i] as Holder).p, (seen[i] as Holder).token)) ? s : undefined;
+      }
+      case RENEW:
+        return (s.writer !== null ? [s.writer] : s.readers).some((h) => matchesHeld(h, p, input.token)) ? s : undefined;
       case ACQUIRE:
       case ACQUIRE_SHARED: {
         if (s.writer !== null) return undefined;
@@ -74,8 +104,7 @@ function lockModel(name: string, fenced: boolean): Model<LockState, LockInput> {
         return makeState(null, readers, last);
       }
       default: {
-        const matches = (h: Holder): boolean =>
-          h.p === p && (!fenced || input.token === -1 || h.token === -1 || h.token === input.token);
+        const matches = (h: Holder): boolean => matchesHeld(h, p, input.token);
         if (s.writer !== null) return matches(s.writer) ? makeState(null, [], s.last) : undefined;
         const i = s.readers.findIndex(matches);
         if (i === -1) return undefined;
@@ -86,8 +115,8 @@ function lockModel(name: string, fenced: boolean): Model<LockState, LockInput> {
   return defineModel<LockState, LockInput>({
     name,
     description: fenced
-      ? 'shared/exclusive lock whose grants return fencing tokens that must increase: :acquire → token, :acquire-shared → token, :release [token]'
-      : 'shared/exclusive lock held by processes: :acquire (exclusive), :acquire-shared, :release',
+      ? 'shared/exclusive lock whose grants return fencing tokens that must increase: :acquire → token, :acquire-shared → token, :release [token], :renew token, :read → [[process token] ...]'
+      : 'shared/exclusive lock held by processes: :acquire (exclusive), :acquire-shared, :release, :renew, :read → [[process token] ...]',
     init: () => FREE,
     prepare(op, ctx) {
       const info = op.type === 'info';
@@ -103,8 +132,13 @@ function lockModel(name: string, fenced: boolean): Model<LockState, LockInput> {
         }
         case 'release':
           return { k: RELEASE, p, token: fenced ? tokenOf(op.invokeValue, op, 'the value of a release') : -1, info };
+        case 'renew':
+          // A renewal changes nothing the model knows: one of unknown outcome says nothing.
+          return info ? null : { k: RENEW, p, token: fenced ? tokenOf(op.invokeValue, op, 'the value of a renew') : -1, info };
+        case 'read':
+          return info ? null : { k: READ, p, token: -1, info, holders: holdersOf(op.value, op, ctx) };
         default:
-          throw new ModelInputError(`${name} has no operation '${op.f}' (it takes acquire, acquire-shared, release)`, op);
+          throw new ModelInputError(`${name} has no operation '${op.f}' (it takes acquire, acquire-shared, release, renew, read)`, op);
       }
     },
     step(s, input) {
@@ -119,13 +153,19 @@ function lockModel(name: string, fenced: boolean): Model<LockState, LockInput> {
       // returned before it invoked this one, and info releases need not happen at all). Without
       // one, a linearization in which it took effect stays one if it did not, so it is dropped:
       // Jepsen's processes retire after an info, and a lock client never releases after that.
+      // An ok renew by the process needs it as a release does, and so does any ok read that saw
+      // the process hold the lock.
       const keep = inputs.map(() => true);
       const releasesLater = new Set<number>();
+      const seenByReads = new Set<number>();
+      for (const x of inputs) for (const h of x.holders ?? []) seenByReads.add(h.p);
       for (let i = inputs.length - 1; i >= 0; i--) {
         const x = inputs[i] as LockInput;
-        if (x.k === RELEASE) {
+        if (x.k === RELEASE || x.k === RENEW) {
           if (!info[i]) releasesLater.add(x.p);
-        } else if (info[i] && !releasesLater.has(x.p)) {
+        } else if (x.k === READ) {
+          continue;
+        } else if (info[i] && !releasesLater.has(x.p) && !seenByReads.has(x.p)) {
           keep[i] = false;
         }
       }

@@ -233,7 +233,6 @@ function randomHistory(name: string, seed: number, reuse = false): { planned: Pl
   const r = prng(seed);
   const sem = semantics[name] as (typeof semantics)[string];
   const n = 3 + Math.floor(r() * 5);
-  const events: { t: number; i: number; end: boolean }[] = [];
   const planned: Planned[] = [];
   for (let i = 0; i < n; i++) {
     const call = r() * 10;
@@ -241,6 +240,15 @@ function randomHistory(name: string, seed: number, reuse = false): { planned: Pl
     const info = r() < 0.2;
     planned.push({ ...op, process: i % 3, call, ret: info ? Infinity : call + r() * 4, info });
   }
+  return toHistory(planned, r, reuse);
+}
+
+/**
+ * The history of `planned` ops (call and return times; `info` ones never return, or with `reuse`
+ * often do, their process going on), which it renumbers to event indices.
+ */
+function toHistory(planned: Planned[], r: () => number, reuse: boolean): { planned: Planned[]; history: Op[] } {
+  const events: { t: number; i: number; end: boolean }[] = [];
   // Give each process's ops sequential times so the history pairs up.
   planned.sort((a, b) => a.call - b.call);
   const busyUntil = new Map<number, number>();
@@ -265,7 +273,7 @@ function randomHistory(name: string, seed: number, reuse = false): { planned: Pl
     const p = planned[e.i] as Planned;
     // Invocations carry the argument; reads and lock grants carry their result on completion.
     const readLike = p.f === 'read' || p.f === 'get' || p.f === 'acquire' || p.f === 'acquire-shared';
-    const invokeValue = !readLike ? p.value : Array.isArray(p.value) ? [p.value[0], null] : null;
+    const invokeValue = !readLike ? p.value : Array.isArray(p.value) && p.f !== 'read' ? [p.value[0], null] : null;
     const type = !e.end ? 'invoke' : p.info ? 'info' : 'ok';
     return { index, type, f: p.f, value: e.end && !p.info ? p.value : invokeValue, process: p.process };
   });
@@ -276,7 +284,107 @@ function randomHistory(name: string, seed: number, reuse = false): { planned: Pl
   return { planned, history };
 }
 
+/**
+ * Lock semantics with reads and renewals, written out independently of checkers/models: the state
+ * is the holders as `process:mode:token` (token `?` when its acquire was `info`: unknown, matching
+ * any token a read, renewal or release names, and raising nothing) and the last token.
+ */
+function lockSemantics(fenced: boolean): Sem {
+  const tokenMatches = (held: string, named: unknown): boolean => !fenced || held === '?' || named === null || String(named) === held;
+  return (s, op) => {
+    const { f, value, process } = op;
+    const info = (op as { info?: boolean }).info === true;
+    const [holders, last] = s as [string[], number];
+    const parts = holders.map((h) => h.split(':') as [string, string, string]);
+    const mine = parts.find(([p]) => p === String(process));
+    switch (f) {
+      case 'read': {
+        const seen = (value as [number, number][]).map(([p, t]) => [String(p), String(t)]).sort((a, b) => Number(a[0]) - Number(b[0]));
+        const held = [...parts].sort((a, b) => Number(a[0]) - Number(b[0]));
+        return seen.length === held.length && held.every(([p, , t], i) => p === seen[i]?.[0] && tokenMatches(t, seen[i]?.[1])) ? s : NO;
+      }
+      case 'renew':
+        return mine && tokenMatches(mine[2], value) ? s : NO;
+      case 'release':
+        return mine && tokenMatches(mine[2], value) ? [holders.filter((h) => !h.startsWith(`${process}:`)), last] : NO;
+      default: {
+        const token = info ? '?' : String(value);
+        if (mine || (fenced && !info && (value as number) <= last)) return NO;
+        const next = info ? last : (value as number);
+        if (f === 'acquire') return holders.length === 0 ? [[`${process}:x:${token}`], next] : NO;
+        return parts.some(([, m]) => m === 'x') ? NO : [[...holders, `${process}:s:${token}`], next];
+      }
+    }
+  };
+}
+
+/**
+ * A random small lock history with reads and renewals: planned from a sequential run (so most
+ * reads and grants are right), then some reads, renewals and tokens made wrong, and the ops spread
+ * in real time so that neighbours overlap. Processes that would overlap themselves are renamed,
+ * which makes more histories wrong. The brute force judges each.
+ */
+function randomLockHistory(seed: number): { planned: Planned[]; history: Op[]; wrongReads: number } {
+  const r = prng(seed);
+  const n = 3 + Math.floor(r() * 6);
+  const holders = new Map<number, { mode: string; token: number }>();
+  let last = 0;
+  let wrongReads = 0;
+  const planned: Planned[] = [];
+  for (let i = 0; i < n; i++) {
+    const process = Math.floor(r() * 3);
+    const at = i * 2 + r();
+    const info = r() < 0.15;
+    const mine = holders.get(process);
+    const x = r();
+    let f: string;
+    let value: unknown;
+    if (x < 0.3) {
+      f = 'read';
+      const seen: [number, number][] = [...holders].map(([p, h]) => [p, h.token]);
+      const y = r();
+      if (y < 0.12 && seen.length > 0) seen.pop();
+      else if (y < 0.2) seen.push([(process + 1) % 3, last]);
+      else if (y < 0.28 && seen.length > 0) (seen[0] as [number, number])[1] += 1;
+      if (y < 0.28) wrongReads++;
+      value = seen;
+    } else if (mine) {
+      f = r() < 0.4 ? 'renew' : 'release';
+      value = r() < 0.1 ? mine.token + 1 : mine.token;
+      if (f === 'release' && (!info || r() < 0.5)) holders.delete(process);
+    } else {
+      f = r() < 0.4 ? 'acquire' : 'acquire-shared';
+      value = r() < 0.1 ? last : ++last;
+      const exclusiveHeld = [...holders.values()].some((h) => h.mode === 'x');
+      const fits = f === 'acquire' ? holders.size === 0 : !exclusiveHeld;
+      if (fits && (!info || r() < 0.5)) holders.set(process, { mode: f === 'acquire' ? 'x' : 's', token: value as number });
+    }
+    planned.push({ f, value, process, call: at - r() * 2.5, ret: info ? Infinity : at + r() * 2.5, info });
+  }
+  return { ...toHistory(planned, r, false), wrongReads };
+}
+
 describe('linearizability checker against brute force on random small histories', () => {
+  for (const [name, fenced] of [['fenced-lock', true], ['rw-lock', false]] as const) {
+    it(`${name} with reads and renewals: 1,000 random histories get the brute-force verdict`, () => {
+      const m = model(name);
+      const sem = { init: [[], -1], step: lockSemantics(fenced), gen: () => ({ f: 'read', value: [] }) };
+      let valid = 0;
+      let rejectedWrongReads = 0;
+      for (let seed = 1; seed <= 1000; seed++) {
+        const { planned, history, wrongReads } = randomLockHistory(seed * 6007 + (fenced ? 1 : 2));
+        const want = bruteForce(sem, planned);
+        const got = checkHistory(history, m).valid;
+        assert.equal(got, want, `seed ${seed}: checker says ${String(got)}, brute force ${String(want)}\n${history.map((o) => JSON.stringify(o)).join('\n')}`);
+        if (want) valid++;
+        else if (wrongReads > 0) rejectedWrongReads++;
+      }
+      // Both verdicts occur (about 150 valid), and many rejections involve a wrong read.
+      assert.ok(valid > 80 && valid < 900, `${valid} of 1000 valid`);
+      assert.ok(rejectedWrongReads > 100, `only ${rejectedWrongReads} histories with a wrong read rejected`);
+    });
+  }
+
   it('fenced-lock with processes that go on after an info op: 1,000 random histories get the brute-force verdict', () => {
     let valid = 0;
     let reused = 0;

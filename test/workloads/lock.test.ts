@@ -10,6 +10,8 @@ import type { GenContext, Generator } from '../../harness/generator/generator.js
 import { LockClient, lockGenerator, lockWorkloadSchema, resolveLockTtl } from '../../workloads/lock.js';
 
 const options = (o: Record<string, unknown> = {}) => lockWorkloadSchema.parse({ name: 'lock', ...o });
+/** Options without reads and renewals: acquire, release, acquire, ... */
+const plain = (o: Record<string, unknown> = {}) => options({ readFraction: 0, renewFraction: 0, ...o });
 const ctx = (free: (number | string)[], time = 0): GenContext => ({ time, free, processes: free });
 
 let index = 0;
@@ -32,7 +34,7 @@ function drive(gen: Generator, n: number, complete: (op: { f: string; value: unk
 describe('workloads/lock: generator', () => {
   it('a process that got a grant releases that lock with its token next; a failed acquire is not followed by a release', () => {
     let token = 10;
-    const ops = drive(lockGenerator(options(), 1), 40, (op) => {
+    const ops = drive(lockGenerator(plain(), 1), 40, (op) => {
       const [k] = op.value as [string];
       if (op.f === 'release') return event('ok', 'release', op.value, 0);
       // Every other acquire is refused.
@@ -56,7 +58,7 @@ describe('workloads/lock: generator', () => {
   });
 
   it('an info retires the process: its successor acquires instead of releasing', () => {
-    let g = lockGenerator(options(), 2);
+    let g = lockGenerator(plain(), 2);
     const r = g.op(ctx([0]));
     assert.ok(r && r !== 'pending');
     g = r.gen.update(ctx([]), event('ok', 'acquire', ['l1', 5], 0));
@@ -71,14 +73,37 @@ describe('workloads/lock: generator', () => {
 
   it('sharedFraction sets the share of acquire-shared; the same seed gives the same ops, another seed others', () => {
     const fail = (op: { f: string; value: unknown }): Op => event('fail', op.f, op.value, 0);
-    const a = drive(lockGenerator(options({ sharedFraction: 0.3, keys: { count: 20 } }), 7), 2000, fail);
+    const a = drive(lockGenerator(plain({ sharedFraction: 0.3, keys: { count: 20 } }), 7), 2000, fail);
     const shared = a.filter((o) => o.f === 'acquire-shared').length / a.length;
     assert.ok(Math.abs(shared - 0.3) < 0.04, `shared share ${shared}`);
-    const b = drive(lockGenerator(options({ sharedFraction: 0.3, keys: { count: 20 } }), 7), 2000, fail);
+    const b = drive(lockGenerator(plain({ sharedFraction: 0.3, keys: { count: 20 } }), 7), 2000, fail);
     assert.deepEqual(a, b);
-    const c = drive(lockGenerator(options({ sharedFraction: 0.3, keys: { count: 20 } }), 8), 2000, fail);
+    const c = drive(lockGenerator(plain({ sharedFraction: 0.3, keys: { count: 20 } }), 8), 2000, fail);
     assert.notDeepEqual(a, c);
     assert.equal(new Set(a.map((o) => (o.value as unknown[])[0])).size, 20);
+  });
+
+  it('readFraction of ops are reads of random keys; a holder renews (renewFraction) with its token or releases', () => {
+    let token = 100;
+    const ops = drive(lockGenerator(options({ readFraction: 0.25, renewFraction: 0.3, keys: { count: 5 } }), 3), 4000, (op) => {
+      const [k] = op.value as [string];
+      if (op.f === 'read') return event('ok', 'read', [k, []], 0);
+      if (op.f === 'release' || op.f === 'renew') return event('ok', op.f, op.value, 0);
+      return event('ok', op.f, [k, ++token], 0);
+    });
+    const share = (f: string) => ops.filter((o) => o.f === f).length / ops.length;
+    assert.ok(Math.abs(share('read') - 0.25) < 0.03, `read share ${share('read')}`);
+    assert.ok(ops.filter((o) => o.f === 'read').every((o) => (o.value as unknown[])[1] === null), 'reads carry no value');
+    // Among a holder's non-read ops, about 30 % renew; each names the grant's key and token.
+    const holderOps = ops.filter((o) => o.f === 'renew' || o.f === 'release');
+    const renews = holderOps.filter((o) => o.f === 'renew').length / holderOps.length;
+    assert.ok(Math.abs(renews - 0.3) < 0.04, `renew share ${renews}`);
+    let held: unknown;
+    for (const o of ops) {
+      if (o.f.startsWith('acquire')) held = (o.value as unknown[])[0];
+      if (o.f === 'renew' || o.f === 'release') assert.equal((o.value as unknown[])[0], held, `${o.f} of a lock not held`);
+      if (o.f === 'release') held = undefined;
+    }
   });
 
   it('is pending without a free client process (the nemesis thread does not count)', () => {
@@ -109,7 +134,7 @@ describe('workloads/lock: client', function () {
       let raw = '';
       req.on('data', (c: Buffer) => (raw += c.toString()));
       req.on('end', () => {
-        const body = JSON.parse(raw) as Record<string, unknown>;
+        const body = (raw === '' ? {} : JSON.parse(raw)) as Record<string, unknown>;
         seen.push({ ...body, path: req.url });
         const r = script(body, seen.length);
         if (r === 'hang') {
@@ -165,6 +190,27 @@ describe('workloads/lock: client', function () {
     // The next op of the process has the next seq.
     await invoke(c, 'release', ['l1', 4]);
     assert.equal(seen.at(-1)!['seq'], 2);
+    await c.close();
+  });
+
+  it('a read is a GET of the lock; its holders become sorted [process token] pairs', async () => {
+    script = () => ({ status: 200, body: { name: 'l 1', mode: 'shared', holders: [{ client: 'p12', token: 9, expiresAt: 1 }, { client: 'p3', token: 11, expiresAt: 2 }, { client: 'x', token: 4, expiresAt: 2 }], waiters: [] } });
+    const c = client();
+    const r = await invoke(c, 'read', ['l 1', null]);
+    assert.deepEqual({ type: r.type, value: r.value }, { type: 'ok', value: ['l 1', [[3, 11], [12, 9], ['x', 4]]] });
+    assert.equal(seen[0]!['path'], '/lock/l%201');
+    assert.equal(seen[0]!['session'], undefined, 'reads need no session');
+    script = () => ({ status: 200, body: { name: 'l1', mode: null, holders: [], waiters: [] } });
+    assert.deepEqual((await invoke(c, 'read', ['l1', null])).value, ['l1', []]);
+    await c.close();
+  });
+
+  it('a renewal sends the token and TTL in the session; ok keeps the token', async () => {
+    script = () => ({ status: 200, body: {} });
+    const c = client();
+    const r = await invoke(c, 'renew', ['l1', 7]);
+    assert.deepEqual({ type: r.type, value: r.value }, { type: 'ok', value: ['l1', 7] });
+    assert.deepEqual([seen[0]!['path'], seen[0]!['token'], seen[0]!['ttlMs'], seen[0]!['session']], ['/lock/renew', 7, 60_000, 'p3']);
     await c.close();
   });
 
