@@ -16,6 +16,8 @@ export interface BackendStartOptions {
   readonly dir: string;
   /** Extra `dsync node` flags for every node, e.g. `['--tick-ms', '10']`. */
   readonly nodeArgs: readonly string[];
+  /** More environment variables for every node (on top of the harness's own), e.g. `{DSYNC_LOSE_UNSYNCED: '1'}`. */
+  readonly nodeEnv?: Readonly<Record<string, string>>;
 }
 
 /** A backend as the registry knows it. */

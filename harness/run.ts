@@ -33,6 +33,7 @@ import { CheckProgressLine, countEvent, ProgressLine, type OpCounts } from './pr
 import { errorMessage } from '../cluster/errors.js';
 import { HARNESS_AUDIT_EVERY } from '../cluster/node/state-digest.js';
 import { replicaAuditChecker } from './replica-audit.js';
+import { LOSE_UNSYNCED_ENV } from '../cluster/raft/lazy-file-io.js';
 import { renderIndex, renderRunReport } from '../reports/render.js';
 
 /** Where a run's text goes. */
@@ -152,7 +153,12 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   try {
     const phase = (what: string): void => log.info({ phase: what }, what);
     phase('setup');
-    backend = await backendDefinition(e.backend).start({ nodes: e.nodes, dir: store.nodesDir, nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...e.nodeArgs] });
+    backend = await backendDefinition(e.backend).start({
+      nodes: e.nodes,
+      dir: store.nodesDir,
+      nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...e.nodeArgs],
+      ...(e.nemesis.kill.loseUnsynced ? { nodeEnv: { [LOSE_UNSYNCED_ENV]: '1' } } : {}),
+    });
     nodeLogs = backend.logFiles();
     if (abort.signal.aborted) throw abort.signal.reason;
     if (hasLeader(backend) && e.nodes > 1) {

@@ -112,8 +112,13 @@ export const nemesisConfigSchema = z
     combine: z.enum(['one', 'all']).default('one'),
     /** @default all topologies */
     partition: z.strictObject({ topologies: z.array(topology).min(1).default([...PARTITION_TOPOLOGIES]) }).prefault({}),
-    /** @default all targets */
-    kill: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
+    /**
+     * `targets` @default all targets. `loseUnsynced`: the nodes run with `DSYNC_LOSE_UNSYNCED=1`
+     * (a test aid), so a kill -9 loses what was not fsynced, as a power cut would. @default false
+     */
+    kill: z
+      .strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]), loseUnsynced: z.boolean().default(false) })
+      .prefault({}),
     /** @default all targets */
     pause: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
     /** Link latency (where the backend supports it). @default { ms: 100, jitterMs: 50 } */

@@ -14,6 +14,8 @@ export interface LocalBackendOptions {
   readonly dir: string;
   /** Extra `dsync node` flags for every node, e.g. `['--tick-ms', '10']`. */
   readonly nodeArgs?: readonly string[];
+  /** More environment variables for every node. */
+  readonly nodeEnv?: Readonly<Record<string, string>>;
 }
 
 /** A running local cluster with every nemesis power. */
@@ -35,7 +37,7 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
   /** Starts the nodes (through their link proxies) and waits until each answers `/health`. */
   static async start(o: LocalBackendOptions): Promise<LocalBackend> {
     if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new RangeError(`local backend: nodes must be a positive integer, got ${o.nodes}`);
-    const cluster = await startLocalCluster({ nodes: o.nodes, dir: o.dir, proxies: true, ...(o.nodeArgs ? { extraArgs: o.nodeArgs } : {}) });
+    const cluster = await startLocalCluster({ nodes: o.nodes, dir: o.dir, proxies: true, ...(o.nodeArgs ? { extraArgs: o.nodeArgs } : {}), ...(o.nodeEnv ? { env: o.nodeEnv } : {}) });
     return new LocalBackend(cluster);
   }
 

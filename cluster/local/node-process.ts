@@ -43,6 +43,8 @@ export interface NodeSpec {
   readonly logFile: string;
   /** More flags, e.g. `['--snapshot-every', '50']`. */
   readonly extraArgs?: readonly string[];
+  /** More environment variables, on top of this process's (e.g. `{DSYNC_LOSE_UNSYNCED: '1'}`). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** How a node process ended. */
@@ -82,6 +84,7 @@ export class NodeProcess {
       reject: false,
       cleanup: true,
       extendEnv: true,
+      ...(s.env ? { env: s.env } : {}),
     });
     this.#child = child;
     this.#exited = child.then((r) => {
@@ -190,7 +193,7 @@ async function agreedLeader(nodes: readonly NodeProcess[], timeoutMs: number): P
  * through a {@link LinkProxy} of its own (one per directed link), so links can be cut one by one;
  * clients still reach each node directly.
  */
-export async function startLocalCluster(o: { nodes: number; dir: string; extraArgs?: readonly string[]; proxies?: boolean }): Promise<LocalCluster> {
+export async function startLocalCluster(o: { nodes: number; dir: string; extraArgs?: readonly string[]; env?: Readonly<Record<string, string>>; proxies?: boolean }): Promise<LocalCluster> {
   const ports = await freePorts(o.nodes);
   const ids = ports.map((_, i) => `n${i + 1}`);
   const own = (i: number): string => `127.0.0.1:${ports[i]}`;
@@ -219,6 +222,7 @@ export async function startLocalCluster(o: { nodes: number; dir: string; extraAr
         dataDir: join(o.dir, id),
         logFile: join(o.dir, `${id}.log`),
         ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
+        ...(o.env ? { env: o.env } : {}),
       }),
   );
   const cluster: LocalCluster = {

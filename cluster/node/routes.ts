@@ -25,6 +25,8 @@ export interface NodeRouteContext {
   readonly openapi: Record<string, unknown>;
   /** Largest peer RPC body (snapshots travel in one). */
   readonly peerBodyLimit: number;
+  /** The storage loses unsynced writes at a crash (`DSYNC_LOSE_UNSYNCED`, a test aid). @default false */
+  readonly loseUnsynced?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export function nodeRoutes(ctx: NodeRouteContext): Route[] {
       services: Object.fromEntries(ctx.services.map((svc) => [svc.name, svc.status()])),
       // The safety bugs planted in this node on purpose (test aids); [] in production.
       failpoints: enabledFailpoints(),
+      storage: { loseUnsynced: ctx.loseUnsynced ?? false },
     });
   };
   const metrics: Handler = async (_req, res) => {

@@ -8,7 +8,7 @@ describe('nemesis/config', () => {
       faults: ['partition'],
       combine: 'one',
       partition: { topologies: [...PARTITION_TOPOLOGIES] },
-      kill: { targets: ['one', 'minority', 'leader'] },
+      kill: { targets: ['one', 'minority', 'leader'], loseUnsynced: false },
       pause: { targets: ['one', 'minority', 'leader'] },
       latency: { ms: 100, jitterMs: 50 },
       schedule: { interval: { faultS: 5, healS: 5 } },
@@ -33,6 +33,11 @@ schedule:
     assert.deepEqual(c.schedule, { interval: { faultS: 2, healS: 5 } });
     assert.deepEqual(parseNemesisConfig({ faults: 'none' }).faults, []);
     assert.deepEqual(parseNemesisConfig({ faults: [] }).faults, []);
+  });
+
+  it('kill.loseUnsynced (the nodes run with DSYNC_LOSE_UNSYNCED=1) is a boolean, false unless given', () => {
+    assert.deepEqual(parseNemesisConfig({ faults: ['kill'], kill: { loseUnsynced: true } }).kill, { targets: ['one', 'minority', 'leader'], loseUnsynced: true });
+    assert.throws(() => parseNemesisConfig({ faults: ['kill'], kill: { loseUnsynced: 'yes' } }), /^NemesisConfigError|nemesis\.kill\.loseUnsynced/);
   });
 
   it('reads a timeline, with per-op values and defaults inside them', () => {
