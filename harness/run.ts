@@ -17,7 +17,7 @@
  */
 import { pino, type Logger } from 'pino';
 import type { Op } from '../checkers/history/op.js';
-import { composeCheckers, EXIT_CODES, exitCode, perfStats, type CheckerResult, type CheckProgress, type ExitCode, type Validity } from '../checkers/index.js';
+import { composeCheckers, nodeLogChecker, EXIT_CODES, exitCode, perfStats, type CheckerResult, type CheckProgress, type ExitCode, type Validity } from '../checkers/index.js';
 import { backendDefinition } from '../cluster/backends.js';
 import { hasLeader, type ClusterBackend } from '../cluster/backend.js';
 import { nemesisPackage, type NemesisPackage } from '../nemesis/index.js';
@@ -223,7 +223,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   let checker: CheckerResult;
   try {
     checker = workload
-      ? await composeCheckers([workload.checker, replicaAuditChecker(nodeLogs)]).checkAsync(history, {
+      ? await composeCheckers([workload.checker, replicaAuditChecker(nodeLogs), nodeLogChecker(nodeLogs)]).checkAsync(history, {
           timeoutMs: e.checkTimeoutMs,
           stopAtFirstInvalid: true,
           ...(checkLine ? { onProgress: (p: CheckProgress) => checkLine.update(p) } : {}),
