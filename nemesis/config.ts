@@ -23,8 +23,11 @@ export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency'] as 
 /** A kind of fault. */
 export type NemesisFaultKind = (typeof NEMESIS_FAULT_KINDS)[number];
 
-/** Whom a kill or pause hits: a random node, a random minority, or the current leader. */
-export const NEMESIS_TARGETS = ['one', 'minority', 'leader'] as const;
+/** Whom a kill or pause hits: a random node, a random minority, the current leader, or every node. */
+export const NEMESIS_TARGETS = ['one', 'minority', 'leader', 'all'] as const;
+
+/** The targets a kill or pause picks from when the config names none (`all` only when asked for). */
+const DEFAULT_TARGETS: readonly (typeof NEMESIS_TARGETS)[number][] = ['one', 'minority', 'leader'];
 
 /** A kill or pause target. */
 export type NemesisTarget = (typeof NEMESIS_TARGETS)[number];
@@ -113,14 +116,14 @@ export const nemesisConfigSchema = z
     /** @default all topologies */
     partition: z.strictObject({ topologies: z.array(topology).min(1).default([...PARTITION_TOPOLOGIES]) }).prefault({}),
     /**
-     * `targets` @default all targets. `loseUnsynced`: the nodes run with `DSYNC_LOSE_UNSYNCED=1`
+     * `targets` @default one, minority, leader. `loseUnsynced`: the nodes run with `DSYNC_LOSE_UNSYNCED=1`
      * (a test aid), so a kill -9 loses what was not fsynced, as a power cut would. @default false
      */
     kill: z
-      .strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]), loseUnsynced: z.boolean().default(false) })
+      .strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]), loseUnsynced: z.boolean().default(false) })
       .prefault({}),
-    /** @default all targets */
-    pause: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
+    /** @default one, minority, leader */
+    pause: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]) }).prefault({}),
     /** Link latency (where the backend supports it). @default { ms: 100, jitterMs: 50 } */
     latency: latency.prefault({}),
     /** @default { interval: { faultS: 5, healS: 5 } } */

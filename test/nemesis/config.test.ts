@@ -77,7 +77,7 @@ schedule:
       ['bad combine', { faults: [], combine: 'some' }, /^nemesis\.combine: /],
       ['bad topology', { faults: [], partition: { topologies: ['random-halves', 'ring'] } }, /^nemesis\.partition\.topologies\[1\]: /],
       ['no topologies', { faults: [], partition: { topologies: [] } }, /^nemesis\.partition\.topologies: /],
-      ['bad target', { faults: [], pause: { targets: ['all'] } }, /^nemesis\.pause\.targets\[0\]: /],
+      ['bad target', { faults: [], pause: { targets: ['everyone'] } }, /^nemesis\.pause\.targets\[0\]: /],
       ['negative latency', { faults: [], latency: { ms: -1 } }, /^nemesis\.latency\.ms: /],
       ['zero fault window', { faults: [], schedule: { interval: { faultS: 0 } } }, /^nemesis\.schedule\.interval\.faultS: /],
       ['both schedules', { faults: [], schedule: { interval: {}, timeline: [] } }, /^nemesis\.schedule: give either interval or timeline/],
