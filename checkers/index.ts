@@ -26,3 +26,5 @@ export { createSearchPool, sharedSearchPool, closeSharedSearchPools } from './se
 export type { SearchPool, SearchPoolOptions } from './search-pool.js';
 export { findModel, modelNames, independent, register, casRegister, mutex, rwLock, fencedLock, kv, multiRegister } from './models/index.js';
 export { canonical } from './values.js';
+export { nodeLogChecker, checkNodeLogs, NODE_LOG_RULES, MAX_MATCHES } from './node-log-checker.js';
+export type { NodeLogRule, NodeLogMatch, NodeLogRuleResult, NodeLogResult } from './node-log-checker.js';

@@ -21,6 +21,8 @@ export interface BackendStartOptions {
    * cannot throws, naming what is missing. @default false
    */
   readonly clockFaults?: boolean;
+  /** More environment variables for every node (on top of the harness's own), e.g. `{DSYNC_LOSE_UNSYNCED: '1'}`. */
+  readonly nodeEnv?: Readonly<Record<string, string>>;
 }
 
 /** A backend as the registry knows it. */

@@ -17,7 +17,7 @@
  */
 import { pino, type Logger } from 'pino';
 import type { Op } from '../checkers/history/op.js';
-import { composeCheckers, EXIT_CODES, exitCode, perfStats, type CheckerResult, type CheckProgress, type ExitCode, type Validity } from '../checkers/index.js';
+import { composeCheckers, nodeLogChecker, EXIT_CODES, exitCode, perfStats, type CheckerResult, type CheckProgress, type ExitCode, type Validity } from '../checkers/index.js';
 import { backendDefinition } from '../cluster/backends.js';
 import { hasLeader, type ClusterBackend } from '../cluster/backend.js';
 import { nemesisPackage, type NemesisPackage } from '../nemesis/index.js';
@@ -33,6 +33,7 @@ import { CheckProgressLine, countEvent, ProgressLine, type OpCounts } from './pr
 import { errorMessage } from '../cluster/errors.js';
 import { HARNESS_AUDIT_EVERY } from '../cluster/node/state-digest.js';
 import { replicaAuditChecker } from './replica-audit.js';
+import { LOSE_UNSYNCED_ENV } from '../cluster/raft/lazy-file-io.js';
 import { renderIndex, renderRunReport } from '../reports/render.js';
 
 /** Where a run's text goes. */
@@ -157,6 +158,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       dir: store.nodesDir,
       nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...e.nodeArgs],
       clockFaults: e.nemesis.faults.includes('clock'),
+      ...(e.nemesis.kill.loseUnsynced ? { nodeEnv: { [LOSE_UNSYNCED_ENV]: '1' } } : {}),
     });
     nodeLogs = backend.logFiles();
     if (abort.signal.aborted) throw abort.signal.reason;
@@ -222,7 +224,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   let checker: CheckerResult;
   try {
     checker = workload
-      ? await composeCheckers([workload.checker, ...(workload.moreCheckers ?? []), replicaAuditChecker(nodeLogs)]).checkAsync(history, {
+      ? await composeCheckers([workload.checker, ...(workload.moreCheckers ?? []), replicaAuditChecker(nodeLogs), nodeLogChecker(nodeLogs)]).checkAsync(history, {
           timeoutMs: e.checkTimeoutMs,
           stopAtFirstInvalid: true,
           ...(checkLine ? { onProgress: (p: CheckProgress) => checkLine.update(p) } : {}),

@@ -24,8 +24,11 @@ export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency', 'cl
 /** A kind of fault. */
 export type NemesisFaultKind = (typeof NEMESIS_FAULT_KINDS)[number];
 
-/** Whom a kill or pause hits: a random node, a random minority, or the current leader. */
-export const NEMESIS_TARGETS = ['one', 'minority', 'leader'] as const;
+/** Whom a kill or pause hits: a random node, a random minority, the current leader, or every node. */
+export const NEMESIS_TARGETS = ['one', 'minority', 'leader', 'all'] as const;
+
+/** The targets a kill or pause picks from when the config names none (`all` only when asked for). */
+const DEFAULT_TARGETS: readonly (typeof NEMESIS_TARGETS)[number][] = ['one', 'minority', 'leader'];
 
 /** A kill or pause target. */
 export type NemesisTarget = (typeof NEMESIS_TARGETS)[number];
@@ -159,10 +162,15 @@ export const nemesisConfigSchema = z
     combine: z.enum(['one', 'all']).default('one'),
     /** @default all topologies */
     partition: z.strictObject({ topologies: z.array(topology).min(1).default([...PARTITION_TOPOLOGIES]) }).prefault({}),
-    /** @default all targets */
-    kill: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
-    /** @default all targets */
-    pause: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
+    /**
+     * `targets` @default one, minority, leader. `loseUnsynced`: the nodes run with `DSYNC_LOSE_UNSYNCED=1`
+     * (a test aid), so a kill -9 loses what was not fsynced, as a power cut would. @default false
+     */
+    kill: z
+      .strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]), loseUnsynced: z.boolean().default(false) })
+      .prefault({}),
+    /** @default one, minority, leader */
+    pause: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]) }).prefault({}),
     /** Link latency (where the backend supports it). @default { ms: 100, jitterMs: 50 } */
     latency: latency.prefault({}),
     /** Clock faults (where the backend can move clocks: the local backend, under libfaketime). @default all kinds and targets, offsets up to 60 s */

@@ -9,7 +9,7 @@
  * | ---------------------------- | ------------------------------------------- | ---------------------------------------- |
  * | `start-partition`            | a topology, or null: one of the config's    | `{topology, cuts: [from, to][], components?}` |
  * | `stop-partition`             | null                                        | `{topology, cuts}` healed, or null       |
- * | `start-kill` / `start-pause` | `one` / `minority` / `leader`, or null: one of the config's | the node ids killed / paused |
+ * | `start-kill` / `start-pause` | `one`/`minority`/`leader`/`all`, or null    | the node ids killed / paused             |
  * | `stop-kill` / `stop-pause`   | null                                        | the node ids restarted / resumed         |
  * | `start-latency`              | `{ms, jitterMs}`, or null: the config's     | the links given latency, `[from, to][]`  |
  * | `stop-latency`               | null                                        | the links restored, `[from, to][]`       |
@@ -296,6 +296,8 @@ class BackendNemesis implements Nemesis {
         const chosen = new Set(shuffle(up, this.#random).slice(0, Math.max(1, Math.floor((nodes.length - 1) / 2))));
         return up.filter((n) => chosen.has(n));
       }
+      case 'all':
+        return up;
       case 'leader': {
         const leader = await this.#leader();
         if (leader === null) return 'no leader';

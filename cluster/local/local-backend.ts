@@ -24,6 +24,8 @@ export interface LocalBackendOptions {
    * @default false
    */
   readonly clockFaults?: boolean;
+  /** More environment variables for every node. */
+  readonly nodeEnv?: Readonly<Record<string, string>>;
 }
 
 /** A running local cluster with every nemesis power. */
@@ -47,10 +49,11 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
     if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new RangeError(`local backend: nodes must be a positive integer, got ${o.nodes}`);
     const library = o.clockFaults ? findLibfaketime() : null;
     const clockFile = (id: string): string => join(o.dir, `${id}.clock`);
-    const env = library === null ? undefined : (id: string): Record<string, string> => {
+    const env = library === null && !o.nodeEnv ? undefined : (id: string): Record<string, string> => {
+      if (library === null) return { ...o.nodeEnv };
       mkdirSync(o.dir, { recursive: true });
       writeClockOffset(clockFile(id), 0);
-      return faketimeEnv(library, clockFile(id));
+      return { ...o.nodeEnv, ...faketimeEnv(library, clockFile(id)) };
     };
     const cluster = await startLocalCluster({ nodes: o.nodes, dir: o.dir, proxies: true, ...(o.nodeArgs ? { extraArgs: o.nodeArgs } : {}), ...(env ? { env } : {}) });
     return library === null ? new LocalBackend(cluster) : new FaketimeLocalBackend(cluster, clockFile);

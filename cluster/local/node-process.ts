@@ -43,7 +43,7 @@ export interface NodeSpec {
   readonly logFile: string;
   /** More flags, e.g. `['--snapshot-every', '50']`. */
   readonly extraArgs?: readonly string[];
-  /** More environment variables (e.g. libfaketime's), on top of this process's. */
+  /** More environment variables (e.g. libfaketime's or `{DSYNC_LOSE_UNSYNCED: '1'}`), on top of this process's. */
   readonly env?: Readonly<Record<string, string>>;
 }
 

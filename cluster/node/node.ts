@@ -7,6 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { RaftStorage } from '../raft/storage.js';
+import { realFileIo } from '../raft/file-io.js';
+import { LazyFileIo, LOSE_UNSYNCED_ENV, loseUnsyncedFromEnv } from '../raft/lazy-file-io.js';
 import { RaftNode, type StateMachine } from '../raft/raft-node.js';
 import { PeerStreamTransport } from './peer-stream.js';
 import { Forwarder } from './forwarder.js';
@@ -52,6 +54,11 @@ export interface NodeOptions {
    * without Raft (see `LocalOnlyRaft`). @default false
    */
   readonly unsafeGrantWithoutQuorum?: boolean;
+  /**
+   * TEST AID: the storage keeps what it has not fsynced in memory (`LazyFileIo`), so a kill -9
+   * loses it as a power cut would. @default `$DSYNC_LOSE_UNSYNCED` is 1
+   */
+  readonly loseUnsynced?: boolean;
   /** The services to run. @default nodeServices(this) (services.ts) */
   readonly services?: readonly ServiceFactory[];
 }
@@ -90,6 +97,7 @@ export function parseHostPort(s: string): { host: string; port: number } {
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const log = o.log;
   checkFailpoints();
+  const lazy = (o.loseUnsynced ?? loseUnsyncedFromEnv()) ? new LazyFileIo() : null;
   if (!o.peers.has(o.id)) throw new RangeError(`--peers does not list this node's id "${o.id}"`);
   const { host, port } = parseHostPort(o.listen);
   // Composed before the data dir is taken: a list that cannot be composed leaves nothing to undo.
@@ -100,7 +108,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   let opened: Awaited<ReturnType<typeof RaftStorage.open>>;
   try {
     // 1 MiB of zeros ahead of the appends: fdatasyncs then overwrite in place (no file-size commit).
-    opened = await RaftStorage.open(o.dataDir, { preallocateBytes: 1 << 20 });
+    opened = await RaftStorage.open(o.dataDir, { preallocateBytes: 1 << 20, io: lazy ?? realFileIo });
   } catch (e) {
     await unlockDir();
     throw e;
@@ -108,6 +116,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const { storage, recovered } = opened;
   const failpoints = enabledFailpoints();
   if (failpoints.length > 0) log.warn({ failpoints }, `failpoints enabled: ${failpoints.join(', ')} — safety is broken on purpose (a test aid)`);
+  if (lazy !== null) log.warn({ storage: { loseUnsynced: true } }, `${LOSE_UNSYNCED_ENV}: unsynced writes are kept in memory and lost at a kill -9, as at a power cut (a test aid)`);
   for (const note of recovered.repaired) log.warn({ note }, 'data dir repaired on open');
   log.info(
     { term: recovered.hard.term, vote: recovered.hard.vote, snapshot: recovered.snapshot?.meta.index ?? 0, entries: recovered.entries.length },
@@ -179,7 +188,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       );
     }
     const openapi = openApiDocument(o.version ?? '0.0.0', services.map((svc) => ({ name: svc.name, ...svc.openapi })));
-    const own = nodeRoutes({ id: o.id, members: o.peers, raft, services, metrics, openapi, peerBodyLimit: 256 * 1024 * 1024 });
+    const own = nodeRoutes({ id: o.id, members: o.peers, raft, services, metrics, openapi, peerBodyLimit: 256 * 1024 * 1024, loseUnsynced: lazy !== null });
     const listening = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
     server = listening;
     listening.on('clientError', (_err, socket) => {
@@ -214,6 +223,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       await raft.stop();
+      // A clean stop is no power cut: write back what the lazy storage still holds, as an OS would.
+      await lazy?.flush().then(() => lazy.close()).catch((err: unknown) => log.warn({ err: String(err) }, 'lazy storage: flush at stop failed'));
       // Long polls were answered (503) when raft stopped; cut whatever connection is left.
       http.closeAllConnections();
       await closed;

@@ -63,7 +63,7 @@ export function openApiDocument(version: string, services: readonly OpenApiPart[
     paths: {
       ...paths,
       '/health': { get: { summary: 'Liveness', responses: { '200': jsonResponse('ok') } } },
-      '/status': { get: { summary: 'Raft status (role, term, leader, commitIndex, lastApplied, ...), members, each service\'s status under services, and the failpoints enabled (test aids; [] in production), now (the node wall clock, ms)', responses: { '200': jsonResponse('status') } } },
+      '/status': { get: { summary: 'Raft status (role, term, leader, commitIndex, lastApplied, ...), members, each service\'s status under services, the failpoints enabled (test aids; [] in production), and storage.loseUnsynced (the DSYNC_LOSE_UNSYNCED test aid; false in production), now (the node wall clock, ms)', responses: { '200': jsonResponse('status') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format' } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': jsonResponse('OpenAPI 3.1') } } },
     },

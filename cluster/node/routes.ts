@@ -25,6 +25,8 @@ export interface NodeRouteContext {
   readonly openapi: Record<string, unknown>;
   /** Largest peer RPC body (snapshots travel in one). */
   readonly peerBodyLimit: number;
+  /** The storage loses unsynced writes at a crash (`DSYNC_LOSE_UNSYNCED`, a test aid). @default false */
+  readonly loseUnsynced?: boolean;
 }
 
 /**
@@ -93,6 +95,7 @@ export function nodeRoutes(ctx: NodeRouteContext): Route[] {
       failpoints: enabledFailpoints(),
       // This node's wall clock (ms since the epoch), as leases see it; under clock faults it is off.
       now: Date.now(),
+      storage: { loseUnsynced: ctx.loseUnsynced ?? false },
     });
   };
   const metrics: Handler = async (_req, res) => {

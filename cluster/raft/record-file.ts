@@ -10,10 +10,9 @@
  * fsync it, rename it over the old one, fsync the directory. A crash at any point leaves either
  * the old file or the new one, plus at most a stale `.tmp` that recovery deletes.
  */
-import { open, rename, type FileHandle } from 'node:fs/promises';
-import { constants } from 'node:fs';
 import { dirname } from 'node:path';
 import * as zlib from 'node:zlib';
+import type { FileIo, IoFile } from './file-io.js';
 
 /** Bytes in a record header: length and CRC. */
 export const HEADER_BYTES = 8;
@@ -128,7 +127,7 @@ export async function onFile<T>(path: string, fn: () => Promise<T>): Promise<T> 
 }
 
 /** fsyncs (`full`) or fdatasyncs `handle`, counting it and its duration in `stats`. */
-export async function timedSync(handle: FileHandle, stats: SyncStats, full: boolean): Promise<void> {
+export async function timedSync(handle: IoFile, stats: SyncStats, full: boolean): Promise<void> {
   const t0 = performance.now();
   if (full) await handle.sync();
   else await handle.datasync();
@@ -138,7 +137,7 @@ export async function timedSync(handle: FileHandle, stats: SyncStats, full: bool
 }
 
 /** Writes all of `data` at `position` (a single write unless the kernel writes short). */
-export async function writeAll(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+export async function writeAll(handle: IoFile, data: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < data.length) {
     const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
@@ -147,7 +146,7 @@ export async function writeAll(handle: FileHandle, data: Uint8Array, position: n
 }
 
 /** Reads `length` bytes at `position`; fewer only if the file ends first. */
-export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+export async function readAt(handle: IoFile, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
@@ -159,9 +158,9 @@ export async function readAt(handle: FileHandle, position: number, length: numbe
 }
 
 /** fsyncs a directory, making the names created, renamed or removed in it durable. */
-export async function syncDir(dir: string, stats: SyncStats): Promise<void> {
+export async function syncDir(dir: string, stats: SyncStats, io: FileIo): Promise<void> {
   await onFile(dir, async () => {
-    const handle = await open(dir, constants.O_RDONLY);
+    const handle = await io.open(dir, 'directory');
     try {
       await timedSync(handle, stats, true);
     } finally {
@@ -171,10 +170,10 @@ export async function syncDir(dir: string, stats: SyncStats): Promise<void> {
 }
 
 /** Replaces `path` with `data` atomically and durably (temp file, fsync, rename, fsync the directory). */
-export async function writeFileAtomic(path: string, data: Uint8Array, stats: SyncStats): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array, stats: SyncStats, io: FileIo): Promise<void> {
   const tmp = path + TEMP_SUFFIX;
   await onFile(tmp, async () => {
-    const handle = await open(tmp, 'w', 0o644);
+    const handle = await io.open(tmp, 'write');
     try {
       await writeAll(handle, data, 0);
       await timedSync(handle, stats, true);
@@ -182,6 +181,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array, stats: Syn
       await handle.close();
     }
   });
-  await onFile(path, () => rename(tmp, path));
-  await syncDir(dirname(path), stats);
+  await onFile(path, () => io.rename(tmp, path));
+  await syncDir(dirname(path), stats, io);
 }

@@ -14,9 +14,8 @@
  * The hard-state and snapshot files are only ever replaced by rename, so damage to them is not a
  * crash artifact: recovery refuses to guess (losing a vote breaks Raft's safety) and throws.
  */
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
-import { constants } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { realFileIo, type FileIo, type IoFile } from './file-io.js';
 import { onFile, scanRecords, withPath, syncDir, timedSync, TEMP_SUFFIX, writeFileAtomic, type SyncStats } from './record-file.js';
 import {
   decodeEntry,
@@ -32,7 +31,7 @@ import type { LogEntry } from './types.js';
 
 /** The log as recovery leaves it: open read-write, every byte of it a good record. */
 export interface OpenedLog {
-  readonly handle: FileHandle;
+  readonly handle: IoFile;
   /** The end of the last good record: where the next append goes. */
   readonly size: number;
   /** The file's size: from `size` on it is zeros (space preallocated by appends). */
@@ -42,21 +41,21 @@ export interface OpenedLog {
 }
 
 /** Recovers the data dir `dir` (an absolute path), creating it if needed. */
-export async function recover(dir: string, stats: SyncStats): Promise<{ recovered: RecoveredState; log: OpenedLog }> {
+export async function recover(dir: string, stats: SyncStats, io: FileIo): Promise<{ recovered: RecoveredState; log: OpenedLog }> {
   const repaired: string[] = [];
-  await makeDir(dir, stats);
-  await removeTempFiles(dir, repaired);
+  await makeDir(dir, stats, io);
+  await removeTempFiles(dir, repaired, io);
 
   const hardPath = join(dir, HARD_STATE_FILE);
-  const hardPayload = await readSingleRecord(hardPath);
+  const hardPayload = await readSingleRecord(hardPath, io);
   const hard = hardPayload === null ? { term: 0, vote: null } : decodeHardState(hardPayload, hardPath);
   const snapPath = join(dir, SNAPSHOT_FILE);
-  const snapPayload = await readSingleRecord(snapPath);
+  const snapPayload = await readSingleRecord(snapPath, io);
   const snapshot = snapPayload === null ? null : decodeSnapshot(snapPayload, snapPath);
   const snapIndex = snapshot?.meta.index ?? 0;
 
   const logPath = join(dir, LOG_FILE);
-  const buf = await readOptional(logPath);
+  const buf = await readOptional(logPath, io);
   const bytes = buf ?? Buffer.alloc(0);
   const scan = scanRecords(bytes);
   let end = scan.end;
@@ -99,11 +98,11 @@ export async function recover(dir: string, stats: SyncStats): Promise<{ recovere
   if (problem !== null) repaired.push(`${LOG_FILE}: ${problem}; truncated the file there, dropping ${bytes.length - end} bytes`);
   const keepFrom = offsets[0] ?? end;
   if (keepFrom > 0) {
-    await writeFileAtomic(logPath, bytes.subarray(keepFrom, end), stats);
+    await writeFileAtomic(logPath, bytes.subarray(keepFrom, end), stats, io);
     offsets = offsets.map((o) => o - keepFrom);
     repaired.push(`${LOG_FILE}: dropped ${dropped} entries at or below the snapshot index ${snapIndex} (finished an interrupted compaction)`);
   }
-  const handle = await onFile(logPath, () => open(logPath, constants.O_RDWR | constants.O_CREAT, 0o644));
+  const handle = await onFile(logPath, () => io.open(logPath, 'create-read-write'));
   try {
     if (keepFrom === 0 && end < bytes.length && !zeroTail) {
       await onFile(logPath, async () => {
@@ -111,7 +110,7 @@ export async function recover(dir: string, stats: SyncStats): Promise<{ recovere
         await timedSync(handle, stats, true);
       });
     }
-    if (buf === null) await syncDir(dir, stats);
+    if (buf === null) await syncDir(dir, stats, io);
   } catch (e) {
     await handle.close();
     throw e;
@@ -121,31 +120,31 @@ export async function recover(dir: string, stats: SyncStats): Promise<{ recovere
 }
 
 /** Creates `dir` and any missing parents, fsyncing each parent so the new names survive a crash. */
-export async function makeDir(dir: string, stats: SyncStats): Promise<void> {
-  const created = await onFile(dir, () => mkdir(dir, { recursive: true }));
+export async function makeDir(dir: string, stats: SyncStats, io: FileIo = realFileIo): Promise<void> {
+  const created = await onFile(dir, () => io.mkdirp(dir));
   if (created === undefined) return;
   const top = dirname(created);
   for (let d = dir; ; d = dirname(d)) {
-    await syncDir(dirname(d), stats);
+    await syncDir(dirname(d), stats, io);
     if (dirname(d) === top || dirname(d) === d) break;
   }
 }
 
 /** Deletes the temp files of atomic writes a crash interrupted. */
-async function removeTempFiles(dir: string, repaired: string[]): Promise<void> {
-  const names = await onFile(dir, () => readdir(dir));
+async function removeTempFiles(dir: string, repaired: string[], io: FileIo): Promise<void> {
+  const names = await onFile(dir, () => io.readdir(dir));
   for (const file of [LOG_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) {
     const tmp = file + TEMP_SUFFIX;
     if (!names.includes(tmp)) continue;
-    await onFile(join(dir, tmp), () => unlink(join(dir, tmp)));
+    await onFile(join(dir, tmp), () => io.unlink(join(dir, tmp)));
     repaired.push(`removed ${tmp}, left by an interrupted write of ${file}`);
   }
 }
 
 /** The contents of `path`, or null when there is no such file. */
-async function readOptional(path: string): Promise<Buffer | null> {
+async function readOptional(path: string, io: FileIo): Promise<Buffer | null> {
   try {
-    return await readFile(path);
+    return await io.readFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw withPath(e, path);
@@ -153,8 +152,8 @@ async function readOptional(path: string): Promise<Buffer | null> {
 }
 
 /** The payload of a file holding exactly one record, or null when there is no such file. */
-async function readSingleRecord(path: string): Promise<Buffer | null> {
-  const buf = await readOptional(path);
+async function readSingleRecord(path: string, io: FileIo): Promise<Buffer | null> {
+  const buf = await readOptional(path, io);
   if (buf === null) return null;
   const scan = scanRecords(buf);
   const only = scan.records[0];

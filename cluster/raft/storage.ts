@@ -14,9 +14,8 @@
  * failed write or fsync, what is on disk is unknown (the page cache may even have dropped the
  * dirty pages), so the only safe way on is to restart and let recovery read the disk afresh.
  */
-import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
-import { constants } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { realFileIo, type FileIo, type IoFile } from './file-io.js';
 import { encodeRecords, onFile, readAt, TEMP_SUFFIX, timedSync, withPath, writeAll, writeFileAtomic, type SyncStats } from './record-file.js';
 import {
   checkEntry,
@@ -55,6 +54,11 @@ export interface StorageOptions {
    * @default 0
    */
   readonly preallocateBytes?: number;
+  /**
+   * The file-system calls to make: `lazy-file-io.ts` is a test aid that loses unsynced writes at
+   * a crash. @default realFileIo (`node:fs`)
+   */
+  readonly io?: FileIo;
 }
 
 /** The counters of a storage. */
@@ -72,7 +76,8 @@ export class RaftStorage {
   /** fsyncs (of files and of the dir, by every method), their latest durations, bytes appended. */
   readonly stats: StorageStats;
   readonly #logPath: string;
-  #log: FileHandle;
+  #log: IoFile;
+  readonly #fs: FileIo;
   /** Where the next record goes: the end of the last good record. */
   #size: number;
   /** The file's real size: bytes in [#size, #allocated) are zeros (preallocated space). */
@@ -85,8 +90,9 @@ export class RaftStorage {
   #failed: Error | null = null;
   #closing: Promise<void> | null = null;
 
-  private constructor(dir: string, stats: StorageStats, log: FileHandle, size: number, offsets: number[], snapIndex: number) {
+  private constructor(dir: string, stats: StorageStats, fs: FileIo, log: IoFile, size: number, offsets: number[], snapIndex: number) {
     this.dir = dir;
+    this.#fs = fs;
     this.stats = stats;
     this.#logPath = join(dir, LOG_FILE);
     this.#log = log;
@@ -101,8 +107,9 @@ export class RaftStorage {
     if (!Number.isSafeInteger(preallocate) || preallocate < 0) throw new RangeError(`preallocateBytes must be a non-negative integer, got ${preallocate}`);
     const abs = resolve(dir);
     const stats: StorageStats = { fsyncs: 0, fsyncMicros: [], bytesAppended: 0 };
-    const { recovered, log } = await recover(abs, stats);
-    const storage = new RaftStorage(abs, stats, log.handle, log.size, log.offsets, recovered.snapshot?.meta.index ?? 0);
+    const fs = options.io ?? realFileIo;
+    const { recovered, log } = await recover(abs, stats, fs);
+    const storage = new RaftStorage(abs, stats, fs, log.handle, log.size, log.offsets, recovered.snapshot?.meta.index ?? 0);
     storage.#allocated = log.allocated;
     storage.#preallocate = preallocate;
     return { storage, recovered };
@@ -125,11 +132,11 @@ export class RaftStorage {
     if (FP['raft.skip-hard-state-sync']) {
       // FAILPOINT raft.skip-hard-state-sync: replaced (temp file and rename), but nothing fsynced.
       return this.#run('saveHardState', () => this.#io(async () => {
-        await writeFile(path + TEMP_SUFFIX, payload);
-        await rename(path + TEMP_SUFFIX, path);
+        await this.#fs.writeFile(path + TEMP_SUFFIX, payload);
+        await this.#fs.rename(path + TEMP_SUFFIX, path);
       }));
     }
-    return this.#run('saveHardState', () => this.#io(() => writeFileAtomic(path, payload, this.stats)));
+    return this.#run('saveHardState', () => this.#io(() => writeFileAtomic(path, payload, this.stats, this.#fs)));
   }
 
   /**
@@ -210,7 +217,7 @@ export class RaftStorage {
     }
     return this.#run('saveSnapshot', async () => {
       if (meta.index < this.#snapIndex) throw new RangeError(`saveSnapshot: index ${meta.index} is older than the snapshot already saved (${this.#snapIndex})`);
-      await this.#io(() => writeFileAtomic(join(this.dir, SNAPSHOT_FILE), payload, this.stats));
+      await this.#io(() => writeFileAtomic(join(this.dir, SNAPSHOT_FILE), payload, this.stats, this.#fs));
       const drop = Math.min(meta.index - this.#snapIndex, this.#offsets.length);
       const from = this.#offsets[drop] ?? this.#size;
       if (from > 0) await this.#io(() => this.#rewriteLog(from), this.#logPath);
@@ -230,9 +237,9 @@ export class RaftStorage {
   /** Atomically replaces the log with its bytes from `from` on, and reopens it. */
   async #rewriteLog(from: number): Promise<void> {
     const rest = await readAt(this.#log, from, this.#size - from);
-    await writeFileAtomic(this.#logPath, rest, this.stats);
+    await writeFileAtomic(this.#logPath, rest, this.stats, this.#fs);
     await this.#log.close();
-    this.#log = await open(this.#logPath, constants.O_RDWR);
+    this.#log = await this.#fs.open(this.#logPath, 'read-write');
   }
 
   /** Runs `fn` after every call made before it, unless the storage is closed or has failed. */

@@ -8,7 +8,7 @@ describe('nemesis/config', () => {
       faults: ['partition'],
       combine: 'one',
       partition: { topologies: [...PARTITION_TOPOLOGIES] },
-      kill: { targets: ['one', 'minority', 'leader'] },
+      kill: { targets: ['one', 'minority', 'leader'], loseUnsynced: false },
       pause: { targets: ['one', 'minority', 'leader'] },
       latency: { ms: 100, jitterMs: 50 },
       clock: { kinds: ['bump', 'strobe', 'drift'], targets: ['one', 'minority', 'followers', 'leader', 'all'], minOffsetS: 0, maxOffsetS: 60, direction: 'both', strobePeriodMs: 100, driftRate: 0.1 },
@@ -34,6 +34,11 @@ schedule:
     assert.deepEqual(c.schedule, { interval: { faultS: 2, healS: 5 } });
     assert.deepEqual(parseNemesisConfig({ faults: 'none' }).faults, []);
     assert.deepEqual(parseNemesisConfig({ faults: [] }).faults, []);
+  });
+
+  it('kill.loseUnsynced (the nodes run with DSYNC_LOSE_UNSYNCED=1) is a boolean, false unless given', () => {
+    assert.deepEqual(parseNemesisConfig({ faults: ['kill'], kill: { loseUnsynced: true } }).kill, { targets: ['one', 'minority', 'leader'], loseUnsynced: true });
+    assert.throws(() => parseNemesisConfig({ faults: ['kill'], kill: { loseUnsynced: 'yes' } }), /^NemesisConfigError|nemesis\.kill\.loseUnsynced/);
   });
 
   it('reads a timeline, with per-op values and defaults inside them', () => {
@@ -77,7 +82,7 @@ schedule:
       ['bad combine', { faults: [], combine: 'some' }, /^nemesis\.combine: /],
       ['bad topology', { faults: [], partition: { topologies: ['random-halves', 'ring'] } }, /^nemesis\.partition\.topologies\[1\]: /],
       ['no topologies', { faults: [], partition: { topologies: [] } }, /^nemesis\.partition\.topologies: /],
-      ['bad target', { faults: [], pause: { targets: ['all'] } }, /^nemesis\.pause\.targets\[0\]: /],
+      ['bad target', { faults: [], pause: { targets: ['everyone'] } }, /^nemesis\.pause\.targets\[0\]: /],
       ['negative latency', { faults: [], latency: { ms: -1 } }, /^nemesis\.latency\.ms: /],
       ['zero fault window', { faults: [], schedule: { interval: { faultS: 0 } } }, /^nemesis\.schedule\.interval\.faultS: /],
       ['both schedules', { faults: [], schedule: { interval: {}, timeline: [] } }, /^nemesis\.schedule: give either interval or timeline/],

@@ -235,6 +235,15 @@ describe('nemesis/nemesis', () => {
       assert.equal(b.dead.size + b.paused.size, 0);
     });
 
+    it('kill all: every node up is killed, and the stop restarts them all', async () => {
+      const b = new FakeBackend(3);
+      const { nemesis } = nemesisPackage(all, b, { seed: 2 });
+      assert.deepEqual(await invoke(nemesis, 'start-kill', 'all'), { type: 'info', value: ['n1', 'n2', 'n3'] });
+      assert.equal(b.dead.size, 3);
+      assert.deepEqual(await invoke(nemesis, 'stop-kill'), { type: 'info', value: ['n1', 'n2', 'n3'] });
+      assert.equal(b.dead.size, 0);
+    });
+
     it('no leader → fail with "no leader", and nothing changes', async () => {
       const b = new FakeBackend();
       b.leaderId = null;

@@ -332,10 +332,14 @@ describe('RaftStorage', () => {
   describe('kill -9', function () {
     this.timeout(60_000);
     const storageUrl = new URL('../../../cluster/raft/storage.js', import.meta.url).href;
+    const lazyUrl = new URL('../../../cluster/raft/lazy-file-io.js', import.meta.url).href;
     // Appends in pipelined batches, snapshots now and then, and prints what each call acked.
+    // With argv[2] = 'lazy' it runs on a LazyFileIo, so the kill loses what a power cut would.
     const child = `
       import { RaftStorage } from ${JSON.stringify(storageUrl)};
-      const { storage, recovered } = await RaftStorage.open(process.argv[1]);
+      import { LazyFileIo } from ${JSON.stringify(lazyUrl)};
+      const io = process.argv[2] === 'lazy' ? new LazyFileIo() : undefined;
+      const { storage, recovered } = await RaftStorage.open(process.argv[1], { io });
       let next = storage.lastIndex + 1, term = recovered.hard.term;
       const say = (line) => process.stdout.write(line + '\\n');
       for (;;) {
@@ -352,9 +356,9 @@ describe('RaftStorage', () => {
         await Promise.all(calls);
       }`;
 
-    const runAndKill = (acksBeforeKill: number): Promise<{ a: number; h: number; s: number }> =>
+    const runAndKill = (acksBeforeKill: number, io: 'real' | 'lazy'): Promise<{ a: number; h: number; s: number }> =>
       new Promise((resolve, reject) => {
-        const p = spawn(process.execPath, ['--input-type=module', '-e', child, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn(process.execPath, ['--input-type=module', '-e', child, dir, io], { stdio: ['ignore', 'pipe', 'pipe'] });
         const acked = { a: 0, h: 0, s: 0 };
         let seen = 0;
         let buffered = '';
@@ -376,19 +380,21 @@ describe('RaftStorage', () => {
         p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(acked) : reject(new Error(`child exited ${code}: ${stderr}`))));
       });
 
-    it('loses nothing acknowledged and recovers a consistent state, crash after crash', async () => {
-      for (const acks of [50, 333, 120, 700]) {
-        const acked = await runAndKill(acks);
-        const { storage, recovered } = await openDir();
-        const snap = recovered.snapshot?.meta.index ?? 0;
-        assert.ok(recovered.hard.term >= acked.h, `hard term ${recovered.hard.term} < acked ${acked.h}`);
-        assert.ok(snap >= acked.s, `snapshot ${snap} < acked ${acked.s}`);
-        assert.deepEqual(recovered.snapshot?.data, recovered.snapshot === null ? undefined : { upTo: snap });
-        assert.ok(storage.lastIndex >= acked.a, `last index ${storage.lastIndex} < acked ${acked.a}`);
-        recovered.entries.forEach((e, i) => assert.deepEqual(e, { index: snap + 1 + i, term: 1, data: { v: snap + 1 + i } }));
-        await storage.close();
-      }
-    });
+    for (const io of ['real', 'lazy'] as const) {
+      it(`loses nothing acknowledged and recovers a consistent state, crash after crash (${io} file io)`, async () => {
+        for (const acks of [50, 333, 120, 700]) {
+          const acked = await runAndKill(acks, io);
+          const { storage, recovered } = await openDir();
+          const snap = recovered.snapshot?.meta.index ?? 0;
+          assert.ok(recovered.hard.term >= acked.h, `hard term ${recovered.hard.term} < acked ${acked.h}`);
+          assert.ok(snap >= acked.s, `snapshot ${snap} < acked ${acked.s}`);
+          assert.deepEqual(recovered.snapshot?.data, recovered.snapshot === null ? undefined : { upTo: snap });
+          assert.ok(storage.lastIndex >= acked.a, `last index ${storage.lastIndex} < acked ${acked.a}`);
+          recovered.entries.forEach((e, i) => assert.deepEqual(e, { index: snap + 1 + i, term: 1, data: { v: snap + 1 + i } }));
+          await storage.close();
+        }
+      });
+    }
   });
 });
 
