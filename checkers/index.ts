@@ -24,7 +24,9 @@ export { checkHistory, checkOperations, checkHistoryAsync, checkOperationsAsync 
 export type { CheckOptions, ParallelCheckOptions, LinearizabilityResult, PartitionResult, LinearizationStep, OpRef } from './linearizable.js';
 export { createSearchPool, sharedSearchPool, closeSharedSearchPools } from './search-pool.js';
 export type { SearchPool, SearchPoolOptions } from './search-pool.js';
-export { findModel, modelNames, independent, register, casRegister, mutex, rwLock, fencedLock, kv, multiRegister } from './models/index.js';
+export { findModel, modelNames, independent, register, casRegister, mutex, rwLock, fencedLock, leaseLock, kv, multiRegister } from './models/index.js';
+export { leaseParams } from './models/lease-lock.js';
+export type { LeaseParams } from './models/lease-lock.js';
 export { canonical } from './values.js';
 export { nodeLogChecker, checkNodeLogs, NODE_LOG_RULES, MAX_MATCHES } from './node-log-checker.js';
 export type { NodeLogRule, NodeLogMatch, NodeLogRuleResult, NodeLogResult } from './node-log-checker.js';

@@ -22,10 +22,12 @@
  *
  * Leases: `fenced-lock` knows nothing of lease expiry, so leases are given a TTL longer than the
  * whole run ({@link resolveLockTtl}): every lock is freed by a release in the history, never by
- * expiry.
+ * expiry. With `leases`, the TTL may be short: the history is checked with `lease-lock`, which
+ * judges expiry by the ops' times, and a share of holders keep their lock past the TTL before
+ * releasing it, so that leases do expire.
  */
 import { z } from 'zod';
-import { fencingTokensChecker, linearizableChecker, type Op, type ProcessId } from '../checkers/index.js';
+import { fencingTokensChecker, linearizableChecker, type LeaseParams, type Op, type ProcessId } from '../checkers/index.js';
 import { keyName, nextFloat, sampleKey, seedRand } from '../harness/index.js';
 import type { Completion, Generator, GenContext, GenResult, KeyDistribution, Rand } from '../harness/index.js';
 import { HttpClient } from './http-client.js';
@@ -49,12 +51,26 @@ export const lockWorkloadSchema = z
       .prefault({}),
     /** Share of acquires in shared mode (`acquire-shared`); 0 = exclusive only. */
     sharedFraction: z.number().min(0).max(1).default(0),
-    /** Lease TTL; default: longer than the whole run. Must outlive the run (see the module doc). */
+    /** Lease TTL; default: longer than the whole run, which it must outlive unless `leases` is set (then 2000). */
     ttlMs: z.number().int().positive().optional(),
     /** Share of ops that read a random lock (`GET /lock/{name}`, checked against the model). */
     readFraction: z.number().min(0).max(1).default(0.2),
     /** Share of a holder's other ops that renew its lease (`POST /lock/renew`) instead of releasing. */
     renewFraction: z.number().min(0).max(0.9).default(0.1),
+    /** Short leases that expire during the run, checked with `lease-lock`; absent: leases outlive the run. */
+    leases: z
+      .object({
+        /** How far a node's clock rate may be off (0.01 = 1 %): a lease surely lasts ttl·(1 − drift) from its acquire's invocation. */
+        driftBound: z.number().min(0).max(0.5).default(0.01),
+        /** If set, a lease surely has ended this long after ttl·(1 + drift) past its grant's completion; absent: no upper bound. */
+        expiryGraceMs: z.number().min(0).optional(),
+        /** Share of grants whose holder keeps the lock `holdMs` before releasing it. */
+        holdFraction: z.number().min(0).max(1).default(0.2),
+        /** How long those holders keep the lock, ms; default: twice the TTL. */
+        holdMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     /** How long an acquire waits in the queue for a held lock; 0 = try-acquire. */
     waitMs: z.number().int().min(0).max(60_000).default(0),
     /** An op's deadline, over all its attempts; past it the op is `info` (or `fail` if every attempt surely failed). */
@@ -67,17 +83,21 @@ export const lockWorkloadSchema = z
 /** The lock workload's options, defaults filled in. */
 export type LockWorkloadOptions = z.output<typeof lockWorkloadSchema>;
 
+/** The TTL of short leases (`workload.leases`) when `ttlMs` is not given. */
+export const DEFAULT_LEASE_TTL_MS = 2000;
+
 /**
  * The lease TTL for a run lasting `runS` seconds: the configured one, which must outlive the run
  * (plus a minute of margin for teardown), or one that does.
  * @throws RangeError naming `workload.ttlMs` when the configured TTL is too short.
  */
 export function resolveLockTtl(o: LockWorkloadOptions, runS: number): number {
+  if (o.leases !== undefined) return o.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const needed = Math.ceil((runS + 60) * 1000);
   if (o.ttlMs === undefined) return needed;
   if (o.ttlMs < needed) {
     throw new RangeError(
-      `workload.ttlMs: ${o.ttlMs} ms would let leases expire during the run (it lasts up to ${runS} s; at least ${needed} ms is needed), and fenced-lock does not model expiry`,
+      `workload.ttlMs: ${o.ttlMs} ms would let leases expire during the run (it lasts up to ${runS} s; at least ${needed} ms is needed), and fenced-lock does not model expiry (set workload.leases to check with lease-lock)`,
     );
   }
   return o.ttlMs;
@@ -88,6 +108,8 @@ export function resolveLockTtl(o: LockWorkloadOptions, runS: number): number {
 interface Held {
   readonly key: string;
   readonly token: number;
+  /** When (ns since the run started) the holder may release; 0: on its next op. */
+  readonly until: number;
 }
 
 interface LockGenState {
@@ -97,12 +119,15 @@ interface LockGenState {
   readonly sharedFraction: number;
   readonly readFraction: number;
   readonly renewFraction: number;
+  /** Share of grants kept `holdNs` before release (0 without leases). */
+  readonly holdFraction: number;
+  readonly holdNs: number;
 }
 
 function lockGen(s: LockGenState): Generator {
   return {
     op(ctx: GenContext): GenResult {
-      const process = ctx.free.find((p) => typeof p === 'number');
+      const process = ctx.free.find((p) => typeof p === 'number' && (s.held.get(p)?.until ?? 0) <= ctx.time);
       if (process === undefined) return 'pending';
       const held = s.held.get(process);
       const [w, r0] = nextFloat(s.rand);
@@ -120,12 +145,19 @@ function lockGen(s: LockGenState): Generator {
       const f = x < s.sharedFraction ? 'acquire-shared' : 'acquire';
       return { op: { f, value: [keyName('l', k), null], process }, gen: lockGen({ ...s, rand: r2 }) };
     },
-    update(_ctx: GenContext, e: Op): Generator {
+    update(ctx: GenContext, e: Op): Generator {
       if (typeof e.process !== 'number' || e.type === 'invoke') return this;
       const tuple = Array.isArray(e.value) ? (e.value as unknown[]) : [];
       let held: Map<ProcessId, Held> | undefined;
       if (e.type === 'ok' && (e.f === 'acquire' || e.f === 'acquire-shared') && typeof tuple[0] === 'string' && typeof tuple[1] === 'number') {
-        held = new Map(s.held).set(e.process, { key: tuple[0], token: tuple[1] });
+        let until = 0;
+        let rand = s.rand;
+        if (s.holdFraction > 0) {
+          const [x, r] = nextFloat(rand);
+          rand = r;
+          if (x < s.holdFraction) until = ctx.time + s.holdNs;
+        }
+        return lockGen({ ...s, rand, held: new Map(s.held).set(e.process, { key: tuple[0], token: tuple[1], until }) });
       } else if ((e.f === 'release' || e.type === 'info') && s.held.has(e.process)) {
         // A release ends the holding whatever its outcome (a failed release: not held anyway);
         // an info retires the process, and its successor holds nothing.
@@ -143,14 +175,15 @@ function lockGen(s: LockGenState): Generator {
  * holdings from the events it is given, so a copy given every event of an earlier phase continues
  * where that phase left off.
  */
-export function lockGenerator(o: Pick<LockWorkloadOptions, 'keys' | 'sharedFraction' | 'readFraction' | 'renewFraction'>, seed: number): Generator {
+export function lockGenerator(o: Pick<LockWorkloadOptions, 'keys' | 'sharedFraction' | 'readFraction' | 'renewFraction'> & Partial<Pick<LockWorkloadOptions, 'leases' | 'ttlMs'>>, seed: number): Generator {
   const keys: KeyDistribution =
     o.keys.distribution === 'uniform'
       ? { kind: 'uniform', count: o.keys.count }
       : o.keys.distribution === 'zipfian'
         ? { kind: 'zipfian', count: o.keys.count, exponent: o.keys.exponent }
         : { kind: 'hot', count: o.keys.count, hotFraction: o.keys.hotFraction };
-  return lockGen({ rand: seedRand(seed), held: new Map(), keys, sharedFraction: o.sharedFraction, readFraction: o.readFraction, renewFraction: o.renewFraction });
+  const holdMs = o.leases?.holdMs ?? 2 * (o.ttlMs ?? DEFAULT_LEASE_TTL_MS);
+  return lockGen({ rand: seedRand(seed), held: new Map(), keys, sharedFraction: o.sharedFraction, readFraction: o.readFraction, renewFraction: o.renewFraction, holdFraction: o.leases?.holdFraction ?? 0, holdNs: holdMs * 1e6 });
 }
 
 // ——— the client ———
@@ -236,6 +269,20 @@ export function processOfClient(client: string): ProcessId {
 const compareProcess = (a: ProcessId, b: ProcessId): number =>
   typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 
+/** The `lease-lock` model's parameters for a run with `workload.leases`. */
+function leaseModelParams(o: LockWorkloadOptions, ttlMs: number): LeaseParams {
+  const l = o.leases;
+  return { ttlMs, driftBound: l?.driftBound ?? 0.01, ...(l?.expiryGraceMs !== undefined ? { expiryGraceMs: l.expiryGraceMs } : {}) };
+}
+
+/** The describe line's words on leases. */
+function describeLeases(o: LockWorkloadOptions, ttlMs: number): string {
+  const l = o.leases;
+  if (!l) return `leases of ${ttlMs} ms (longer than the run: no lock is freed by expiry)`;
+  const bound = l.expiryGraceMs === undefined ? 'no upper bound on expiry' : `surely ended ${l.expiryGraceMs} ms after ttl·(1 + drift)`;
+  return `leases of ${ttlMs} ms that expire, checked with lease-lock (drift ${l.driftBound}, ${bound}); ${Math.round(l.holdFraction * 100)} % of holders keep the lock ${l.holdMs ?? 2 * ttlMs} ms`;
+}
+
 /** The lock workload over nodes reachable at `endpoints`, for a run lasting `runS` seconds. */
 export function lockWorkload(o: LockWorkloadOptions, ctx: WorkloadContext): Workload {
   const ttlMs = resolveLockTtl(o, ctx.runS);
@@ -244,9 +291,9 @@ export function lockWorkload(o: LockWorkloadOptions, ctx: WorkloadContext): Work
     client: new LockClient(ctx.endpoints, o, ttlMs, ctx.seed),
     generator: lockGenerator(o, ctx.seed),
     finalGenerator: lockGenerator(o, ctx.seed + 1),
-    checker: linearizableChecker('fenced-lock', { independent: true }),
+    checker: o.leases ? linearizableChecker('lease-lock', { independent: true, initial: leaseModelParams(o, ttlMs) }) : linearizableChecker('fenced-lock', { independent: true }),
     moreCheckers: [fencingTokensChecker()],
-    describe: `lock: ${o.keys.count} locks (${o.keys.distribution}), ${Math.round(o.sharedFraction * 100)} % shared acquires, ${Math.round(o.readFraction * 100)} % reads, ${Math.round(o.renewFraction * 100)} % of a holder's ops renewals, leases of ${ttlMs} ms (longer than the run: no lock is freed by expiry), waitMs ${o.waitMs}, exactly-once retries until ${o.opTimeoutMs} ms`,
+    describe: `lock: ${o.keys.count} locks (${o.keys.distribution}), ${Math.round(o.sharedFraction * 100)} % shared acquires, ${Math.round(o.readFraction * 100)} % reads, ${Math.round(o.renewFraction * 100)} % of a holder's ops renewals, ${describeLeases(o, ttlMs)}, waitMs ${o.waitMs}, exactly-once retries until ${o.opTimeoutMs} ms`,
   };
 }
 

@@ -102,7 +102,7 @@ describe('dsync check (CLI)', function () {
     it('an unknown model lists the models', async () => {
       const r = await dsync('check', 'x.edn', '--model', 'queue');
       assert.equal(r.code, 3);
-      assert.match(r.stderr, /unknown model 'queue'; models: register, cas-register, mutex, rw-lock, fenced-lock, kv, multi-register/);
+      assert.match(r.stderr, /unknown model 'queue'; models: register, cas-register, mutex, rw-lock, fenced-lock, lease-lock, kv, multi-register/);
     });
     it('no model', async () => {
       const r = await dsync('check', 'x.edn');

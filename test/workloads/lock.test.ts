@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Op } from '../../checkers/history/op.js';
 import type { GenContext, Generator } from '../../harness/generator/generator.js';
-import { LockClient, lockGenerator, lockWorkloadSchema, resolveLockTtl } from '../../workloads/lock.js';
+import { LockClient, lockGenerator, lockWorkload, lockWorkloadSchema, resolveLockTtl } from '../../workloads/lock.js';
 
 const options = (o: Record<string, unknown> = {}) => lockWorkloadSchema.parse({ name: 'lock', ...o });
 /** Options without reads and renewals: acquire, release, acquire, ... */
@@ -116,6 +116,54 @@ describe('workloads/lock: lease TTL', () => {
     assert.equal(resolveLockTtl(options(), 25), 85_000);
     assert.equal(resolveLockTtl(options({ ttlMs: 100_000 }), 25), 100_000);
     assert.throws(() => resolveLockTtl(options({ ttlMs: 5000 }), 25), /workload\.ttlMs: 5000 ms would let leases expire/);
+  });
+
+  it('with leases, may be short (default 2000 ms), and the history is checked with lease-lock', () => {
+    assert.equal(resolveLockTtl(options({ ttlMs: 1500, leases: {} }), 25), 1500);
+    assert.equal(resolveLockTtl(options({ leases: {} }), 25), 2000);
+    const w = lockWorkload(options({ ttlMs: 1500, leases: { driftBound: 0.05 } }), { endpoints: new Map([['n1', 'http://127.0.0.1:1']]), runS: 25, seed: 1 });
+    try {
+      assert.match(w.describe, /leases of 1500 ms that expire, checked with lease-lock \(drift 0\.05, no upper bound on expiry\); 20 % of holders keep the lock 3000 ms/);
+      // An early conflicting grant (250 ms into a 1500 ms lease) is invalid; one after the lease is not.
+      const at = (second: number): Op[] => [
+        { index: 0, type: 'invoke', f: 'acquire', value: ['l1', null], process: 0, time: 0 },
+        { index: 1, type: 'ok', f: 'acquire', value: ['l1', 1], process: 0, time: 10e6 },
+        { index: 2, type: 'invoke', f: 'acquire', value: ['l1', null], process: 1, time: second * 1e9 },
+        { index: 3, type: 'ok', f: 'acquire', value: ['l1', 2], process: 1, time: second * 1e9 + 10e6 },
+      ];
+      assert.equal(w.checker.check(at(0.25), { timeoutMs: 10_000 }).valid, false);
+      assert.equal(w.checker.check(at(1.5), { timeoutMs: 10_000 }).valid, true);
+    } finally {
+      void w.client.close();
+    }
+    assert.throws(() => options({ leases: { driftBound: 0.9 } }), /driftBound/);
+  });
+});
+
+describe('workloads/lock: generator with leases', () => {
+  it('a holder chosen to keep its lock is not asked to release before holdMs has passed', () => {
+    let g = lockGenerator(options({ ttlMs: 1000, leases: { holdFraction: 1, holdMs: 2500 } }), 3);
+    const r = g.op(ctx([0], 0));
+    assert.ok(r && r !== 'pending');
+    g = r.gen.update(ctx([], 1e9), event('ok', r.op.f, ['l1', 5], 0));
+    assert.equal(g.op(ctx([0], 3.4e9)), 'pending');
+    // Another process goes on meanwhile.
+    const other = g.op(ctx([0, 1], 3.4e9));
+    assert.ok(other && other !== 'pending');
+    assert.equal(other.op.process, 1);
+    const late = g.op(ctx([0], 3.5e9));
+    assert.ok(late && late !== 'pending');
+    assert.deepEqual([late.op.f, late.op.value], ['release', ['l1', 5]]);
+  });
+
+  it('with holdFraction 0 releases on the next op, as without leases', () => {
+    let g = lockGenerator(plain({ leases: { holdFraction: 0 } }), 3);
+    const r = g.op(ctx([0]));
+    assert.ok(r && r !== 'pending');
+    g = r.gen.update(ctx([]), event('ok', r.op.f, ['l1', 5], 0));
+    const next = g.op(ctx([0]));
+    assert.ok(next && next !== 'pending');
+    assert.equal(next.op.f, 'release');
   });
 });
 

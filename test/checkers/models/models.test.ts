@@ -87,7 +87,7 @@ const cases: Case[] = [
 
 describe('models', () => {
   it('are all registered', () => {
-    assert.deepEqual(modelNames(), ['register', 'cas-register', 'mutex', 'rw-lock', 'fenced-lock', 'kv', 'multi-register']);
+    assert.deepEqual(modelNames(), ['register', 'cas-register', 'mutex', 'rw-lock', 'fenced-lock', 'lease-lock', 'kv', 'multi-register']);
   });
 
   for (const c of cases) {
