@@ -65,6 +65,22 @@ export interface HasLeader {
   leader(timeoutMs?: number): Promise<string | null>;
 }
 
+/** What one node believes: whom it follows (or leads) in which term. */
+export interface LeaderView {
+  readonly node: string;
+  /** The leader it knows, or null. */
+  readonly leader: string | null;
+  readonly term: number;
+  /** Its Raft role, e.g. `leader`, `follower`, `candidate`. */
+  readonly role: string;
+}
+
+/** Each node's own view of the leader (its `/status`), to find leaders when the nodes disagree. */
+export interface LeaderViews {
+  /** The views of the nodes that answer now (neither killed nor paused), in node order. */
+  leaderViews(): Promise<LeaderView[]>;
+}
+
 const has = (b: object, ...methods: string[]): boolean =>
   methods.every((m) => typeof (b as Record<string, unknown>)[m] === 'function');
 
@@ -72,3 +88,4 @@ export const isKillable = (b: ClusterBackend): b is ClusterBackend & Killable =>
 export const isPausable = (b: ClusterBackend): b is ClusterBackend & Pausable => has(b, 'pause', 'resume', 'isPaused');
 export const isPartitionable = (b: ClusterBackend): b is ClusterBackend & Partitionable => has(b, 'setLinkFaults', 'healNetwork');
 export const hasLeader = (b: ClusterBackend): b is ClusterBackend & HasLeader => has(b, 'leader');
+export const hasLeaderViews = (b: ClusterBackend): b is ClusterBackend & LeaderViews => has(b, 'leaderViews');

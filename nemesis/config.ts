@@ -8,6 +8,7 @@
  *   combine: one                     # one kind per fault window, or all of them together
  *   partition: { topologies: [majorities-ring, isolate-leader] }
  *   kill: { targets: [leader] }
+ *   packages: [figure-8]             # named fault sequences (packages.ts), windows of their own
  *   schedule: { interval: { faultS: 5, healS: 5 } }
  * ```
  *
@@ -16,6 +17,7 @@
  */
 import { z } from 'zod';
 import { PARTITION_TOPOLOGIES } from './topology.js';
+import { PACKAGE_NAMES } from './packages.js';
 
 /** The kinds of fault a nemesis can inject. */
 export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency'] as const;
@@ -23,8 +25,17 @@ export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency'] as 
 /** A kind of fault. */
 export type NemesisFaultKind = (typeof NEMESIS_FAULT_KINDS)[number];
 
-/** Whom a kill or pause hits: a random node, a random minority, or the current leader. */
-export const NEMESIS_TARGETS = ['one', 'minority', 'leader'] as const;
+/**
+ * Whom a kill or pause hits: a random node, a random minority, a random majority, every node, the
+ * leader every running node agrees on (`leader`), the leader a majority agrees on in the highest
+ * term (`majority-leader`: during a partition, the leader of the majority side), or a node that
+ * believes it leads without a majority (`minority-leader`: the old leader cut off on the minority
+ * side).
+ */
+export const NEMESIS_TARGETS = ['one', 'minority', 'majority', 'all', 'leader', 'majority-leader', 'minority-leader'] as const;
+
+/** The targets a kill or pause picks from when the config lists none. */
+export const DEFAULT_TARGETS = ['one', 'minority', 'leader'] as const satisfies readonly NemesisTarget[];
 
 /** A kill or pause target. */
 export type NemesisTarget = (typeof NEMESIS_TARGETS)[number];
@@ -103,6 +114,11 @@ const faults = z
   )
   .refine((kinds) => new Set(kinds).size === kinds.length, { message: 'a fault kind is listed twice' });
 
+const packages = z
+  .array(z.enum(PACKAGE_NAMES))
+  .refine((names) => new Set(names).size === names.length, { message: 'a package is listed twice' })
+  .default([]);
+
 /** The zod schema of the `nemesis:` section; unknown fields are errors. */
 export const nemesisConfigSchema = z
   .strictObject({
@@ -112,10 +128,15 @@ export const nemesisConfigSchema = z
     combine: z.enum(['one', 'all']).default('one'),
     /** @default all topologies */
     partition: z.strictObject({ topologies: z.array(topology).min(1).default([...PARTITION_TOPOLOGIES]) }).prefault({}),
-    /** @default all targets */
-    kill: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
-    /** @default all targets */
-    pause: z.strictObject({ targets: z.array(target).min(1).default([...NEMESIS_TARGETS]) }).prefault({}),
+    /** @default one, minority, leader */
+    kill: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]) }).prefault({}),
+    /** @default one, minority, leader */
+    pause: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]) }).prefault({}),
+    /**
+     * Named fault combinations (packages.ts), each a timed sequence of ops; with an interval
+     * schedule a window runs either a fault (kinds as `combine` says) or one package. @default []
+     */
+    packages,
     /** Link latency (where the backend supports it). @default { ms: 100, jitterMs: 50 } */
     latency: latency.prefault({}),
     /** @default { interval: { faultS: 5, healS: 5 } } */
@@ -123,6 +144,7 @@ export const nemesisConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if (!('timeline' in c.schedule)) return;
+    if (c.packages.length > 0) ctx.addIssue({ code: 'custom', path: ['packages'], message: 'packages run only with an interval schedule, not a timeline' });
     c.schedule.timeline.forEach((e, i) => {
       if (e.f === 'heal') return;
       const kind = e.f.slice(e.f.indexOf('-') + 1) as NemesisFaultKind;

@@ -45,6 +45,7 @@ describe('harness/experiment', () => {
         jitter: 'exponential',
         finalPhaseS: 5,
         checkTimeoutMs: 60_000,
+        cluster: {},
       });
       // The workload section's defaults are the lock workload schema's own.
       assert.deepEqual(workload, lockWorkloadSchema.parse({ name: 'lock' }));
