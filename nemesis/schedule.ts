@@ -1,5 +1,5 @@
 /** The nemesis schedules as pure generators: the interval or timeline fault windows, and the final heal. */
-import { NEMESIS } from '../checkers/index.js';
+import { NEMESIS, type Op } from '../checkers/index.js';
 import { prng, wait, type GenContext, type GenResult, type Generator } from '../harness/index.js';
 import type { NemesisConfig, NemesisF, NemesisFaultKind } from './config.js';
 import { packageSteps, type PackageName } from './packages.js';
@@ -13,7 +13,8 @@ interface Step {
 
 /**
  * A schedule as a pure generator: step `i` of `steps` on the nemesis process, timed from `origin`
- * — the time of the first op call (or event) it sees, like Jepsen's time-limit. Fixing the
+ * — the time of the first op call (or event) it sees, like Jepsen's time-limit — and moved later
+ * when an op completes late. Fixing the
  * origin on events too keeps it from sliding when the interpreter drops a future op to handle a
  * completion and asks again.
  */
@@ -36,8 +37,15 @@ class ScheduleGenerator implements Generator {
     return { op, gen: new ScheduleGenerator(this.steps, this.i + 1, origin) };
   }
 
-  update(ctx: GenContext): Generator {
-    return this.origin === null ? new ScheduleGenerator(this.steps, this.i, ctx.time) : this;
+  update(ctx: GenContext, event: Op): Generator {
+    if (this.origin === null) return new ScheduleGenerator(this.steps, this.i, ctx.time);
+    // A nemesis op that completes late (a restart waits for the node to answer) pushes the rest
+    // back, so that the gap after it keeps its length: a heal window stays healS long, and a
+    // package's steps keep their spacing.
+    const prev = this.i > 0 && event.process === NEMESIS && event.type !== 'invoke' ? this.steps(this.i - 1) : null;
+    const done = event.time ?? ctx.time;
+    if (prev && done - prev.at > this.origin) return new ScheduleGenerator(this.steps, this.i, done - prev.at);
+    return this;
   }
 }
 

@@ -200,6 +200,25 @@ describe('nemesis/packages', () => {
       }
     });
 
+    it('a nemesis op that completes late pushes the rest back by as much; a client event does not', () => {
+      const config = parseNemesisConfig({ faults: ['kill'], schedule: { interval: { faultS: 1, healS: 2 } } });
+      const next = (g: Generator, now: number): { op: OpSpec; gen: Generator } => {
+        const r = g.op(ctx(now));
+        assert.ok(r !== null && r !== 'pending');
+        return isWait(r.op) ? next(r.gen, now) : r;
+      };
+      const start = next(nemesisPackage(config, new ViewsBackend(), { seed: 1 }).generator, 0);
+      assert.deepEqual([start.op.f, start.op.time], ['start-kill', 2 * S]);
+      const stop = next(start.gen, 2 * S);
+      assert.deepEqual([stop.op.f, stop.op.time], ['stop-kill', 3 * S]);
+      const event = (process: string | number, time: number): Op => ({ index: 0, type: 'info', f: 'stop-kill', value: [], process, time }) as Op;
+      assert.equal(stop.gen.update(ctx(3.1 * S), event(0, 3.1 * S)), stop.gen, 'a client event changes nothing');
+      assert.equal(next(stop.gen.update(ctx(3 * S), event('nemesis', 3 * S)), 3 * S).op.time, 5 * S, 'on time: as planned');
+      // The restart took 4 s: the next window still comes healS after it.
+      const late = stop.gen.update(ctx(7 * S), event('nemesis', 7 * S));
+      assert.equal(next(late, 7 * S).op.time, 9 * S);
+    });
+
     it('only packages: the generator runs them, the final generator heals', () => {
       const config = parseNemesisConfig({ faults: 'none', packages: ['restart-all'], schedule: { interval: { faultS: 1, healS: 2 } } });
       const pkg = nemesisPackage(config, new ViewsBackend(), { seed: 1 });
