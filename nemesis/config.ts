@@ -16,7 +16,7 @@
  * store it and re-read it.
  */
 import { z } from 'zod';
-import { PARTITION_TOPOLOGIES } from './topology.js';
+import { DEFAULT_TOPOLOGIES, PARTITION_TOPOLOGIES } from './topology.js';
 import { PACKAGE_NAMES } from './packages.js';
 
 /** The kinds of fault a nemesis can inject. */
@@ -126,8 +126,8 @@ export const nemesisConfigSchema = z
     faults,
     /** `one`: each window starts one kind, chosen at random; `all`: every listed kind together. @default 'one' */
     combine: z.enum(['one', 'all']).default('one'),
-    /** @default all topologies */
-    partition: z.strictObject({ topologies: z.array(topology).min(1).default([...PARTITION_TOPOLOGIES]) }).prefault({}),
+    /** @default every topology but star */
+    partition: z.strictObject({ topologies: z.array(topology).min(1).default([...DEFAULT_TOPOLOGIES]) }).prefault({}),
     /** @default one, minority, leader */
     kill: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]) }).prefault({}),
     /** @default one, minority, leader */

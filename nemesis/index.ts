@@ -11,7 +11,7 @@ export {
   NEMESIS_FS,
 } from './config.js';
 export type { NemesisConfig, NemesisFaultKind, NemesisTarget, NemesisF, TimelineEntry } from './config.js';
-export { PARTITION_TOPOLOGIES, partitionFor, randomHalves, isolateOne, isolateLeader, majoritiesRing, bridge, oneWay } from './topology.js';
+export { PARTITION_TOPOLOGIES, DEFAULT_TOPOLOGIES, partitionFor, randomHalves, isolateOne, isolateLeader, majoritiesRing, bridge, oneWay, star } from './topology.js';
 export type { NetworkPartition, TopologyName } from './topology.js';
 export { PACKAGE_NAMES, PACKAGE_FAULTS, packageSteps } from './packages.js';
 export type { PackageName, PackageStep } from './packages.js';

@@ -223,9 +223,11 @@ class BackendNemesis implements Nemesis {
       if (l === null) return fail('no leader');
       leader = l;
     }
+    // A star's center is the node the current partition cuts off alone, if there is one.
+    const center = name === 'star' ? this.#partition?.components?.find((c) => c.length === 1)?.[0] : undefined;
     let p: NetworkPartition;
     try {
-      p = partitionFor(name, this.#backend.nodes, this.#random, leader);
+      p = partitionFor(name, this.#backend.nodes, this.#random, leader, center);
     } catch (e) {
       return fail(errorMessage(e));
     }

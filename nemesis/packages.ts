@@ -63,14 +63,17 @@ export function packageSteps(name: PackageName, random: () => number): PackageSt
         [between(0.5, 1.0), 'stop-kill', null],
       ]);
     case 'lagging-leader':
-      // One node is cut off while the others commit; right after the heal the leader is paused,
-      // so the lagging node takes part in the election. Voters that check whether its log is up
-      // to date refuse it; voters that do not may elect it, and it overwrites committed entries.
+      // One node is cut off while the others commit. Then the leader is paused (it can no longer
+      // bring the lagging node up to date) and the partition becomes a star around the lagging
+      // node: the others hear only it, so it is the only node that can gather votes. Voters that
+      // check whether its log is up to date refuse it and no leader is elected until the heal;
+      // voters that do not elect it, and it overwrites what they hold.
       return sequence([
         [0, 'start-partition', 'isolate-one'],
-        [between(1.5, 3), 'stop-partition', null],
-        [between(0, 0.15), 'start-pause', 'majority-leader'],
-        [between(0.8, 1.5), 'stop-pause', null],
+        [between(1.5, 3), 'start-pause', 'majority-leader'],
+        [between(0, 0.05), 'start-partition', 'star'],
+        [between(1, 1.5), 'stop-partition', null],
+        [between(0.1, 0.5), 'stop-pause', null],
       ]);
     case 'restart-all':
       // Every node killed at once and restarted: what they knew survives only on disk.

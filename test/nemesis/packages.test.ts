@@ -139,6 +139,16 @@ describe('nemesis/packages', () => {
       assert.deepEqual(b.calls, []);
     }).timeout(5000);
 
+    it('a star after isolate-one is centred on the isolated node', async () => {
+      const b = new ViewsBackend(5);
+      const { nemesis } = nemesisPackage(parseNemesisConfig({ faults: ['partition'] }), b, { seed: 4 });
+      const isolated = (await invoke(nemesis, 'start-partition', 'isolate-one')).value as { components: string[][] };
+      const lone = isolated.components.find((c) => c.length === 1)?.[0];
+      const starred = (await invoke(nemesis, 'start-partition', 'star')).value as { cuts: [string, string][] };
+      assert.equal(starred.cuts.length, 4 * 3, 'every link among the other four');
+      assert.ok(starred.cuts.every(([from, to]) => from !== lone && to !== lone), `no cut touches ${lone}`);
+    });
+
     it('a backend without leader views cannot take view targets', () => {
       const b = new ViewsBackend(3);
       const noViews = Object.assign(Object.create(Object.getPrototypeOf(b) as object) as ViewsBackend, b, { leaderViews: undefined });
