@@ -76,6 +76,22 @@ export interface ClockControl {
   clockOffset(node: string): number;
 }
 
+/** What one node believes: whom it follows (or leads) in which term. */
+export interface LeaderView {
+  readonly node: string;
+  /** The leader it knows, or null. */
+  readonly leader: string | null;
+  readonly term: number;
+  /** Its Raft role, e.g. `leader`, `follower`, `candidate`. */
+  readonly role: string;
+}
+
+/** Each node's own view of the leader (its `/status`), to find leaders when the nodes disagree. */
+export interface LeaderViews {
+  /** The views of the nodes that answer now (neither killed nor paused), in node order. */
+  leaderViews(): Promise<LeaderView[]>;
+}
+
 const has = (b: object, ...methods: string[]): boolean =>
   methods.every((m) => typeof (b as Record<string, unknown>)[m] === 'function');
 
@@ -84,3 +100,4 @@ export const isPausable = (b: ClusterBackend): b is ClusterBackend & Pausable =>
 export const isPartitionable = (b: ClusterBackend): b is ClusterBackend & Partitionable => has(b, 'setLinkFaults', 'healNetwork');
 export const hasClockControl = (b: ClusterBackend): b is ClusterBackend & ClockControl => has(b, 'setClockOffset', 'clockOffset');
 export const hasLeader = (b: ClusterBackend): b is ClusterBackend & HasLeader => has(b, 'leader');
+export const hasLeaderViews = (b: ClusterBackend): b is ClusterBackend & LeaderViews => has(b, 'leaderViews');

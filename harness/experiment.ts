@@ -35,6 +35,8 @@ export function experimentSchema() {
       backend: z.enum(backendNames() as [string, ...string[]]).default('local'),
       /** Cluster size. */
       nodes: z.number().int().min(1).max(9).default(3),
+      /** Node options every node gets; `snapshotEvery`: applied entries between snapshots (`--snapshot-every`; the node's default, 10000, when absent). */
+      cluster: z.strictObject({ snapshotEvery: z.number().int().positive().optional() }).prefault({}),
       /** Extra `dsync node` flags for every node, e.g. `["--tick-ms", "10"]`. */
       nodeArgs: z.array(z.string()).default([]),
       /** Seeds the op sequence, node choice and the nemesis's random choices. */
@@ -92,6 +94,11 @@ export function loadExperiment(file: string): Experiment {
     throw new ExperimentError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return parseExperiment(text, file);
+}
+
+/** The `dsync node` flags of an experiment's `cluster:` section. */
+export function clusterNodeArgs(e: Experiment): string[] {
+  return e.cluster.snapshotEvery !== undefined ? ['--snapshot-every', String(e.cluster.snapshotEvery)] : [];
 }
 
 /** CLI overrides of an experiment's fields. */

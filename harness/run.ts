@@ -26,7 +26,8 @@ import { any, clientsOnly, nemesisOnly, phases, rate, timeLimit } from './genera
 import { interpret, realClock } from './generator/interpreter.js';
 import type { Generator } from './generator/generator.js';
 import { seedRand } from './generator/rand.js';
-import { experimentToYaml, type Experiment } from './experiment.js';
+import { clusterNodeArgs, experimentToYaml, type Experiment } from './experiment.js';
+import { countSnapshots } from './snapshot-count.js';
 import { RunStore } from './store.js';
 import { RUN_FILES, type RunResults } from './store-format.js';
 import { CheckProgressLine, countEvent, ProgressLine, type OpCounts } from './progress.js';
@@ -156,7 +157,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     backend = await backendDefinition(e.backend).start({
       nodes: e.nodes,
       dir: store.nodesDir,
-      nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...e.nodeArgs],
+      nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...clusterNodeArgs(e), ...e.nodeArgs],
       clockFaults: e.nemesis.faults.includes('clock'),
       ...(e.nemesis.kill.loseUnsynced ? { nodeEnv: { [LOSE_UNSYNCED_ENV]: '1' } } : {}),
     });
@@ -250,7 +251,9 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     nodes: [...(backend?.nodes ?? [])],
   };
   store.writeJson(RUN_FILES.results, results);
-  log.info({ valid: checker.valid, counts, error }, 'done');
+  const snapshots = countSnapshots(nodeLogs);
+  if (snapshots.taken + snapshots.installed > 0) o.io.err(`dsync run: snapshots: ${snapshots.taken} taken, ${snapshots.installed} installed (node logs)`);
+  log.info({ valid: checker.valid, counts, error, snapshots }, 'done');
   const report = await writeReports(store.dir, o.storeRoot ?? 'store', o.io, log);
   log.flush();
 

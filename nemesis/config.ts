@@ -9,6 +9,7 @@
  *   partition: { topologies: [majorities-ring, isolate-leader] }
  *   kill: { targets: [leader] }
  *   clock: { kinds: [bump], targets: [followers], minOffsetS: 600, maxOffsetS: 900 }
+ *   packages: [figure-8]             # named fault sequences (packages.ts), windows of their own
  *   schedule: { interval: { faultS: 5, healS: 5 } }
  * ```
  *
@@ -16,7 +17,8 @@
  * store it and re-read it.
  */
 import { z } from 'zod';
-import { PARTITION_TOPOLOGIES } from './topology.js';
+import { DEFAULT_TOPOLOGIES, PARTITION_TOPOLOGIES } from './topology.js';
+import { PACKAGE_NAMES } from './packages.js';
 
 /** The kinds of fault a nemesis can inject. */
 export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency', 'clock'] as const;
@@ -24,11 +26,17 @@ export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency', 'cl
 /** A kind of fault. */
 export type NemesisFaultKind = (typeof NEMESIS_FAULT_KINDS)[number];
 
-/** Whom a kill or pause hits: a random node, a random minority, the current leader, or every node. */
-export const NEMESIS_TARGETS = ['one', 'minority', 'leader', 'all'] as const;
+/**
+ * Whom a kill or pause hits: a random node, a random minority, a random majority, every node, the
+ * leader every running node agrees on (`leader`), the leader a majority agrees on in the highest
+ * term (`majority-leader`: during a partition, the leader of the majority side), or a node that
+ * believes it leads without a majority (`minority-leader`: the old leader cut off on the minority
+ * side).
+ */
+export const NEMESIS_TARGETS = ['one', 'minority', 'majority', 'all', 'leader', 'majority-leader', 'minority-leader'] as const;
 
-/** The targets a kill or pause picks from when the config names none (`all` only when asked for). */
-const DEFAULT_TARGETS: readonly (typeof NEMESIS_TARGETS)[number][] = ['one', 'minority', 'leader'];
+/** The targets a kill or pause picks from when the config lists none. */
+export const DEFAULT_TARGETS = ['one', 'minority', 'leader'] as const satisfies readonly NemesisTarget[];
 
 /** A kill or pause target. */
 export type NemesisTarget = (typeof NEMESIS_TARGETS)[number];
@@ -153,6 +161,11 @@ const faults = z
   )
   .refine((kinds) => new Set(kinds).size === kinds.length, { message: 'a fault kind is listed twice' });
 
+const packages = z
+  .array(z.enum(PACKAGE_NAMES))
+  .refine((names) => new Set(names).size === names.length, { message: 'a package is listed twice' })
+  .default([]);
+
 /** The zod schema of the `nemesis:` section; unknown fields are errors. */
 export const nemesisConfigSchema = z
   .strictObject({
@@ -160,8 +173,9 @@ export const nemesisConfigSchema = z
     faults,
     /** `one`: each window starts one kind, chosen at random; `all`: every listed kind together. @default 'one' */
     combine: z.enum(['one', 'all']).default('one'),
-    /** @default all topologies */
-    partition: z.strictObject({ topologies: z.array(topology).min(1).default([...PARTITION_TOPOLOGIES]) }).prefault({}),
+    /** @default every topology but star */
+    partition: z.strictObject({ topologies: z.array(topology).min(1).default([...DEFAULT_TOPOLOGIES]) }).prefault({}),
+    /** @default one, minority, leader */
     /**
      * `targets` @default one, minority, leader. `loseUnsynced`: the nodes run with `DSYNC_LOSE_UNSYNCED=1`
      * (a test aid), so a kill -9 loses what was not fsynced, as a power cut would. @default false
@@ -171,6 +185,11 @@ export const nemesisConfigSchema = z
       .prefault({}),
     /** @default one, minority, leader */
     pause: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]) }).prefault({}),
+    /**
+     * Named fault combinations (packages.ts), each a timed sequence of ops; with an interval
+     * schedule a window runs either a fault (kinds as `combine` says) or one package. @default []
+     */
+    packages,
     /** Link latency (where the backend supports it). @default { ms: 100, jitterMs: 50 } */
     latency: latency.prefault({}),
     /** Clock faults (where the backend can move clocks: the local backend, under libfaketime). @default all kinds and targets, offsets up to 60 s */
@@ -180,6 +199,7 @@ export const nemesisConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if (!('timeline' in c.schedule)) return;
+    if (c.packages.length > 0) ctx.addIssue({ code: 'custom', path: ['packages'], message: 'packages run only with an interval schedule, not a timeline' });
     c.schedule.timeline.forEach((e, i) => {
       if (e.f === 'heal') return;
       const kind = e.f.slice(e.f.indexOf('-') + 1) as NemesisFaultKind;

@@ -7,10 +7,14 @@ export {
   NemesisConfigError,
   NEMESIS_FAULT_KINDS,
   NEMESIS_TARGETS,
+  DEFAULT_TARGETS,
   NEMESIS_FS,
   CLOCK_FAULT_KINDS,
   CLOCK_TARGETS,
 } from './config.js';
 export type { NemesisConfig, NemesisFaultKind, NemesisTarget, NemesisF, TimelineEntry, ClockFaultKind, ClockTarget } from './config.js';
-export { PARTITION_TOPOLOGIES, partitionFor, randomHalves, isolateOne, isolateLeader, majoritiesRing, bridge, oneWay } from './topology.js';
+export { PARTITION_TOPOLOGIES, DEFAULT_TOPOLOGIES, partitionFor, randomHalves, isolateOne, isolateLeader, majoritiesRing, bridge, oneWay, star } from './topology.js';
 export type { NetworkPartition, TopologyName } from './topology.js';
+export { PACKAGE_NAMES, PACKAGE_FAULTS, packageSteps } from './packages.js';
+export type { PackageName, PackageStep } from './packages.js';
+export { quorumLeader, minorityLeader } from './leaders.js';

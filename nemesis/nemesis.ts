@@ -9,7 +9,7 @@
  * | ---------------------------- | ------------------------------------------- | ---------------------------------------- |
  * | `start-partition`            | a topology, or null: one of the config's    | `{topology, cuts: [from, to][], components?}` |
  * | `stop-partition`             | null                                        | `{topology, cuts}` healed, or null       |
- * | `start-kill` / `start-pause` | `one`/`minority`/`leader`/`all`, or null    | the node ids killed / paused             |
+ * | `start-kill` / `start-pause` | a target (`one`, `minority`, `majority`, `all`, `leader`, `majority-leader`, `minority-leader`), or null: one of the config's | the node ids killed / paused |
  * | `stop-kill` / `stop-pause`   | null                                        | the node ids restarted / resumed         |
  * | `start-latency`              | `{ms, jitterMs}`, or null: the config's     | the links given latency, `[from, to][]`  |
  * | `stop-latency`               | null                                        | the links restored, `[from, to][]`       |
@@ -19,19 +19,22 @@
  *
  * Completions are `info` (Jepsen's convention for the nemesis), with `error` when a backend call
  * failed; `fail` (with `error`) only when nothing changed: an unknown op or value, a power the
- * backend lacks, `no leader` agreed within 2 s for a `leader` target or `isolate-leader`, or no
+ * backend lacks, `no leader` agreed within 2 s for a `leader` target or `isolate-leader` (no
+ * majority leader / minority leader in the nodes' views within 2 s for those targets), or no
  * node left up to hit. A start of a kind already active first stops it (latency is replaced); the
  * interval schedule never overlaps a kind, a timeline may. Kills and pauses pick only nodes
  * neither killed nor paused. Partition and latency share the links: the blackholed cuts win, and
  * stopping one restores the other's faults.
  */
-import { hasClockControl, hasLeader, isKillable, isPartitionable, isPausable, type ClusterBackend, type Link, type Partitionable } from '../cluster/backend.js';
+import { hasClockControl, hasLeader, hasLeaderViews, isKillable, isPartitionable, isPausable, type ClusterBackend, type Link, type Partitionable } from '../cluster/backend.js';
 import { errorMessage } from '../cluster/errors.js';
 import type { Op } from '../checkers/index.js';
 import { prng, type Generator } from '../harness/index.js';
 import { NEMESIS_FS, NEMESIS_TARGETS, parseNemesisConfig, type NemesisConfig, type NemesisF, type NemesisTarget } from './config.js';
 import { ClockFaults } from './clock.js';
 import { healGenerator, scheduleGenerator } from './schedule.js';
+import { minorityLeader, quorumLeader } from './leaders.js';
+import { PACKAGE_FAULTS } from './packages.js';
 import { minimumNodes, partitionFor, PARTITION_TOPOLOGIES, shuffle, type NetworkPartition, type TopologyName } from './topology.js';
 
 /**
@@ -71,6 +74,9 @@ export interface NemesisOptions {
 
 /** How long a `leader` target or `isolate-leader` waits for the nodes to agree on a leader. */
 const LEADER_TIMEOUT_MS = 2000;
+
+/** How often `majority-leader` and `minority-leader` ask the nodes again while they look. */
+const VIEWS_POLL_MS = 50;
 
 const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
 const pairs = (links: readonly Link[]): [string, string][] => links.map((l) => [l.from, l.to]);
@@ -186,6 +192,22 @@ class BackendNemesis implements Nemesis {
     return hasLeader(this.#backend) ? this.#backend.leader(LEADER_TIMEOUT_MS) : null;
   }
 
+  /**
+   * The quorum leader (`majority`) or a minority leader from the nodes' own views, asking again
+   * until one shows within {@link LEADER_TIMEOUT_MS}; null if none does (or the backend has no views).
+   */
+  async #viewLeader(side: 'majority' | 'minority'): Promise<string | null> {
+    const b = this.#backend;
+    if (!hasLeaderViews(b)) return null;
+    const deadline = Date.now() + LEADER_TIMEOUT_MS;
+    for (;;) {
+      const views = await b.leaderViews();
+      const found = side === 'majority' ? quorumLeader(views, b.nodes.length) : minorityLeader(views, b.nodes.length);
+      if (found !== null || Date.now() >= deadline) return found;
+      await new Promise((r) => setTimeout(r, VIEWS_POLL_MS));
+    }
+  }
+
   /** How to start and to undo a node fault on this backend, or null if it cannot. */
   #nodePower(kind: NodeFault): { act: (n: string) => Promise<void>; undo: (n: string) => Promise<void> } | null {
     const b = this.#backend;
@@ -215,9 +237,11 @@ class BackendNemesis implements Nemesis {
       if (l === null) return fail('no leader');
       leader = l;
     }
+    // A star's center is the node the current partition cuts off alone, if there is one.
+    const center = name === 'star' ? this.#partition?.components?.find((c) => c.length === 1)?.[0] : undefined;
     let p: NetworkPartition;
     try {
-      p = partitionFor(name, this.#backend.nodes, this.#random, leader);
+      p = partitionFor(name, this.#backend.nodes, this.#random, leader, center);
     } catch (e) {
       return fail(errorMessage(e));
     }
@@ -296,11 +320,17 @@ class BackendNemesis implements Nemesis {
         const chosen = new Set(shuffle(up, this.#random).slice(0, Math.max(1, Math.floor((nodes.length - 1) / 2))));
         return up.filter((n) => chosen.has(n));
       }
+      case 'majority': {
+        const chosen = new Set(shuffle(up, this.#random).slice(0, Math.floor(nodes.length / 2) + 1));
+        return up.filter((n) => chosen.has(n));
+      }
       case 'all':
         return up;
-      case 'leader': {
-        const leader = await this.#leader();
-        if (leader === null) return 'no leader';
+      case 'leader':
+      case 'majority-leader':
+      case 'minority-leader': {
+        const leader = target === 'leader' ? await this.#leader() : await this.#viewLeader(target === 'majority-leader' ? 'majority' : 'minority');
+        if (leader === null) return target === 'leader' ? 'no leader' : `no ${target.replace('-', ' ')}`;
         return up.includes(leader) ? [leader] : `leader ${leader} is already down`;
       }
       default: {
@@ -339,6 +369,12 @@ function checkPowers(config: NemesisConfig, backend: ClusterBackend): void {
     throw new Error(`nemesis: fault "${fault}" needs ${power}, which backend "${backend.name}" lacks`);
   };
   const timeline = 'timeline' in config.schedule ? config.schedule.timeline : null;
+  for (const p of config.packages) {
+    if (PACKAGE_FAULTS[p].includes('partition') && !(isPartitionable(backend) && backend.linkFaultKinds.has('blackhole'))) lacks(`package ${p}`, 'blackholed links (Partitionable)');
+    if (PACKAGE_FAULTS[p].includes('kill') && !isKillable(backend)) lacks(`package ${p}`, 'killable nodes (Killable)');
+    if (PACKAGE_FAULTS[p].includes('pause') && !isPausable(backend)) lacks(`package ${p}`, 'pausable nodes (Pausable)');
+    if (p !== 'restart-all' && !(hasLeader(backend) && hasLeaderViews(backend))) lacks(`package ${p}`, "a leader and each node's view of it (HasLeader, LeaderViews)");
+  }
   /** The choices a kind may make: the config's list where a start can leave it open, plus the timeline's values. */
   const used = <T>(f: NemesisF, list: readonly T[]): Set<T> => {
     if (!timeline) return new Set(list);
@@ -361,7 +397,10 @@ function checkPowers(config: NemesisConfig, backend: ClusterBackend): void {
       case 'kill':
       case 'pause':
         if (!(kind === 'kill' ? isKillable(backend) : isPausable(backend))) lacks(kind, kind === 'kill' ? 'killable nodes (Killable)' : 'pausable nodes (Pausable)');
-        if (used<NemesisTarget>(`start-${kind}`, config[kind].targets).has('leader') && !hasLeader(backend)) lacks(`${kind} leader`, 'a leader (HasLeader)');
+        for (const t of used<NemesisTarget>(`start-${kind}`, config[kind].targets)) {
+          if (t === 'leader' && !hasLeader(backend)) lacks(`${kind} leader`, 'a leader (HasLeader)');
+          if ((t === 'majority-leader' || t === 'minority-leader') && !hasLeaderViews(backend)) lacks(`${kind} ${t}`, "each node's view of the leader (LeaderViews)");
+        }
         break;
       case 'latency':
         if (!isPartitionable(backend) || !backend.linkFaultKinds.has('latency')) lacks(kind, 'link latency (Partitionable with latency)');

@@ -1,7 +1,8 @@
 /** The nemesis schedules as pure generators: the interval or timeline fault windows, and the final heal. */
-import { NEMESIS } from '../checkers/index.js';
+import { NEMESIS, type Op } from '../checkers/index.js';
 import { prng, wait, type GenContext, type GenResult, type Generator } from '../harness/index.js';
 import type { NemesisConfig, NemesisF, NemesisFaultKind } from './config.js';
+import { packageSteps, type PackageName } from './packages.js';
 
 /** One op of a schedule: `f` with `value`, `at` ns after the schedule's origin. */
 interface Step {
@@ -12,7 +13,8 @@ interface Step {
 
 /**
  * A schedule as a pure generator: step `i` of `steps` on the nemesis process, timed from `origin`
- * — the time of the first op call (or event) it sees, like Jepsen's time-limit. Fixing the
+ * — the time of the first op call (or event) it sees, like Jepsen's time-limit — and moved later
+ * when an op completes late. Fixing the
  * origin on events too keeps it from sliding when the interpreter drops a future op to handle a
  * completion and asks again.
  */
@@ -35,8 +37,15 @@ class ScheduleGenerator implements Generator {
     return { op, gen: new ScheduleGenerator(this.steps, this.i + 1, origin) };
   }
 
-  update(ctx: GenContext): Generator {
-    return this.origin === null ? new ScheduleGenerator(this.steps, this.i, ctx.time) : this;
+  update(ctx: GenContext, event: Op): Generator {
+    if (this.origin === null) return new ScheduleGenerator(this.steps, this.i, ctx.time);
+    // A nemesis op that completes late (a restart waits for the node to answer) pushes the rest
+    // back, so that the gap after it keeps its length: a heal window stays healS long, and a
+    // package's steps keep their spacing.
+    const prev = this.i > 0 && event.process === NEMESIS && event.type !== 'invoke' ? this.steps(this.i - 1) : null;
+    const done = event.time ?? ctx.time;
+    if (prev && done - prev.at > this.origin) return new ScheduleGenerator(this.steps, this.i, done - prev.at);
+    return this;
   }
 }
 
@@ -68,10 +77,36 @@ function startStep(config: NemesisConfig, kind: NemesisFaultKind, seed: number, 
   }
 }
 
+/** What one interval window runs: fault kinds together, or one package. */
+type WindowChoice = { readonly kinds: readonly NemesisFaultKind[] } | { readonly package: PackageName };
+
+/** The choices of a window: each kind alone (`combine: one`) or all of them, and each package. */
+function windowChoices(config: NemesisConfig): WindowChoice[] {
+  const kinds = config.faults;
+  const faults: WindowChoice[] = config.combine === 'all' ? (kinds.length > 0 ? [{ kinds }] : []) : kinds.map((k) => ({ kinds: [k] }));
+  return [...faults, ...config.packages.map((p) => ({ package: p }))];
+}
+
+/** The steps of window `w` starting at `start` ns, and how long it lasts. */
+function windowSteps(config: NemesisConfig, seed: number, w: number, start: number, faultS: number): { steps: Step[]; length: number } {
+  const choices = windowChoices(config);
+  const choice = choose(choices, seed, w, 0);
+  if ('package' in choice) {
+    const random = prng((seed ^ Math.imul(w + 1, 0x27d4eb2f) ^ 0x165667b1) >>> 0);
+    const steps = packageSteps(choice.package, random).map((p) => ({ at: start + ns(p.atS), f: p.f, value: p.value }));
+    return { steps, length: (steps[steps.length - 1]?.at ?? start) - start };
+  }
+  const starts = choice.kinds.map((k) => startStep(config, k, seed, w, start));
+  const stops = [...choice.kinds].reverse().map((k): Step => ({ at: start + ns(faultS), f: `stop-${k}`, value: null }));
+  return { steps: [...starts, ...stops], length: ns(faultS) };
+}
+
 /**
- * The fault windows of `config`. Interval: healthy for `healS`, then the window's start op(s) at
- * once, its stop op(s) (in reverse) `faultS` later, and again, forever; with `combine: one` each
- * window's kind is a pure choice of (seed, window number). Timeline: the listed ops at their times.
+ * The fault windows of `config`. Interval: healthy for `healS`, then a window, and again, forever.
+ * A window of fault kinds starts them at once and stops them (in reverse) `faultS` later; a
+ * package window runs the package's steps (packages.ts) and lasts as long as they do. Which
+ * kind(s) or package a window runs is a pure choice of (seed, window number). Timeline: the
+ * listed ops at their times.
  */
 export function scheduleGenerator(config: NemesisConfig, seed: number): Generator {
   const s = config.schedule;
@@ -82,21 +117,23 @@ export function scheduleGenerator(config: NemesisConfig, seed: number): Generato
     });
   }
   const { faultS, healS } = s.interval;
-  const kinds = config.faults;
-  const width = config.combine === 'all' ? kinds.length : 1;
+  if (windowChoices(config).length === 0) return new ScheduleGenerator(() => null);
+  // Windows have different lengths (packages), so each starts where the previous one ended; they
+  // are computed once, in order, as the generator asks for their steps.
+  const steps: Step[] = [];
+  let next = { w: 0, start: ns(healS) };
   return new ScheduleGenerator((i) => {
-    if (kinds.length === 0) return null;
-    const w = Math.floor(i / (2 * width));
-    const j = i % (2 * width);
-    const window = config.combine === 'all' ? kinds : [choose(kinds, seed, w, 0)];
-    const start = ns(healS + w * (healS + faultS));
-    if (j < width) return startStep(config, window[j] as NemesisFaultKind, seed, w, start);
-    const kind = window[2 * width - 1 - j] as NemesisFaultKind;
-    return { at: start + ns(faultS), f: `stop-${kind}`, value: null };
+    // Every window has at least one step, so this ends within i + 1 windows.
+    while (steps.length <= i) {
+      const win = windowSteps(config, seed, next.w, next.start, faultS);
+      steps.push(...win.steps);
+      next = { w: next.w + 1, start: next.start + win.length + ns(healS) };
+    }
+    return steps[i] ?? null;
   });
 }
 
-/** The final generator: one `heal` (none when no fault is configured). */
+/** The final generator: one `heal` (none when no fault or package is configured). */
 export function healGenerator(config: NemesisConfig): Generator {
-  return new ScheduleGenerator((i) => (i === 0 && config.faults.length > 0 ? { at: 0, f: 'heal', value: null } : null));
+  return new ScheduleGenerator((i) => (i === 0 && (config.faults.length > 0 || config.packages.length > 0) ? { at: 0, f: 'heal', value: null } : null));
 }

@@ -10,7 +10,10 @@
 import type { Link } from '../cluster/backend.js';
 
 /** The names of the partition topologies, as written in configs and in `start-partition` ops. */
-export const PARTITION_TOPOLOGIES = ['random-halves', 'isolate-one', 'isolate-leader', 'majorities-ring', 'bridge', 'one-way'] as const;
+export const PARTITION_TOPOLOGIES = ['random-halves', 'isolate-one', 'isolate-leader', 'majorities-ring', 'bridge', 'one-way', 'star'] as const;
+
+/** The topologies a partition picks from when the config lists none (all but `star`, which is for packages). */
+export const DEFAULT_TOPOLOGIES = ['random-halves', 'isolate-one', 'isolate-leader', 'majorities-ring', 'bridge', 'one-way'] as const satisfies readonly TopologyName[];
 
 /** A partition topology's name. */
 export type TopologyName = (typeof PARTITION_TOPOLOGIES)[number];
@@ -33,6 +36,7 @@ const MIN_NODES: Readonly<Record<TopologyName, number>> = {
   'majorities-ring': 3,
   bridge: 3,
   'one-way': 2,
+  star: 3,
 };
 
 /** The fewest nodes `topology` can be computed for. */
@@ -157,10 +161,26 @@ export function oneWay(nodes: readonly string[], random: () => number): NetworkP
 }
 
 /**
- * Computes the partition named `topology`; `leader` is needed only by `isolate-leader`.
+ * A star around `center`: every link between two other nodes is cut, so they hear only the
+ * center (and it hears them all). Not component-shaped. Used after isolating a node, it makes a
+ * node whose log fell behind the only one that can gather votes.
+ */
+export function star(nodes: readonly string[], center: string): NetworkPartition {
+  check('star', nodes);
+  if (!nodes.includes(center)) throw new RangeError(`star: center "${center}" is not one of ${nodes.join(', ')}`);
+  return {
+    topology: 'star',
+    cuts: cutsWhere(nodes, (a, b) => a !== center && b !== center),
+    description: `star around ${center}: the others hear only it`,
+  };
+}
+
+/**
+ * Computes the partition named `topology`; `leader` is needed only by `isolate-leader`; `center` is the
+ * center of a `star` (a random node if not given).
  * @throws RangeError when there are too few nodes, or `isolate-leader` has no valid leader.
  */
-export function partitionFor(topology: TopologyName, nodes: readonly string[], random: () => number, leader?: string): NetworkPartition {
+export function partitionFor(topology: TopologyName, nodes: readonly string[], random: () => number, leader?: string, center?: string): NetworkPartition {
   switch (topology) {
     case 'random-halves':
       return randomHalves(nodes, random);
@@ -175,6 +195,8 @@ export function partitionFor(topology: TopologyName, nodes: readonly string[], r
       return bridge(nodes, random);
     case 'one-way':
       return oneWay(nodes, random);
+    case 'star':
+      return star(nodes, center ?? (nodes[Math.floor(random() * nodes.length)] as string));
     default: {
       const never: never = topology;
       throw new RangeError(`unknown topology ${String(never)}`);

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster, type NodeProcess } from './node-process.js';
 import { faketimeEnv, findLibfaketime, writeClockOffset } from './faketime.js';
-import type { ClockControl, ClusterBackend, HasLeader, Killable, Link, LinkFault, Partitionable, Pausable } from '../backend.js';
+import type { ClockControl, ClusterBackend, HasLeader, Killable, LeaderView, LeaderViews, Link, LinkFault, Partitionable, Pausable } from '../backend.js';
 
 /** How to start a {@link LocalBackend}. */
 export interface LocalBackendOptions {
@@ -29,7 +29,7 @@ export interface LocalBackendOptions {
 }
 
 /** A running local cluster with every nemesis power. */
-export class LocalBackend implements ClusterBackend, Killable, Pausable, Partitionable, HasLeader {
+export class LocalBackend implements ClusterBackend, Killable, Pausable, Partitionable, HasLeader, LeaderViews {
   readonly name = 'local';
   readonly nodes: readonly string[];
   readonly linkFaultKinds: ReadonlySet<LinkFault['kind']> = new Set(['ok', 'blackhole', 'reset', 'latency']);
@@ -127,6 +127,18 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
     } catch {
       return null;
     }
+  }
+
+  async leaderViews(): Promise<LeaderView[]> {
+    // A paused node would not answer; asking it would only cost the status timeout.
+    const asked = this.#cluster.nodes.filter((n) => n.running && !this.#paused.has(n.spec.id));
+    const statuses = await Promise.all(asked.map((n) => n.status()));
+    return asked.flatMap((n, i): LeaderView[] => {
+      const s = statuses[i];
+      if (!s || typeof s['term'] !== 'number') return [];
+      const leader = typeof s['leader'] === 'string' ? s['leader'] : null;
+      return [{ node: n.spec.id, leader, term: s['term'], role: String(s['role'] ?? 'unknown') }];
+    });
   }
 
   /** Resumes paused nodes (a stopped process ignores SIGKILL's cleanup otherwise), kills all, stops the proxies. */

@@ -81,6 +81,18 @@ export interface RaftNodeOptions {
   readonly random?: () => number;
 }
 
+/** How many snapshots a member took, installed from its leader, and sent to followers, since it started. */
+export interface SnapshotCounts {
+  readonly taken: number;
+  readonly installed: number;
+  readonly sent: number;
+}
+
+/** A member's `/status` view: the core's, with its snapshot counters. */
+export interface RaftNodeStatus extends RaftStatus {
+  readonly snapshots: SnapshotCounts;
+}
+
 /** Why a proposal or read did not go through; none of these is definite about proposals. */
 export class NotLeaderError extends Error {
   constructor(readonly leader: string | null) {
@@ -147,6 +159,7 @@ export class RaftNode {
   /** A leader's entries waiting to be written, and the write loop while it runs. */
   #writeBuffer: LogEntry[] = [];
   #writing: Promise<void> | null = null;
+  #snapshots = { taken: 0, installed: 0, sent: 0 };
 
   constructor(o: RaftNodeOptions) {
     this.id = o.id;
@@ -194,8 +207,14 @@ export class RaftNode {
     return this.#applied;
   }
 
-  status(): RaftStatus {
-    return { ...this.#core.status(), lastApplied: this.#applied };
+  status(): RaftNodeStatus {
+    return { ...this.#core.status(), lastApplied: this.#applied, snapshots: { ...this.#snapshots } };
+  }
+
+  /** Sends a Ready's messages, counting the snapshots among them. */
+  #send(messages: readonly Message[]): void {
+    for (const m of messages) if (m.type === 'snapshot') this.#snapshots.sent++;
+    this.#transport.send(messages);
   }
 
   /** Handles a message from a peer (as it arrives from the transport). A bad one is dropped, never fatal. */
@@ -323,7 +342,7 @@ export class RaftNode {
           // appends go out at once and its entries are written behind (group commit); it counts
           // itself toward a commit, and applies its own entries, only once they are durable
           // (`persisted`); followers acknowledge only what they have persisted.
-          this.#transport.send(rd.messages);
+          this.#send(rd.messages);
           if (rd.entries.length > 0) this.#queueWrite(rd.entries);
           this.#apply(rd);
           this.#core.advance(rd, false);
@@ -335,7 +354,7 @@ export class RaftNode {
         if (this.#stopped) return;
         await this.#persist(rd);
         if (this.#stopped) return;
-        this.#transport.send(rd.messages);
+        this.#send(rd.messages);
         this.#apply(rd);
         this.#core.advance(rd);
         this.#noteRole();
@@ -398,6 +417,7 @@ export class RaftNode {
       this.#machine.restore(data, meta.index);
       this.#applied = meta.index;
       this.#snapshotIndex = Math.max(this.#snapshotIndex, meta.index);
+      this.#snapshots.installed++;
       this.#observer.snapshotInstalled?.(meta.index);
       // Proposals at or below the snapshot: their fate is in the snapshot, not known here.
       for (const [index, w] of this.#waiters) {
@@ -451,6 +471,7 @@ export class RaftNode {
     await this.#storage.saveSnapshot({ index, term }, data);
     this.#core.compact(index, data);
     this.#snapshotIndex = index;
+    this.#snapshots.taken++;
     this.#observer.snapshotTaken?.(index, elapsed());
     return true;
   }

@@ -7,11 +7,12 @@ describe('nemesis/config', () => {
     assert.deepEqual(parseNemesisConfig({ faults: ['partition'] }), {
       faults: ['partition'],
       combine: 'one',
-      partition: { topologies: [...PARTITION_TOPOLOGIES] },
+      partition: { topologies: [...PARTITION_TOPOLOGIES.filter((t) => t !== 'star')] },
       kill: { targets: ['one', 'minority', 'leader'], loseUnsynced: false },
       pause: { targets: ['one', 'minority', 'leader'] },
       latency: { ms: 100, jitterMs: 50 },
       clock: { kinds: ['bump', 'strobe', 'drift'], targets: ['one', 'minority', 'followers', 'leader', 'all'], minOffsetS: 0, maxOffsetS: 60, direction: 'both', strobePeriodMs: 100, driftRate: 0.1 },
+      packages: [],
       schedule: { interval: { faultS: 5, healS: 5 } },
     });
     assert.deepEqual(NEMESIS_FAULT_KINDS, ['partition', 'kill', 'pause', 'latency', 'clock']);
@@ -83,6 +84,9 @@ schedule:
       ['bad topology', { faults: [], partition: { topologies: ['random-halves', 'ring'] } }, /^nemesis\.partition\.topologies\[1\]: /],
       ['no topologies', { faults: [], partition: { topologies: [] } }, /^nemesis\.partition\.topologies: /],
       ['bad target', { faults: [], pause: { targets: ['everyone'] } }, /^nemesis\.pause\.targets\[0\]: /],
+      ['unknown package', { faults: [], packages: ['figure-9'] }, /^nemesis\.packages\[0\]: /],
+      ['package twice', { faults: [], packages: ['restart-all', 'restart-all'] }, /^nemesis\.packages: a package is listed twice/],
+      ['package with a timeline', { faults: ['kill'], packages: ['restart-all'], schedule: { timeline: [] } }, /^nemesis\.packages: packages run only with an interval schedule/],
       ['negative latency', { faults: [], latency: { ms: -1 } }, /^nemesis\.latency\.ms: /],
       ['zero fault window', { faults: [], schedule: { interval: { faultS: 0 } } }, /^nemesis\.schedule\.interval\.faultS: /],
       ['both schedules', { faults: [], schedule: { interval: {}, timeline: [] } }, /^nemesis\.schedule: give either interval or timeline/],
@@ -113,6 +117,24 @@ schedule:
         name,
       );
     }
+  });
+
+  it('reads the new targets, packages and sub-second windows', () => {
+    const c = parseNemesisConfig(
+      parseYaml(`
+faults: [kill, pause]
+kill: { targets: [majority, all, majority-leader, minority-leader] }
+packages: [figure-8, lagging-leader, restart-all]
+schedule:
+  interval: { faultS: 0.5, healS: 0.25 }
+`),
+    );
+    assert.deepEqual(c.kill.targets, ['majority', 'all', 'majority-leader', 'minority-leader']);
+    assert.deepEqual(c.pause.targets, ['one', 'minority', 'leader']);
+    assert.deepEqual(c.packages, ['figure-8', 'lagging-leader', 'restart-all']);
+    assert.deepEqual(c.schedule, { interval: { faultS: 0.5, healS: 0.25 } });
+    assert.deepEqual(parseNemesisConfig(structuredClone(c)), c);
+    assert.deepEqual(parseNemesisConfig({ faults: [], packages: ['restart-all'] }).faults, []);
   });
 
   it('prefixes paths with where the section sits', () => {

@@ -10,6 +10,7 @@ import {
   partitionFor,
   PARTITION_TOPOLOGIES,
   randomHalves,
+  star,
   type NetworkPartition,
 } from '../../nemesis/index.js';
 
@@ -126,6 +127,17 @@ describe('nemesis/topology', () => {
     }
   });
 
+  it('star: the others hear only the center, which hears them all', () => {
+    for (const n of SIZES.filter((s) => s >= 3)) {
+      const nodes = nodesOf(n);
+      const p = star(nodes, 'n2');
+      const can = sender(p);
+      for (const a of nodes) for (const b of nodes) assert.equal(can(a, b), a === b || a === 'n2' || b === 'n2', `${a} → ${b}`);
+      assert.equal(p.components, undefined);
+    }
+    assert.throws(() => star(nodesOf(3), 'n9'), /star: center "n9" is not one of/);
+  });
+
   it('the same seed gives the same partition; the choices vary across seeds', () => {
     for (const name of PARTITION_TOPOLOGIES) {
       const run = (seed: number): string => JSON.stringify(partitionFor(name, nodesOf(5), prng(seed), 'n2'));
@@ -142,6 +154,7 @@ describe('nemesis/topology', () => {
       ['majorities-ring', () => majoritiesRing(nodesOf(2), Math.random), /majorities-ring needs at least 3 nodes, got 2/],
       ['bridge', () => bridge(nodesOf(2), Math.random), /bridge needs at least 3 nodes, got 2/],
       ['one-way', () => oneWay(['n1'], Math.random), /one-way needs at least 2 nodes, got 1/],
+      ['star', () => star(nodesOf(2), 'n1'), /star needs at least 3 nodes, got 2/],
     ];
     for (const [name, f, re] of table) assert.throws(f, re, name);
   });

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalBackend } from '../../../cluster/local/local-backend.js';
-import { hasClockControl, hasLeader, isKillable, isPartitionable, isPausable } from '../../../cluster/backend.js';
+import { hasClockControl, hasLeader, hasLeaderViews, isKillable, isPartitionable, isPausable } from '../../../cluster/backend.js';
+import { quorumLeader } from '../../../nemesis/index.js';
 import { eventually } from '../../support/eventually.js';
 
 const alive = (pid: number): boolean => {
@@ -80,9 +81,22 @@ describe('cluster/local: LocalBackend', function () {
       const r = await fetch(`${backend.endpoint(others[0]!)}/status`).then((x) => x.json() as Promise<{ leader: string | null }>);
       return r.leader !== null && r.leader !== old;
     }, 15_000, 50);
+    // Each node's own view: a majority names the new leader, whatever the cut-off one believes.
+    assert.ok(hasLeaderViews(backend));
+    await eventually('the views name the majority side\'s leader', async () => {
+      const views = await backend.leaderViews();
+      const q = quorumLeader(views, 3);
+      return views.length === 3 && q !== null && q !== old && views.every((v) => typeof v.term === 'number');
+    }, 15_000, 50);
     await assert.rejects(backend.setLinkFaults([{ from: 'n1', to: 'n9' }], { kind: 'reset' }), /no link n1 → n9/);
     await backend.healNetwork();
     assert.ok(await backend.leader(10_000));
+  });
+
+  it('/status counts snapshots taken, installed and sent', async () => {
+    const s = (await fetch(`${backend.endpoint('n1')}/status`).then((x) => x.json())) as { snapshots: Record<string, unknown> };
+    assert.deepEqual(Object.keys(s.snapshots).sort(), ['installed', 'sent', 'taken']);
+    assert.ok(Object.values(s.snapshots).every((n) => Number.isInteger(n)));
   });
 
   it('teardown kills every node, a paused one too, and is safe to call twice', async () => {

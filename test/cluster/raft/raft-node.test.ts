@@ -130,6 +130,22 @@ describe('cluster/raft/raft-node: the driver with real storage', function () {
     await eventually('the restarted member caught up', () => (back.machine.sum === 200 ? true : undefined));
   });
 
+  it('counts snapshots taken, sent to a member that fell behind the compaction, and installed by it', async () => {
+    for (const id of ids) await start(id, 20);
+    const l = await leader();
+    const f = [...members.values()].find((m) => m !== l) as Member;
+    await f.node.stop();
+    down.add(f.id);
+    for (let i = 0; i < 60; i++) await l.node.propose(1);
+    assert.ok(l.node.status().snapshots.taken >= 2, JSON.stringify(l.node.status().snapshots));
+    members.delete(f.id);
+    down.delete(f.id);
+    const back = await start(f.id, 20);
+    await eventually('the member caught up', () => (back.machine.sum === 60 ? true : undefined));
+    assert.ok(back.node.status().snapshots.installed >= 1, JSON.stringify(back.node.status().snapshots));
+    assert.ok(l.node.status().snapshots.sent >= 1, JSON.stringify(l.node.status().snapshots));
+  });
+
   it('reports the state after every auditEvery-th applied entry, the same on every member', async () => {
     for (const id of ids) await start(id, 10_000, prng(ids.indexOf(id) + 1), 4);
     const l = await leader();

@@ -1,0 +1,89 @@
+/**
+ * Nemesis packages: named fault combinations, each a short sequence of timed nemesis ops aimed at
+ * one class of Raft bug. A package's steps are a pure function of a random source (seeded by the
+ * schedule from the experiment's seed and the window number), so a run is reproducible.
+ *
+ * | package          | the bug it aims at                                              |
+ * | ---------------- | --------------------------------------------------------------- |
+ * | `figure-8`       | entries of an earlier term committed by counting replicas (Raft paper, Figure 8) |
+ * | `lagging-leader` | votes granted without the log up-to-date check                  |
+ * | `restart-all`    | term, vote or log not found on disk after every node restarts   |
+ */
+import type { NemesisF, NemesisFaultKind } from './config.js';
+
+/** The package names, as written in `nemesis.packages`. */
+export const PACKAGE_NAMES = ['figure-8', 'lagging-leader', 'restart-all'] as const;
+
+/** A package's name. */
+export type PackageName = (typeof PACKAGE_NAMES)[number];
+
+/** One op of a package: `f` with `value`, `atS` seconds after the package's window starts. */
+export interface PackageStep {
+  readonly atS: number;
+  readonly f: NemesisF;
+  readonly value: string | null;
+}
+
+/** The fault kinds (backend powers) each package's ops use. */
+export const PACKAGE_FAULTS: Readonly<Record<PackageName, readonly NemesisFaultKind[]>> = {
+  'figure-8': ['partition', 'pause', 'kill'],
+  'lagging-leader': ['partition', 'pause'],
+  'restart-all': ['kill'],
+};
+
+/** Steps from gaps: each entry waits `gap` seconds after the previous step. */
+function sequence(steps: readonly (readonly [gapS: number, f: NemesisF, value: string | null])[]): PackageStep[] {
+  let at = 0;
+  return steps.map(([gap, f, value]) => {
+    at += gap;
+    return { atS: Math.round(at * 1000) / 1000, f, value };
+  });
+}
+
+/**
+ * The steps of package `name`, in time order, the first at 0; `random` picks the gaps within
+ * fixed ranges. The last step ends the package's window (every fault it started is stopped).
+ */
+export function packageSteps(name: PackageName, random: () => number): PackageStep[] {
+  const between = (lo: number, hi: number): number => lo + (hi - lo) * random();
+  switch (name) {
+    case 'figure-8':
+      // The leader L, cut off alone, appends entries of its term that only it holds. The majority
+      // elects M in a newer term; M is frozen with what it may not have replicated yet. The
+      // partition heals and a leader is elected in a newer term again — L itself if its log allows
+      // — and is killed right after, perhaps having committed L's old-term entries by counting
+      // replicas. Then M comes back with its log of an in-between term and may win the next
+      // election: a leader that committed by counting has lost a committed entry.
+      return sequence([
+        [0, 'start-partition', 'isolate-leader'],
+        [between(0.6, 1.2), 'start-pause', 'majority-leader'],
+        [between(0.3, 0.8), 'stop-partition', null],
+        [between(0.05, 0.3), 'start-kill', 'majority-leader'],
+        [between(0.4, 0.8), 'stop-pause', null],
+        [between(0.5, 1.0), 'stop-kill', null],
+      ]);
+    case 'lagging-leader':
+      // One node is cut off while the others commit. Then the leader is paused (it can no longer
+      // bring the lagging node up to date) and the partition becomes a star around the lagging
+      // node: the others hear only it, so it is the only node that can gather votes. Voters that
+      // check whether its log is up to date refuse it and no leader is elected until the heal;
+      // voters that do not elect it, and it overwrites what they hold.
+      return sequence([
+        [0, 'start-partition', 'isolate-one'],
+        [between(1.5, 3), 'start-pause', 'majority-leader'],
+        [between(0, 0.05), 'start-partition', 'star'],
+        [between(1, 1.5), 'stop-partition', null],
+        [between(0.1, 0.5), 'stop-pause', null],
+      ]);
+    case 'restart-all':
+      // Every node killed at once and restarted: what they knew survives only on disk.
+      return sequence([
+        [0, 'start-kill', 'all'],
+        [between(0.2, 1.0), 'stop-kill', null],
+      ]);
+    default: {
+      const never: never = name;
+      throw new RangeError(`unknown package ${String(never)}`);
+    }
+  }
+}
