@@ -18,6 +18,7 @@ export interface NodeFlags {
   tickMs?: number;
   electionTicks?: number;
   snapshotEvery?: number;
+  maxAppendEntries?: number;
   auditEvery?: number;
   requestTimeoutMs?: number;
   unsafeGrantWithoutQuorum?: boolean;
@@ -74,6 +75,7 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       ...(flags.tickMs !== undefined ? { tickMs: flags.tickMs } : {}),
       ...(flags.electionTicks !== undefined ? { electionTicks: flags.electionTicks } : {}),
       ...(flags.snapshotEvery !== undefined ? { snapshotEvery: flags.snapshotEvery } : {}),
+      ...(flags.maxAppendEntries !== undefined ? { maxAppendEntries: flags.maxAppendEntries } : {}),
       ...(flags.auditEvery !== undefined ? { auditEvery: flags.auditEvery } : {}),
       ...(flags.requestTimeoutMs !== undefined ? { requestTimeoutMs: flags.requestTimeoutMs } : {}),
       ...(flags.unsafeGrantWithoutQuorum ? { unsafeGrantWithoutQuorum: true } : {}),

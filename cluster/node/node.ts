@@ -38,6 +38,8 @@ export interface NodeOptions {
   readonly heartbeatTicks?: number;
   /** @default 10000 */
   readonly snapshotEvery?: number;
+  /** Most Raft entries per AppendEntries message. @default 512 */
+  readonly maxAppendEntries?: number;
   /**
    * Log a digest of the replicated state every this many applied entries (`applied state
    * digest`, with index, term and a SHA-256 prefix); the harness compares them across nodes.
@@ -140,6 +142,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     electionTicks: o.electionTicks ?? 10,
     heartbeatTicks: o.heartbeatTicks ?? 2,
     snapshotEvery: o.snapshotEvery ?? 10_000,
+    ...(o.maxAppendEntries !== undefined ? { maxEntriesPerMessage: o.maxAppendEntries } : {}),
     auditEvery: o.auditEvery ?? 0,
     observer: {
       persisted: (s) => metrics?.fsync.observe(s),

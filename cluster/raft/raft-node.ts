@@ -75,6 +75,8 @@ export interface RaftNodeOptions {
   readonly heartbeatTicks?: number;
   /** Take a snapshot (and compact the log) after this many applied entries. @default 10000 */
   readonly snapshotEvery?: number;
+  /** Most entries in one AppendEntries message. @default 512 */
+  readonly maxEntriesPerMessage?: number;
   /** Report the state to `observer.audited` after every entry whose index is a multiple of this; 0 = never. @default 0 */
   readonly auditEvery?: number;
   readonly observer?: RaftObserver;
@@ -177,6 +179,7 @@ export class RaftNode {
         members: o.members,
         electionTicks: o.electionTicks ?? 10,
         heartbeatTicks: o.heartbeatTicks ?? 2,
+        ...(o.maxEntriesPerMessage !== undefined ? { maxEntriesPerMessage: o.maxEntriesPerMessage } : {}),
         random: o.random ?? Math.random,
       },
       { hard: o.recovered.hard, snapshot: o.recovered.snapshot, entries: o.recovered.entries },
