@@ -38,9 +38,9 @@ export type RunCase = (experiment: string, failpoint: string | null) => Promise<
 /** What became of each bug and each clean run. */
 export interface CatalogueOutcome {
   readonly clean: readonly CaseRun[];
-  readonly bugs: readonly { readonly failpoint: string; readonly bug: string; readonly caught: boolean; readonly runs: readonly CaseRun[] }[];
+  readonly bugs: readonly { readonly failpoint: string; readonly bug: string; readonly caught: boolean; readonly knownGap?: string; readonly runs: readonly CaseRun[] }[];
   readonly ms: number;
-  /** Exit code: 0 every bug caught and every clean run valid, 1 otherwise. */
+  /** Exit code: 0 every bug caught (but known gaps) and every clean run valid, 1 otherwise. */
   readonly exitCode: number;
 }
 
@@ -78,13 +78,19 @@ export async function runCatalogue(c: Catalogue, o: RunCatalogueOptions): Promis
       o.log(`${caught ? 'caught' : 'missed'}  ${b.failpoint.padEnd(24)} ${name(e).padEnd(24)} ${secs(r.ms)}  ${r.summary}`);
       if (caught) break;
     }
-    out.push({ failpoint: b.failpoint, bug: b.bug, caught: runs.some((r) => r.verdict === 'invalid'), runs });
+    const caught = runs.some((r) => r.verdict === 'invalid');
+    if (b.knownGap !== undefined) {
+      o.log(caught ? `note    ${b.failpoint}: listed as a known gap, but caught: remove its knownGap` : `gap     ${b.failpoint}: missed, a known gap: ${b.knownGap}`);
+    }
+    out.push({ failpoint: b.failpoint, bug: b.bug, caught, ...(b.knownGap !== undefined ? { knownGap: b.knownGap } : {}), runs });
   }
   const ms = performance.now() - t0;
-  const missed = out.filter((b) => !b.caught).map((b) => b.failpoint);
+  const missed = out.filter((b) => !b.caught && b.knownGap === undefined).map((b) => b.failpoint);
+  const gaps = out.filter((b) => !b.caught && b.knownGap !== undefined).map((b) => b.failpoint);
   const wrong = clean.filter((r) => r.verdict !== 'valid').map((r) => name(r.experiment));
   o.log(
-    `catalogue: ${out.length - missed.length}/${out.length} planted bugs caught${missed.length > 0 ? ` (MISSED: ${missed.join(', ')})` : ''}; ` +
+    `catalogue: ${out.length - missed.length - gaps.length}/${out.length} planted bugs caught` +
+      `${missed.length > 0 ? ` (MISSED: ${missed.join(', ')})` : ''}${gaps.length > 0 ? ` (known gaps, not caught: ${gaps.join(', ')})` : ''}; ` +
       `clean build ${clean.length - wrong.length}/${clean.length} valid${wrong.length > 0 ? ` (NOT VALID: ${wrong.join(', ')})` : ''}; ${secs(ms)} in all`,
   );
   return { clean, bugs: out, ms, exitCode: missed.length === 0 && wrong.length === 0 ? EXIT_CODES.valid : EXIT_CODES.invalid };

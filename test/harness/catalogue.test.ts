@@ -82,6 +82,21 @@ describe('harness/catalogue-command runCatalogue', () => {
     assert.equal(error.exitCode, 1, 'a run that errors catches nothing');
   });
 
+  it('a known gap that is missed is listed and does not fail the catalogue; one that is caught says its knownGap can go', async () => {
+    const gapped: Catalogue = { ...c, bugs: c.bugs.map((b) => (b.failpoint === 'raft.a' ? { ...b, knownGap: 'needs Figure 8' } : b)) };
+    const lines: string[] = [];
+    const missed = await runCatalogue(gapped, { runCase: fake({ 'lock.b@y.yaml': 'invalid' }, []), log: (l) => lines.push(l) });
+    assert.equal(missed.exitCode, 0);
+    assert.ok(lines.includes('gap     raft.a: missed, a known gap: needs Figure 8'), lines.join('\n'));
+    assert.match(lines.at(-1) ?? '', /^catalogue: 1\/2 planted bugs caught \(known gaps, not caught: raft\.a\); /);
+    const otherMissed = await runCatalogue(gapped, { runCase: fake({}, []), log: () => {} });
+    assert.equal(otherMissed.exitCode, 1, 'a bug without knownGap must still be caught');
+    const caughtLines: string[] = [];
+    const caught = await runCatalogue(gapped, { runCase: fake({ 'raft.a@x.yaml': 'invalid', 'lock.b@y.yaml': 'invalid' }, []), log: (l) => caughtLines.push(l) });
+    assert.equal(caught.exitCode, 0);
+    assert.ok(caughtLines.some((l) => /raft\.a: listed as a known gap, but caught: remove its knownGap/.test(l)));
+  });
+
   it('runs only the bugs asked for, and their experiments clean', async () => {
     const calls: string[] = [];
     const o = await runCatalogue(c, { runCase: fake({ 'lock.b@y.yaml': 'invalid' }, calls), log: () => {}, only: ['lock.b'] });
