@@ -57,7 +57,7 @@ describe('integration: dsync run on the local backend', function () {
     assert.equal(results.valid, true);
     const fs = results.perf.ops.map((o) => o.f);
     for (const f of ['acquire', 'read', 'release']) assert.ok(fs.includes(f), `${f} ops in ${fs.join(', ')}`);
-    assert.ok(fs.every((f) => ['acquire', 'read', 'release', 'renew'].includes(f)), fs.join(', '));
+    assert.ok(fs.every((f) => ['acquire', 'acquire-shared', 'read', 'release', 'renew'].includes(f)), fs.join(', '));
     assert.ok(results.perf.faultWindows.length >= 1);
     assert.notEqual(results.perf.finalHealNs, null);
     const history = readFileSync(join(r.store, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { process: unknown; f: string });
