@@ -65,7 +65,7 @@ export function packageSteps(name: PackageName, random: () => number): PackageSt
         [0, 'start-partition', 'leader-minority'],
         [0, 'start-kill', 'new-leader'],
         [between(1.2, 1.6), 'stop-partition', null],
-        [between(1.8, 3.0), 'start-pause', 'majority-leader'],
+        [between(2.0, 3.5), 'start-pause', 'majority-leader'],
         [0, 'stop-kill', null],
         [between(1.5, 2.5), 'stop-pause', null],
         [0, 'stop-latency', null],
