@@ -67,7 +67,7 @@ export function packageSteps(name: PackageName, random: () => number): PackageSt
         [between(1.2, 1.6), 'stop-partition', null],
         [between(2.0, 3.5), 'start-pause', 'majority-leader'],
         [0, 'stop-kill', null],
-        [between(1.5, 2.5), 'stop-pause', null],
+        [between(3.0, 4.0), 'stop-pause', null],
         [0, 'stop-latency', null],
       ]);
     case 'lagging-leader':
