@@ -86,6 +86,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .option('--election-ticks <n>', 'ticks of silence before an election, randomized to [n, 2n); at least 4 (heartbeats go every 2 ticks) (default 10)', int('--election-ticks', 4))
     .option('--snapshot-every <n>', 'applied entries between snapshots (default 10000)', int('--snapshot-every', 1))
     .option('--max-append-entries <n>', 'most Raft log entries in one AppendEntries message (default 512)', int('--max-append-entries', 1))
+    .option('--max-inflight <n>', 'most AppendEntries messages in flight, unacknowledged, to one follower (default 32)', int('--max-inflight', 1))
     .option('--audit-every <n>', 'log a digest of the replicated state every n applied entries, for comparing replicas (harness runs set it; default 0: never)', int('--audit-every', 0))
     .option('--request-timeout-ms <n>', 'how long a request waits for a commit, beyond an acquire\'s waitMs (default 5000)', int('--request-timeout-ms', 1))
     .option('--unsafe-grant-without-quorum', 'TEST AID, breaks safety on purpose: grant locks from a table of this node\'s own, without Raft (the harness\'s tests use it to show the checker catches double grants)')

@@ -33,7 +33,7 @@ export type NemesisFaultKind = (typeof NEMESIS_FAULT_KINDS)[number];
  * believes it leads without a majority (`minority-leader`: the old leader cut off on the minority
  * side).
  */
-export const NEMESIS_TARGETS = ['one', 'minority', 'majority', 'all', 'leader', 'majority-leader', 'minority-leader'] as const;
+export const NEMESIS_TARGETS = ['one', 'minority', 'majority', 'all', 'leader', 'majority-leader', 'minority-leader', 'new-leader'] as const;
 
 /** The targets a kill or pause picks from when the config lists none. */
 export const DEFAULT_TARGETS = ['one', 'minority', 'leader'] as const satisfies readonly NemesisTarget[];

@@ -13,7 +13,7 @@ export {
   CLOCK_TARGETS,
 } from './config.js';
 export type { NemesisConfig, NemesisFaultKind, NemesisTarget, NemesisF, TimelineEntry, ClockFaultKind, ClockTarget } from './config.js';
-export { PARTITION_TOPOLOGIES, DEFAULT_TOPOLOGIES, partitionFor, randomHalves, isolateOne, isolateLeader, majoritiesRing, bridge, oneWay, star } from './topology.js';
+export { PARTITION_TOPOLOGIES, DEFAULT_TOPOLOGIES, partitionFor, randomHalves, isolateOne, isolateLeader, leaderMinority, majoritiesRing, bridge, oneWay, star } from './topology.js';
 export type { NetworkPartition, TopologyName } from './topology.js';
 export { PACKAGE_NAMES, PACKAGE_FAULTS, packageSteps } from './packages.js';
 export type { PackageName, PackageStep } from './packages.js';

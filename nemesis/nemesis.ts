@@ -9,7 +9,7 @@
  * | ---------------------------- | ------------------------------------------- | ---------------------------------------- |
  * | `start-partition`            | a topology, or null: one of the config's    | `{topology, cuts: [from, to][], components?}` |
  * | `stop-partition`             | null                                        | `{topology, cuts}` healed, or null       |
- * | `start-kill` / `start-pause` | a target (`one`, `minority`, `majority`, `all`, `leader`, `majority-leader`, `minority-leader`), or null: one of the config's | the node ids killed / paused |
+ * | `start-kill` / `start-pause` | a target (`one`, `minority`, `majority`, `all`, `leader`, `majority-leader`, `minority-leader`, `new-leader`), or null: one of the config's | the node ids killed / paused |
  * | `stop-kill` / `stop-pause`   | null                                        | the node ids restarted / resumed         |
  * | `start-latency`              | `{ms, jitterMs}`, or null: the config's     | the links given latency, `[from, to][]`  |
  * | `stop-latency`               | null                                        | the links restored, `[from, to][]`       |
@@ -77,6 +77,10 @@ const LEADER_TIMEOUT_MS = 2000;
 
 /** How often `majority-leader` and `minority-leader` ask the nodes again while they look. */
 const VIEWS_POLL_MS = 50;
+
+/** How long a `new-leader` target waits for an election, and how often it asks the nodes meanwhile. */
+const NEW_LEADER_TIMEOUT_MS = 5000;
+const NEW_LEADER_POLL_MS = 5;
 
 const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
 const pairs = (links: readonly Link[]): [string, string][] => links.map((l) => [l.from, l.to]);
@@ -208,6 +212,29 @@ class BackendNemesis implements Nemesis {
     }
   }
 
+  /**
+   * The next leader: the first node that names itself leader in a term above every term the
+   * nodes report when the search starts, asked for every {@link NEW_LEADER_POLL_MS} so that it
+   * is hit before its first appends land (with link latency, at least); null if none within
+   * {@link NEW_LEADER_TIMEOUT_MS}.
+   */
+  async #newLeader(): Promise<string | null> {
+    const b = this.#backend;
+    if (!hasLeaderViews(b)) return null;
+    const deadline = Date.now() + NEW_LEADER_TIMEOUT_MS;
+    let above = -1;
+    for (let first = true; ; first = false) {
+      const views = await b.leaderViews();
+      if (first) above = Math.max(-1, ...views.map((v) => v.term));
+      else {
+        const found = views.filter((v) => v.leader === v.node && v.term > above).sort((x, y) => y.term - x.term)[0];
+        if (found) return found.node;
+      }
+      if (Date.now() >= deadline) return null;
+      await new Promise((r) => setTimeout(r, NEW_LEADER_POLL_MS));
+    }
+  }
+
   /** How to start and to undo a node fault on this backend, or null if it cannot. */
   #nodePower(kind: NodeFault): { act: (n: string) => Promise<void>; undo: (n: string) => Promise<void> } | null {
     const b = this.#backend;
@@ -232,7 +259,7 @@ class BackendNemesis implements Nemesis {
     const name: unknown = value ?? this.#pick(this.#config.partition.topologies);
     if (!oneOf<TopologyName>(PARTITION_TOPOLOGIES, name)) return fail(`unknown topology ${JSON.stringify(name)}`);
     let leader: string | undefined;
-    if (name === 'isolate-leader') {
+    if (name === 'isolate-leader' || name === 'leader-minority') {
       const l = await this.#leader();
       if (l === null) return fail('no leader');
       leader = l;
@@ -333,6 +360,11 @@ class BackendNemesis implements Nemesis {
         if (leader === null) return target === 'leader' ? 'no leader' : `no ${target.replace('-', ' ')}`;
         return up.includes(leader) ? [leader] : `leader ${leader} is already down`;
       }
+      case 'new-leader': {
+        const leader = await this.#newLeader();
+        if (leader === null) return `no new leader within ${NEW_LEADER_TIMEOUT_MS / 1000} s`;
+        return up.includes(leader) ? [leader] : `leader ${leader} is already down`;
+      }
       default: {
         const never: never = target;
         return `unknown target ${String(never)}`;
@@ -387,6 +419,7 @@ function checkPowers(config: NemesisConfig, backend: ClusterBackend): void {
         if (!isPartitionable(backend) || !backend.linkFaultKinds.has('blackhole')) lacks(kind, 'blackholed links (Partitionable)');
         const topologies = used<TopologyName>('start-partition', config.partition.topologies);
         if (topologies.has('isolate-leader') && !hasLeader(backend)) lacks('partition isolate-leader', 'a leader (HasLeader)');
+        if (topologies.has('leader-minority') && !hasLeader(backend)) lacks('partition leader-minority', 'a leader (HasLeader)');
         for (const t of topologies) {
           if (backend.nodes.length < minimumNodes(t)) {
             throw new Error(`nemesis: topology ${t} needs at least ${minimumNodes(t)} nodes, backend "${backend.name}" has ${backend.nodes.length}`);
@@ -399,7 +432,7 @@ function checkPowers(config: NemesisConfig, backend: ClusterBackend): void {
         if (!(kind === 'kill' ? isKillable(backend) : isPausable(backend))) lacks(kind, kind === 'kill' ? 'killable nodes (Killable)' : 'pausable nodes (Pausable)');
         for (const t of used<NemesisTarget>(`start-${kind}`, config[kind].targets)) {
           if (t === 'leader' && !hasLeader(backend)) lacks(`${kind} leader`, 'a leader (HasLeader)');
-          if ((t === 'majority-leader' || t === 'minority-leader') && !hasLeaderViews(backend)) lacks(`${kind} ${t}`, "each node's view of the leader (LeaderViews)");
+          if ((t === 'majority-leader' || t === 'minority-leader' || t === 'new-leader') && !hasLeaderViews(backend)) lacks(`${kind} ${t}`, "each node's view of the leader (LeaderViews)");
         }
         break;
       case 'latency':

@@ -26,7 +26,7 @@ export interface PackageStep {
 
 /** The fault kinds (backend powers) each package's ops use. */
 export const PACKAGE_FAULTS: Readonly<Record<PackageName, readonly NemesisFaultKind[]>> = {
-  'figure-8': ['partition', 'pause', 'kill'],
+  'figure-8': ['latency', 'partition', 'kill', 'pause'],
   'lagging-leader': ['partition', 'pause'],
   'restart-all': ['kill'],
 };
@@ -48,19 +48,27 @@ export function packageSteps(name: PackageName, random: () => number): PackageSt
   const between = (lo: number, hi: number): number => lo + (hi - lo) * random();
   switch (name) {
     case 'figure-8':
-      // The leader L, cut off alone, appends entries of its term that only it holds. The majority
-      // elects M in a newer term; M is frozen with what it may not have replicated yet. The
-      // partition heals and a leader is elected in a newer term again — L itself if its log allows
-      // — and is killed right after, perhaps having committed L's old-term entries by counting
-      // replicas. Then M comes back with its log of an in-between term and may win the next
-      // election: a leader that committed by counting has lost a committed entry.
+      // Under link latency (the nemesis's `latency`), so that what a new leader sends takes a while
+      // to land: the leader L and one more node (a minority) are cut off, and L appends entries of
+      // its term T that only they hold. The majority elects M in a newer term V, and M is killed
+      // the moment it is elected: its entries of term V, not yet landed, die with the links, so
+      // only M holds them. The partition heals; only L's side can win an election (its logs end in
+      // T, the others' before T), and the winner W, in term U > V, sends the others the entries of
+      // term T before its own no-op of term U. W is paused midway and M restarted: M's last term V
+      // beats the others' T, so M wins with their votes and overwrites the entries of term T. A
+      // leader that committed those by counting replicas (before its no-op reached a majority)
+      // has lost committed entries (Raft §5.4.2, Figure 8). Nodes run with small AppendEntries
+      // batches and few of them in flight (`--max-append-entries`, `--max-inflight`) make "midway"
+      // last longer.
       return sequence([
-        [0, 'start-partition', 'isolate-leader'],
-        [between(0.6, 1.2), 'start-pause', 'majority-leader'],
-        [between(0.3, 0.8), 'stop-partition', null],
-        [between(0.05, 0.3), 'start-kill', 'majority-leader'],
-        [between(0.4, 0.8), 'stop-pause', null],
-        [between(0.5, 1.0), 'stop-kill', null],
+        [0, 'start-latency', null],
+        [0, 'start-partition', 'leader-minority'],
+        [0, 'start-kill', 'new-leader'],
+        [between(1.2, 1.6), 'stop-partition', null],
+        [between(2.0, 3.5), 'start-pause', 'majority-leader'],
+        [0, 'stop-kill', null],
+        [between(3.0, 4.0), 'stop-pause', null],
+        [0, 'stop-latency', null],
       ]);
     case 'lagging-leader':
       // One node is cut off while the others commit. Then the leader is paused (it can no longer

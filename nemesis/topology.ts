@@ -10,9 +10,9 @@
 import type { Link } from '../cluster/backend.js';
 
 /** The names of the partition topologies, as written in configs and in `start-partition` ops. */
-export const PARTITION_TOPOLOGIES = ['random-halves', 'isolate-one', 'isolate-leader', 'majorities-ring', 'bridge', 'one-way', 'star'] as const;
+export const PARTITION_TOPOLOGIES = ['random-halves', 'isolate-one', 'isolate-leader', 'leader-minority', 'majorities-ring', 'bridge', 'one-way', 'star'] as const;
 
-/** The topologies a partition picks from when the config lists none (all but `star`, which is for packages). */
+/** The topologies a partition picks from when the config lists none (all but `star` and `leader-minority`, which are for packages). */
 export const DEFAULT_TOPOLOGIES = ['random-halves', 'isolate-one', 'isolate-leader', 'majorities-ring', 'bridge', 'one-way'] as const satisfies readonly TopologyName[];
 
 /** A partition topology's name. */
@@ -33,6 +33,7 @@ const MIN_NODES: Readonly<Record<TopologyName, number>> = {
   'random-halves': 2,
   'isolate-one': 2,
   'isolate-leader': 2,
+  'leader-minority': 2,
   'majorities-ring': 3,
   bridge: 3,
   'one-way': 2,
@@ -106,6 +107,20 @@ export function isolateLeader(nodes: readonly string[], leader: string): Network
 }
 
 /**
+ * The leader and as many random others as still make a minority (⌊(n-1)/2⌋ nodes in all: the
+ * leader and one more of 5) against the rest, both ways. What the leader appends next reaches a
+ * minority only — and once the majority has elected and lost a leader of its own, only the
+ * minority's nodes have logs up to date enough to win an election after the heal.
+ */
+export function leaderMinority(nodes: readonly string[], leader: string, random: () => number): NetworkPartition {
+  check('leader-minority', nodes);
+  if (!nodes.includes(leader)) throw new RangeError(`leader-minority: leader "${leader}" is not one of ${nodes.join(', ')}`);
+  const others = shuffle(nodes.filter((n) => n !== leader), random);
+  const side = [leader, ...others.slice(0, Math.max(0, Math.floor((nodes.length - 1) / 2) - 1))];
+  return fromComponents('leader-minority', nodes, [side, nodes.filter((n) => !side.includes(n))]);
+}
+
+/**
  * Jepsen's majorities ring: every node sees a majority, but no two nodes see the same one. The
  * nodes are shuffled into a ring; each run of `m = ⌊n/2⌋+1` consecutive nodes is the majority of
  * its middle node (index ⌊m/2⌋), which stops receiving from everyone outside it. "Sees" is
@@ -176,7 +191,7 @@ export function star(nodes: readonly string[], center: string): NetworkPartition
 }
 
 /**
- * Computes the partition named `topology`; `leader` is needed only by `isolate-leader`; `center` is the
+ * Computes the partition named `topology`; `leader` is needed only by `isolate-leader` and `leader-minority`; `center` is the
  * center of a `star` (a random node if not given).
  * @throws RangeError when there are too few nodes, or `isolate-leader` has no valid leader.
  */
@@ -189,6 +204,9 @@ export function partitionFor(topology: TopologyName, nodes: readonly string[], r
     case 'isolate-leader':
       if (leader === undefined) throw new RangeError('isolate-leader: no leader given');
       return isolateLeader(nodes, leader);
+    case 'leader-minority':
+      if (leader === undefined) throw new RangeError('leader-minority: no leader given');
+      return leaderMinority(nodes, leader, random);
     case 'majorities-ring':
       return majoritiesRing(nodes, random);
     case 'bridge':

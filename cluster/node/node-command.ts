@@ -19,6 +19,7 @@ export interface NodeFlags {
   electionTicks?: number;
   snapshotEvery?: number;
   maxAppendEntries?: number;
+  maxInflight?: number;
   auditEvery?: number;
   requestTimeoutMs?: number;
   unsafeGrantWithoutQuorum?: boolean;
@@ -76,6 +77,7 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       ...(flags.electionTicks !== undefined ? { electionTicks: flags.electionTicks } : {}),
       ...(flags.snapshotEvery !== undefined ? { snapshotEvery: flags.snapshotEvery } : {}),
       ...(flags.maxAppendEntries !== undefined ? { maxAppendEntries: flags.maxAppendEntries } : {}),
+      ...(flags.maxInflight !== undefined ? { maxInflight: flags.maxInflight } : {}),
       ...(flags.auditEvery !== undefined ? { auditEvery: flags.auditEvery } : {}),
       ...(flags.requestTimeoutMs !== undefined ? { requestTimeoutMs: flags.requestTimeoutMs } : {}),
       ...(flags.unsafeGrantWithoutQuorum ? { unsafeGrantWithoutQuorum: true } : {}),

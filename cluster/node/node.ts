@@ -40,6 +40,8 @@ export interface NodeOptions {
   readonly snapshotEvery?: number;
   /** Most Raft entries per AppendEntries message. @default 512 */
   readonly maxAppendEntries?: number;
+  /** Most AppendEntries messages in flight, unacknowledged, to one follower. @default 32 */
+  readonly maxInflight?: number;
   /**
    * Log a digest of the replicated state every this many applied entries (`applied state
    * digest`, with index, term and a SHA-256 prefix); the harness compares them across nodes.
@@ -143,6 +145,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     heartbeatTicks: o.heartbeatTicks ?? 2,
     snapshotEvery: o.snapshotEvery ?? 10_000,
     ...(o.maxAppendEntries !== undefined ? { maxEntriesPerMessage: o.maxAppendEntries } : {}),
+    ...(o.maxInflight !== undefined ? { maxInflight: o.maxInflight } : {}),
     auditEvery: o.auditEvery ?? 0,
     observer: {
       persisted: (s) => metrics?.fsync.observe(s),

@@ -77,6 +77,8 @@ export interface RaftNodeOptions {
   readonly snapshotEvery?: number;
   /** Most entries in one AppendEntries message. @default 512 */
   readonly maxEntriesPerMessage?: number;
+  /** Most AppendEntries messages in flight, unacknowledged, to one follower. @default 32 */
+  readonly maxInflight?: number;
   /** Report the state to `observer.audited` after every entry whose index is a multiple of this; 0 = never. @default 0 */
   readonly auditEvery?: number;
   readonly observer?: RaftObserver;
@@ -180,6 +182,7 @@ export class RaftNode {
         electionTicks: o.electionTicks ?? 10,
         heartbeatTicks: o.heartbeatTicks ?? 2,
         ...(o.maxEntriesPerMessage !== undefined ? { maxEntriesPerMessage: o.maxEntriesPerMessage } : {}),
+        ...(o.maxInflight !== undefined ? { maxInflight: o.maxInflight } : {}),
         random: o.random ?? Math.random,
       },
       { hard: o.recovered.hard, snapshot: o.recovered.snapshot, entries: o.recovered.entries },

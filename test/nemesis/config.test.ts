@@ -7,7 +7,7 @@ describe('nemesis/config', () => {
     assert.deepEqual(parseNemesisConfig({ faults: ['partition'] }), {
       faults: ['partition'],
       combine: 'one',
-      partition: { topologies: [...PARTITION_TOPOLOGIES.filter((t) => t !== 'star')] },
+      partition: { topologies: [...PARTITION_TOPOLOGIES.filter((t) => t !== 'star' && t !== 'leader-minority')] },
       kill: { targets: ['one', 'minority', 'leader'], loseUnsynced: false },
       pause: { targets: ['one', 'minority', 'leader'] },
       latency: { ms: 100, jitterMs: 50 },

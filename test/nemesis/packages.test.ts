@@ -176,12 +176,14 @@ describe('nemesis/packages', () => {
       }
       const f8 = packageSteps('figure-8', prngForTest(1)).map((s) => `${s.f} ${s.value}`);
       assert.deepEqual(f8, [
-        'start-partition isolate-leader',
-        'start-pause majority-leader',
+        'start-latency null',
+        'start-partition leader-minority',
+        'start-kill new-leader',
         'stop-partition null',
-        'start-kill majority-leader',
-        'stop-pause null',
+        'start-pause majority-leader',
         'stop-kill null',
+        'stop-pause null',
+        'stop-latency null',
       ]);
       assert.deepEqual(
         packageSteps('restart-all', prngForTest(1)).map((s) => `${s.f} ${s.value}`),
@@ -197,10 +199,10 @@ describe('nemesis/packages', () => {
       assert.notDeepEqual(run(6).map((o) => o.f), ops.map((o) => o.f));
       assert.equal(ops[0]?.time, 1 * S, 'the first window after healS');
       const fs = new Set(ops.map((o) => `${o.f} ${o.value ?? ''}`));
-      for (const f of ['start-partition isolate-leader', 'start-kill all', 'start-kill majority-leader']) assert.ok(fs.has(f), f);
+      for (const f of ['start-partition leader-minority', 'start-kill all', 'start-kill new-leader']) assert.ok(fs.has(f), f);
       // Windows never overlap: each window's first op comes healS after the previous window's last.
       for (let i = 1; i < ops.length; i++) assert.ok((ops[i]?.time ?? 0) >= (ops[i - 1]?.time ?? 0), 'in time order');
-      const partitions = ops.filter((o) => o.f === 'start-partition' && o.value !== 'isolate-leader');
+      const partitions = ops.filter((o) => o.f === 'start-partition' && o.value !== 'leader-minority');
       assert.ok(partitions.length > 0, 'plain fault windows too');
       for (const p of partitions) {
         const i = ops.indexOf(p);
@@ -239,22 +241,32 @@ describe('nemesis/packages', () => {
       assert.deepEqual(take(pkg.finalGenerator, 2).map((o) => o.f), ['heal']);
     });
 
-    it('figure-8 against a fake cluster: the old leader isolated, the majority leader paused, the next leader killed, all undone', async () => {
+    it('figure-8 against a fake cluster: latency; the leader and one more cut off; the next leader killed at its election; heal; the leader after it paused, the killed one back; all undone', async () => {
       const b = new ViewsBackend(5);
       const { nemesis } = nemesisPackage(parseNemesisConfig({ faults: [], packages: ['figure-8'] }), b, { seed: 1 });
       const results: string[] = [];
       for (const s of packageSteps('figure-8', prngForTest(2))) {
-        // The cluster's leaders as the steps see them: n1 first; n3 elected on the majority side;
-        // then n2 in a newer term once the partition heals.
-        if (s.f === 'start-pause') b.views = b.nodes.map((node) => ({ node, leader: node === 'n1' ? 'n1' : 'n3', term: node === 'n1' ? 1 : 2, role: 'x' }));
-        if (s.f === 'start-kill') b.agree('n2', 4);
+        // The cluster's leaders as the steps see them: n1 first; n3 elected on the majority side
+        // (the new-leader target waits for it); then n2 in a newer term once the partition heals.
+        if (s.f === 'start-kill') setTimeout(() => (b.views = b.nodes.map((node) => ({ node, leader: node === 'n1' ? 'n1' : 'n3', term: node === 'n1' ? 1 : 2, role: 'x' }))), 30);
+        if (s.f === 'start-pause') b.agree('n2', 4);
         const r = await invoke(nemesis, s.f, s.value);
         results.push(`${s.f} ${JSON.stringify(r.value)}`);
       }
-      assert.deepEqual(results.slice(1), ['start-pause ["n3"]', 'stop-partition {"topology":"isolate-leader","cuts":[["n1","n2"],["n1","n3"],["n1","n4"],["n1","n5"],["n2","n1"],["n3","n1"],["n4","n1"],["n5","n1"]]}', 'start-kill ["n2"]', 'stop-pause ["n3"]', 'stop-kill ["n2"]']);
-      assert.match(results[0] ?? '', /isolate-leader/);
+      assert.match(results[1] ?? '', /^start-partition .*"leader-minority".*"components":\[\["n1","n\d"\],/);
+      assert.deepEqual(results.slice(2, 3), ['start-kill ["n3"]']);
+      assert.deepEqual(results.slice(4, 7), ['start-pause ["n2"]', 'stop-kill ["n3"]', 'stop-pause ["n2"]']);
       assert.equal(b.dead.size + b.paused.size, 0);
       assert.deepEqual(nemesis.active(), []);
+    });
+
+    it('new-leader: none elected in a newer term within the deadline is a failure that changes nothing', async function () {
+      this.timeout(10_000);
+      const b = new ViewsBackend(3);
+      const { nemesis } = nemesisPackage(parseNemesisConfig({ faults: ['kill'], kill: { targets: ['new-leader'] } }), b, { seed: 1 });
+      const r = await invoke(nemesis, 'start-kill', 'new-leader');
+      assert.deepEqual(r, { type: 'fail', value: null, error: 'no new leader within 5 s' });
+      assert.deepEqual(b.calls, []);
     });
   });
 });

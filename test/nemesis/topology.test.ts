@@ -5,6 +5,7 @@ import {
   bridge,
   isolateLeader,
   isolateOne,
+  leaderMinority,
   majoritiesRing,
   oneWay,
   partitionFor,
@@ -61,6 +62,20 @@ describe('nemesis/topology', () => {
     assert.ok(p.cuts.every((l) => l.from === 'n3' || l.to === 'n3'));
     assert.equal(p.cuts.length, 8);
     assert.throws(() => isolateLeader(nodesOf(3), 'n9'), /isolate-leader.*n9/);
+  });
+
+  it('leader-minority: the leader and others as a minority, against the rest', () => {
+    for (const seed of [1, 2, 3]) {
+      const p = leaderMinority(nodesOf(5), 'n3', prng(seed));
+      const [side, rest] = p.components ?? [];
+      assert.equal(side?.length, 2);
+      assert.ok(side?.includes('n3'));
+      assert.equal(rest?.length, 3);
+      assert.equal(p.cuts.length, 2 * 2 * 3);
+    }
+    assert.deepEqual(leaderMinority(nodesOf(3), 'n2', prng(1)).components, [['n2'], ['n1', 'n3']], 'with 3 nodes: the leader alone');
+    assert.deepEqual(leaderMinority(nodesOf(7), 'n1', prng(1)).components?.map((c) => c.length), [3, 4]);
+    assert.throws(() => leaderMinority(nodesOf(3), 'n9', prng(1)), /leader-minority.*n9/);
   });
 
   it('majorities-ring (5 nodes): each node reaches and hears a majority including itself, no two the same', () => {
@@ -151,6 +166,7 @@ describe('nemesis/topology', () => {
       ['random-halves', () => randomHalves(['n1'], Math.random), /random-halves needs at least 2 nodes, got 1/],
       ['isolate-one', () => isolateOne([], Math.random), /isolate-one needs at least 2 nodes, got 0/],
       ['isolate-leader', () => isolateLeader(['n1'], 'n1'), /isolate-leader needs at least 2 nodes, got 1/],
+      ['leader-minority', () => leaderMinority(['n1'], 'n1', Math.random), /leader-minority needs at least 2 nodes, got 1/],
       ['majorities-ring', () => majoritiesRing(nodesOf(2), Math.random), /majorities-ring needs at least 3 nodes, got 2/],
       ['bridge', () => bridge(nodesOf(2), Math.random), /bridge needs at least 3 nodes, got 2/],
       ['one-way', () => oneWay(['n1'], Math.random), /one-way needs at least 2 nodes, got 1/],
