@@ -11,7 +11,7 @@ import { basename, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { execa } from 'execa';
-import { catalogueExperiments, loadCatalogue, type Catalogue } from './catalogue.js';
+import { catalogueExperiments, loadCatalogue, type Catalogue, type CatalogueBug } from './catalogue.js';
 import { storeTime } from './store.js';
 import { EXIT_CODES } from '../checkers/index.js';
 import { errorMessage } from '../cluster/errors.js';
@@ -25,6 +25,8 @@ export interface CaseRun {
   /** The failpoint planted, or null for a clean run. */
   readonly failpoint: string | null;
   readonly experiment: string;
+  /** The seed it ran with, when the catalogue set one (else the file's). */
+  readonly seed?: number;
   readonly verdict: CaseVerdict;
   /** Wall time of the whole run (start of the cluster to the verdict), ms. */
   readonly ms: number;
@@ -32,8 +34,8 @@ export interface CaseRun {
   readonly summary: string;
 }
 
-/** Runs one experiment with `failpoint` planted (null: none). */
-export type RunCase = (experiment: string, failpoint: string | null) => Promise<CaseRun>;
+/** Runs one experiment with `failpoint` planted (null: none), with `seed` if given (else the file's). */
+export type RunCase = (experiment: string, failpoint: string | null, seed?: number) => Promise<CaseRun>;
 
 /** What became of each bug and each clean run. */
 export interface CatalogueOutcome {
@@ -57,25 +59,38 @@ export interface RunCatalogueOptions {
 
 const name = (file: string): string => basename(file, extname(file));
 
+/** One try of a bug: an experiment, with a seed or the file's. */
+interface Try {
+  readonly experiment: string;
+  readonly seed?: number;
+}
+
+/** A bug's tries, in order: each experiment with each of its seeds. */
+const triesOf = (b: CatalogueBug): Try[] =>
+  b.experiments.flatMap((experiment) => (b.seeds === undefined ? [{ experiment }] : b.seeds.map((seed) => ({ experiment, seed }))));
+
+const tryName = (t: Try): string => `${name(t.experiment)}${t.seed === undefined ? '' : `#${t.seed}`}`;
+
 /** Runs the catalogue: the clean runs first, then each bug until caught. */
 export async function runCatalogue(c: Catalogue, o: RunCatalogueOptions): Promise<CatalogueOutcome> {
   const t0 = performance.now();
   const bugs = o.only === undefined ? c.bugs : c.bugs.filter((b) => o.only?.includes(b.failpoint));
   const clean: CaseRun[] = [];
-  const cleanExperiments = o.clean === false ? [] : [...new Set(bugs.flatMap((b) => b.experiments))];
-  for (const e of cleanExperiments) {
-    const r = await o.runCase(e, null);
+  const cleanTries = new Map<string, Try>();
+  if (o.clean !== false) for (const t of bugs.flatMap(triesOf)) cleanTries.set(tryName(t), t);
+  for (const t of cleanTries.values()) {
+    const r = await o.runCase(t.experiment, null, t.seed);
     clean.push(r);
-    o.log(`${r.verdict === 'valid' ? 'valid ' : 'WRONG '}  clean build              ${name(e).padEnd(24)} ${secs(r.ms)}  ${r.summary}`);
+    o.log(`${r.verdict === 'valid' ? 'valid ' : 'WRONG '}  clean build              ${tryName(t).padEnd(24)} ${secs(r.ms)}  ${r.summary}`);
   }
   const out: CatalogueOutcome['bugs'][number][] = [];
   for (const b of bugs) {
     const runs: CaseRun[] = [];
-    for (const e of b.experiments) {
-      const r = await o.runCase(e, b.failpoint);
+    for (const t of triesOf(b)) {
+      const r = await o.runCase(t.experiment, b.failpoint, t.seed);
       runs.push(r);
       const caught = r.verdict === 'invalid';
-      o.log(`${caught ? 'caught' : 'missed'}  ${b.failpoint.padEnd(24)} ${name(e).padEnd(24)} ${secs(r.ms)}  ${r.summary}`);
+      o.log(`${caught ? 'caught' : 'missed'}  ${b.failpoint.padEnd(24)} ${tryName(t).padEnd(24)} ${secs(r.ms)}  ${r.summary}`);
       if (caught) break;
     }
     const caught = runs.some((r) => r.verdict === 'invalid');
@@ -87,7 +102,7 @@ export async function runCatalogue(c: Catalogue, o: RunCatalogueOptions): Promis
   const ms = performance.now() - t0;
   const missed = out.filter((b) => !b.caught && b.knownGap === undefined).map((b) => b.failpoint);
   const gaps = out.filter((b) => !b.caught && b.knownGap !== undefined).map((b) => b.failpoint);
-  const wrong = clean.filter((r) => r.verdict !== 'valid').map((r) => name(r.experiment));
+  const wrong = clean.filter((r) => r.verdict !== 'valid').map((r) => tryName(r));
   o.log(
     `catalogue: ${out.length - missed.length - gaps.length}/${out.length} planted bugs caught` +
       `${missed.length > 0 ? ` (MISSED: ${missed.join(', ')})` : ''}${gaps.length > 0 ? ` (known gaps, not caught: ${gaps.join(', ')})` : ''}; ` +
@@ -105,12 +120,12 @@ const DSYNC = fileURLToPath(new URL('../../bin/dsync.js', import.meta.url));
 
 /** A {@link RunCase} that runs `dsync run EXPERIMENT --store storeRoot --quiet` in its own process. */
 export function processRunCase(storeRoot: string): RunCase {
-  return async (experiment, failpoint) => {
+  return async (experiment, failpoint, seed) => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.DSYNC_FAILPOINTS;
     if (failpoint !== null) env.DSYNC_FAILPOINTS = failpoint;
     const t0 = performance.now();
-    const r = await execa(process.execPath, ['--enable-source-maps', DSYNC, 'run', experiment, '--store', storeRoot, '--quiet'], {
+    const r = await execa(process.execPath, ['--enable-source-maps', DSYNC, 'run', experiment, '--store', storeRoot, '--quiet', ...(seed === undefined ? [] : ['--seed', String(seed)])], {
       env,
       extendEnv: false,
       reject: false,
@@ -123,7 +138,7 @@ export function processRunCase(storeRoot: string): RunCase {
     const lines = String(r.stdout ?? '').split('\n');
     const line = lines.find((l) => l.startsWith(`${name(experiment)}: `)) ?? lines.find((l) => /: (valid|INVALID|UNKNOWN|ERROR) — /.test(l));
     const summary = line ?? `dsync run exited ${r.exitCode ?? r.signal ?? '?'}${r.timedOut ? ' (timed out)' : ''}: ${String(r.all ?? '').trim().split('\n').slice(-1)[0] ?? ''}`;
-    return { failpoint, experiment, verdict, ms, summary };
+    return { failpoint, experiment, ...(seed === undefined ? {} : { seed }), verdict, ms, summary };
   };
 }
 

@@ -37,6 +37,11 @@ export const catalogueSchema = z.strictObject({
         /** Experiment files, relative to the catalogue; tried in order, the first invalid run catches the bug. */
         experiments: z.array(z.string().min(1)).min(1),
         /**
+         * Seeds to try each experiment with, in order (each overrides the file's seed): for a bug
+         * whose interleaving a seeded run hits only now and then. Absent: the file's seed.
+         */
+        seeds: z.array(z.number().int().min(0)).min(1).optional(),
+        /**
          * Why the experiments are known not to catch this bug yet. A known gap that is missed
          * does not fail the catalogue (it is listed as one); one that is caught is reported, so
          * the field can go. Absent: the bug must be caught.
@@ -61,6 +66,8 @@ export interface CatalogueBug {
   readonly bug: string;
   /** Absolute paths. */
   readonly experiments: readonly string[];
+  /** Seeds each experiment is tried with (absent: the file's). */
+  readonly seeds?: readonly number[];
   /** Why it is known not to be caught yet (see the schema), if so. */
   readonly knownGap?: string;
 }
@@ -97,6 +104,7 @@ export function parseCatalogue(text: string, file: string, knownFailpoints?: rea
       failpoint: b.failpoint,
       bug: b.bug,
       experiments: b.experiments.map((e) => resolve(base, e)),
+      ...(b.seeds !== undefined ? { seeds: b.seeds } : {}),
       ...(b.knownGap !== undefined ? { knownGap: b.knownGap } : {}),
     })),
   };

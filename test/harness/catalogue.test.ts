@@ -54,8 +54,8 @@ describe('harness/catalogue', () => {
 describe('harness/catalogue-command runCatalogue', () => {
   const c: Catalogue = parseCatalogue(YAML, FILE);
   /** A fake run: `verdicts` maps "failpoint@experiment" (failpoint "-" for clean) to a verdict; valid otherwise. */
-  const fake = (verdicts: Record<string, CaseVerdict>, calls: string[]) => async (experiment: string, failpoint: string | null): Promise<CaseRun> => {
-    const key = `${failpoint ?? '-'}@${experiment.split('/').pop()}`;
+  const fake = (verdicts: Record<string, CaseVerdict>, calls: string[]) => async (experiment: string, failpoint: string | null, seed?: number): Promise<CaseRun> => {
+    const key = `${failpoint ?? '-'}@${experiment.split('/').pop()}${seed === undefined ? '' : `#${seed}`}`;
     calls.push(key);
     return { failpoint, experiment, verdict: verdicts[key] ?? 'valid', ms: 1, summary: key };
   };
@@ -95,6 +95,18 @@ describe('harness/catalogue-command runCatalogue', () => {
     const caught = await runCatalogue(gapped, { runCase: fake({ 'raft.a@x.yaml': 'invalid', 'lock.b@y.yaml': 'invalid' }, []), log: (l) => caughtLines.push(l) });
     assert.equal(caught.exitCode, 0);
     assert.ok(caughtLines.some((l) => /raft\.a: listed as a known gap, but caught: remove its knownGap/.test(l)));
+  });
+
+  it('with seeds, tries each experiment with each seed in order, and runs each (experiment, seed) clean', async () => {
+    const seeded: Catalogue = { ...c, bugs: c.bugs.map((b) => (b.failpoint === 'raft.a' ? { ...b, seeds: [8, 5] } : b)) };
+    const calls: string[] = [];
+    const lines: string[] = [];
+    const o = await runCatalogue(seeded, { runCase: fake({ 'raft.a@y.yaml#8': 'invalid', 'lock.b@y.yaml': 'invalid' }, calls), log: (l) => lines.push(l) });
+    assert.deepEqual(calls, ['-@x.yaml#8', '-@x.yaml#5', '-@y.yaml#8', '-@y.yaml#5', '-@y.yaml', 'raft.a@x.yaml#8', 'raft.a@x.yaml#5', 'raft.a@y.yaml#8', 'lock.b@y.yaml']);
+    assert.equal(o.exitCode, 0);
+    assert.ok(lines.some((l) => /^caught  raft\.a +y#8 /.test(l)), lines.join('\n'));
+    assert.deepEqual(parseCatalogue(`bugs:\n  - { failpoint: raft.a, bug: x, experiments: [x.yaml], seeds: [3, 4] }\n`, FILE).bugs[0]?.seeds, [3, 4]);
+    assert.match(catalogueError(`bugs:\n  - { failpoint: raft.a, bug: x, experiments: [x.yaml], seeds: [-1] }\n`), /bugs\.0\.seeds\.0/);
   });
 
   it('runs only the bugs asked for, and their experiments clean', async () => {
