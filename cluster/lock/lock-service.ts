@@ -47,6 +47,7 @@ export interface RenewRequest extends ReleaseRequest {
 export interface LockServiceOptions {
   /** How long a request may wait for a commit (beyond an acquire's `waitMs`). @default 5000 */
   readonly requestTimeoutMs?: number;
+  /** The wall clock of lease times (`now` in commands and ticks). Request deadlines use `performance.now()`. @default Date.now */
   readonly now?: () => number;
 }
 
@@ -124,7 +125,8 @@ export class LockService {
   }
 
   async acquire(r: AcquireRequest): Promise<ServiceReply> {
-    const deadline = this.#now() + r.waitMs + this.#timeoutMs;
+    // Deadlines are monotonic (performance.now()): a wall clock that jumps must not end or stretch a wait.
+    const deadline = performance.now() + r.waitMs + this.#timeoutMs;
     let outcome: WaitOutcome | undefined;
     let wake: (() => void) | undefined;
     // Watch before proposing: the grant may be applied in the same batch as the acquire.
@@ -167,7 +169,7 @@ export class LockService {
 
   /** A command whose answer is its own result (no waiting in a queue). */
   async #write(command: LockCommand, request: RequestId | undefined): Promise<ServiceReply> {
-    const out = await this.#commit(logData(command, request), this.#now() + this.#timeoutMs);
+    const out = await this.#commit(logData(command, request), performance.now() + this.#timeoutMs);
     return 'result' in out ? fromResult(out.result) : out;
   }
 
@@ -176,7 +178,7 @@ export class LockService {
     // FAILPOINT lock.read-without-confirm: answer from this node's table as it is.
     if (FP['lock.read-without-confirm']) return { status: 200, body: { ...this.#machine.locks.table.view(name) } };
     try {
-      const ok = await this.#until(this.#now() + this.#timeoutMs, this.#raft.readIndex());
+      const ok = await this.#until(performance.now() + this.#timeoutMs, this.#raft.readIndex());
       if (!ok) return unavailable('could not confirm leadership with a quorum in time', this.#raft.leader, true);
     } catch (e) {
       return this.#failure(e, true);
@@ -214,9 +216,9 @@ export class LockService {
     return { status: 500, body: { error: 'internal', message: errorMessage(e) } };
   }
 
-  /** Waits for `p` until `deadline` (ms since the epoch): true if it settled in time. `p`'s rejection propagates. */
+  /** Waits for `p` until `deadline` (a `performance.now()` time): true if it settled in time. `p`'s rejection propagates. */
   async #until(deadline: number, p: Promise<unknown>): Promise<boolean> {
-    const ms = deadline - this.#now();
+    const ms = deadline - performance.now();
     if (ms <= 0) return false;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -247,7 +249,7 @@ export class LockService {
     this.#tickInFlight = true;
     try {
       // Bounded: without a quorum the tick may never commit; the next one is proposed afresh.
-      await this.#until(this.#now() + this.#timeoutMs, this.#raft.propose(logData({ type: 'tick', now: this.#now() }, undefined)));
+      await this.#until(performance.now() + this.#timeoutMs, this.#raft.propose(logData({ type: 'tick', now: this.#now() }, undefined)));
     } catch {
       // Not the leader any more, or stopping: the next leader ticks.
     } finally {

@@ -31,12 +31,13 @@ export async function onLeader(
   body: Buffer | null,
   serve: () => Promise<ServiceReply>,
 ): Promise<ServiceReply> {
-  const deadline = Date.now() + timeoutMs;
+  // A monotonic deadline: a wall clock moved by NTP (or a clock fault) must not end or stretch it.
+  const deadline = performance.now() + timeoutMs;
   const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
   const { raft } = routing;
   let last: ServiceReply = unavailable('no leader is known', null, true);
   for (let attempt = 0; ; attempt++) {
-    const left = deadline - Date.now();
+    const left = deadline - performance.now();
     if (left <= 0) return last;
     if (attempt > 0) await sleep(Math.min(left, 10 * attempt));
     if (raft.role === 'leader' || routing.serveHere) {
@@ -44,10 +45,10 @@ export async function onLeader(
     } else if (forwarded) {
       return unavailable(`${routing.id} is not the leader`, raft.leader, true);
     } else {
-      const leader = raft.leader ?? (await raft.waitForLeader(deadline - Date.now()));
+      const leader = raft.leader ?? (await raft.waitForLeader(deadline - performance.now()));
       if (leader === null) return unavailable('no leader is known (no quorum?)', null, true);
       if (leader === routing.id) continue;
-      last = await routing.forwarder.forward(leader, req.method === 'GET' ? 'GET' : 'POST', req.url ?? '/', body, deadline - Date.now());
+      last = await routing.forwarder.forward(leader, req.method === 'GET' ? 'GET' : 'POST', req.url ?? '/', body, deadline - performance.now());
     }
     if (!(last.status === 503 && last.body['definite'] === true)) return last;
   }
