@@ -10,6 +10,12 @@ import type { History } from './history/op.js';
 /** The three verdicts, as Jepsen's `:valid?`. */
 export type Validity = true | false | 'unknown';
 
+/**
+ * A run's verdict (results.json's `valid`): the checkers' validity, or `incomplete` for a run
+ * that stopped early and whose history was not found invalid — never shown as valid.
+ */
+export type RunVerdict = Validity | 'incomplete';
+
 /** Ranks verdicts: false > unknown > true (Jepsen's `merge-valid`). */
 export function mergeValidity(a: Validity, b: Validity): Validity {
   if (a === false || b === false) return false;

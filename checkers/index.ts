@@ -3,7 +3,7 @@
  * engine, its checker and models, and perf statistics.
  */
 export { EXIT_CODES, exitCode, worseExitCode, mergeValidity, safeCheck, safeCheckAsync, composeCheckers } from './checker.js';
-export type { Validity, ExitCode, Checker, CheckerResult, CheckContext, CheckProgress, ComposedResult } from './checker.js';
+export type { Validity, RunVerdict, ExitCode, Checker, CheckerResult, CheckContext, CheckProgress, ComposedResult } from './checker.js';
 export { linearizableChecker, linearizabilitySummary } from './linearizable-checker.js';
 export { fencingTokensChecker, checkFencingTokens } from './fencing-checker.js';
 export type { LinearizableCheckerResult } from './linearizable-checker.js';

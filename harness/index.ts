@@ -5,7 +5,7 @@
  * run one way: the harness's run orchestration imports them, never the reverse.
  */
 export type { Completion, GenContext, GenResult, Generator, OpSpec } from './generator/generator.js';
-export { WAIT_F, wait, isWait, ops, once, repeat, fromFunction, sleep, limit, timeLimit, clientsOnly, nemesisOnly, mix, any, phases, cycle, rate, stagger } from './generator/combinators.js';
+export { WAIT_F, wait, isWait, ops, once, repeat, fromFunction, sleep, limit, timeLimit, clientsOnly, nemesisOnly, mix, any, phases, phasesAwaitingNemesis, cycle, rate, stagger } from './generator/combinators.js';
 export type { GenStep, Weighted, RateOptions } from './generator/combinators.js';
 export { seedRand, nextFloat, nextInt, split } from './generator/rand.js';
 export type { Rand } from './generator/rand.js';

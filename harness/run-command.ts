@@ -35,7 +35,7 @@ const seed = (v: string): number => {
 
 /** The one summary line of a finished run. */
 export function summaryLine(name: string, r: RunOutcome): string {
-  const verdict = r.verdict === true ? 'valid' : r.verdict === false ? 'INVALID' : r.verdict === 'unknown' ? 'UNKNOWN' : 'ERROR';
+  const verdict = r.verdict === true ? 'valid' : r.verdict === false ? 'INVALID' : r.verdict === 'unknown' ? 'UNKNOWN' : r.verdict === 'incomplete' ? 'INCOMPLETE' : 'ERROR';
   const c = r.counts;
   const why = r.reason !== undefined && r.verdict !== true ? ` — ${r.reason.split('\n')[0]}` : '';
   return `${name}: ${verdict} — ok ${c.ok}, fail ${c.fail}, info ${c.info}, nemesis ${c.nemesis}${r.store ? ` — ${r.store}` : ''}${why}`;
@@ -50,18 +50,25 @@ function load(file: string, flags: RunFlags): Experiment {
   return applyOverrides(loadExperiment(file), overrides);
 }
 
+/** Signals this soon after the first are one Ctrl-C delivered twice, not a second one. */
+const DUPLICATE_SIGNAL_MS = 1000;
+
 /** Runs with Ctrl-C/SIGTERM wired to an abort. */
 async function withSignals<T>(f: (signal: AbortSignal) => Promise<T>, io: Output): Promise<T> {
   const ac = new AbortController();
-  let count = 0;
+  let first: number | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
-    count++;
-    if (count === 1) {
+    const now = performance.now();
+    if (first === undefined) {
+      first = now;
       io.err(`dsync: ${sig}: stopping — healing faults and stopping the nodes (again to exit at once)`);
       ac.abort(new Error(`interrupted by ${sig}`));
-    } else {
-      process.exit(130);
+    } else if (now - first >= DUPLICATE_SIGNAL_MS) {
+      // A second, deliberate Ctrl-C: exit now (the nodes are still killed on exit).
+      process.exit(EXIT_CODES.error);
     }
+    // Within DUPLICATE_SIGNAL_MS: the same Ctrl-C delivered twice (a launcher such as npm forwards
+    // the signal its process group already received) — ignored.
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -22,7 +22,7 @@ import { backendDefinition } from '../cluster/backends.js';
 import { hasLeader, type ClusterBackend } from '../cluster/backend.js';
 import { nemesisPackage, type NemesisPackage } from '../nemesis/index.js';
 import { workloadDefinition, type Workload } from '../workloads/index.js';
-import { any, clientsOnly, nemesisOnly, phases, rate, timeLimit } from './generator/combinators.js';
+import { any, clientsOnly, nemesisOnly, phasesAwaitingNemesis, rate, timeLimit } from './generator/combinators.js';
 import { interpret, realClock } from './generator/interpreter.js';
 import type { Generator } from './generator/generator.js';
 import { seedRand } from './generator/rand.js';
@@ -62,8 +62,11 @@ export interface RunOptions {
 /** How a run ended. */
 export interface RunOutcome {
   readonly exitCode: ExitCode;
-  /** The verdict, or `error` when the run itself failed. */
-  readonly verdict: Validity | 'error';
+  /**
+   * The verdict; `incomplete` when the run was stopped early (Ctrl-C, SIGTERM, its deadline) and
+   * its history is not invalid; `error` when the run itself failed (bad setup, a harness error).
+   */
+  readonly verdict: Validity | 'incomplete' | 'error';
   readonly store: string;
   readonly counts: OpCounts;
   /** One line: why it is not valid. */
@@ -72,6 +75,12 @@ export interface RunOutcome {
   /** The run's `report.html`, unless it could not be written (the reason is on stderr and in run.log). */
   readonly report?: string;
 }
+
+/**
+ * How long client ops still in flight at the end of a run, or when it is stopped, may take to
+ * complete before they are abandoned as `info` (outcome unknown), ms.
+ */
+export const DRAIN_MS = 1000;
 
 /** Total length of a run's phases, seconds (for lease TTLs and the hard deadline). */
 export function runLengthS(e: Experiment): number {
@@ -84,7 +93,11 @@ function buildWorkload(e: Experiment, backend: ClusterBackend): Workload {
   return workloadDefinition(e.workload.name).create(e.workload, { endpoints, runS: runLengthS(e) + 30, seed: e.seed });
 }
 
-/** The whole run's generator: main phase (clients + nemesis), final heal, final phase. */
+/**
+ * The whole run's generator: main phase (clients + nemesis), final heal, final phase. The heal
+ * comes at the main phase's end (once the nemesis's op in flight, if any, is done), without
+ * waiting for client ops that the fault keeps blocked; the final phase starts when it is done.
+ */
 function runGenerator(e: Experiment, w: Workload, n: NemesisPackage): Generator {
   const ns = (s: number): number => Math.round(s * 1e9);
   const clients = (g: Generator, seed: number): Generator => clientsOnly(rate(e.rate, g, { jitter: e.jitter, rand: seedRand(seed) }));
@@ -92,7 +105,7 @@ function runGenerator(e: Experiment, w: Workload, n: NemesisPackage): Generator 
   const main = timeLimit(ns(e.timeLimitS), any(clients(w.generator, e.seed * 7 + 1), nemesisOnly(n.generator)));
   const parts = [main, nemesisOnly(n.finalGenerator)];
   if (w.finalGenerator && e.finalPhaseS > 0) parts.push(timeLimit(ns(e.finalPhaseS), clients(w.finalGenerator, e.seed * 7 + 2)));
-  return phases(...parts);
+  return phasesAwaitingNemesis(...parts);
 }
 
 /**
@@ -136,7 +149,12 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   o.io.err(`dsync run: ${e.name} — ${e.nodes} ${e.backend} node${e.nodes === 1 ? '' : 's'}, ${e.timeLimitS} s + ${e.finalPhaseS} s final, seed ${e.seed}; store ${store.dir}`);
 
   const abort = new AbortController();
-  const onAbort = (): void => abort.abort(o.signal?.reason ?? new Error('aborted'));
+  // Stopped from outside (Ctrl-C, SIGTERM, a suite's stop): the run is incomplete, not failed.
+  let interrupted = false;
+  const onAbort = (): void => {
+    interrupted = true;
+    abort.abort(o.signal?.reason ?? new Error('aborted'));
+  };
   o.signal?.addEventListener('abort', onAbort, { once: true });
   if (o.signal?.aborted) onAbort();
   // The run's own deadline: every phase plus generous setup/teardown time.
@@ -150,7 +168,6 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   let history: Op[] = [];
   let nodeLogs: ReadonlyMap<string, string> = new Map();
   let error: string | undefined;
-  const clock = realClock();
   try {
     const phase = (what: string): void => log.info({ phase: what }, what);
     phase('setup');
@@ -191,8 +208,11 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       concurrency: e.concurrency,
       client: (op) => client.invoke(op),
       nemesis: (op) => nem.nemesis.invoke(op),
-      clock,
+      // Time 0 of the history is the start of the main phase (Jepsen's relative time).
+      clock: realClock(),
       signal: abort.signal,
+      ...(nem.stopOp ? { stopOp: nem.stopOp } : {}),
+      drainNs: DRAIN_MS * 1e6,
       history,
       onEvent: (ev) => {
         countEvent(counts, ev);
@@ -200,6 +220,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       },
     });
     history = result.history;
+    if (result.abandoned > 0) log.info({ abandoned: result.abandoned, drainMs: DRAIN_MS }, 'client ops abandoned as info at the end of the run');
     if (result.aborted) throw abort.signal.reason ?? new Error('aborted');
   } catch (err) {
     error = errorMessage(err);
@@ -240,7 +261,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     description: e.description,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    valid: checker.valid,
+    valid: error !== undefined && checker.valid !== false ? 'incomplete' : checker.valid,
     incomplete: error !== undefined,
     ...(error !== undefined ? { error } : {}),
     ...(checker.reason !== undefined ? { reason: checker.reason } : {}),
@@ -258,7 +279,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   log.flush();
 
   if (error !== undefined && checker.valid !== false) {
-    return { exitCode: EXIT_CODES.error, verdict: 'error', store: store.dir, counts, reason: error, results, ...report };
+    return { exitCode: EXIT_CODES.error, verdict: interrupted ? 'incomplete' : 'error', store: store.dir, counts, reason: error, results, ...report };
   }
   const reason = checker.valid === true ? undefined : checker.reason ?? String(checker.valid);
   return { exitCode: exitCode(checker.valid), verdict: checker.valid, store: store.dir, counts, ...(reason ? { reason } : {}), results, ...report };

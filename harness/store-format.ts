@@ -28,6 +28,15 @@ export const STORE_FILES = {
 
 const validity = z.union([z.boolean(), z.literal('unknown')]);
 
+/**
+ * A run's verdict: the checkers' merged validity, or `incomplete` when the run did not complete
+ * (interrupted, or a harness error) and the history it recorded was not found invalid — a prefix
+ * that checks out proves nothing about the run that was asked for, so it is never `true`.
+ */
+const runVerdict = z.union([z.boolean(), z.literal('unknown'), z.literal('incomplete')]);
+
+
+
 /** One checker's result as stored: its verdict, and whatever else it returned. */
 const checkerResultSchema = z.looseObject({
   valid: validity,
@@ -48,9 +57,13 @@ export const runResultsSchema = z.looseObject({
   /** ISO times. */
   startedAt: z.string(),
   finishedAt: z.string(),
-  /** The verdict: the checkers' merged validity. */
-  valid: validity,
-  /** The run did not complete (aborted or a harness error); the verdict covers the history recorded. */
+  /**
+   * The verdict: the checkers' merged validity, except that a run that did not complete is
+   * `incomplete` unless its history was found invalid (`checker.valid` keeps what the checkers
+   * said of the history recorded).
+   */
+  valid: runVerdict,
+  /** The run did not complete (interrupted or a harness error); the checkers saw the history up to where it stopped. */
   incomplete: z.boolean().prefault(false),
   /** Why the run itself failed. */
   error: z.string().optional(),
@@ -74,6 +87,7 @@ export type StoredResults = z.output<typeof runResultsSchema>;
 /** `results.json`'s content validated; the problems (at most three) otherwise. */
 export function validateResults(value: unknown): { ok: true; results: StoredResults } | { ok: false; problems: string[] } {
   const r = runResultsSchema.safeParse(value);
-  if (r.success) return { ok: true, results: r.data };
+  // Files written before the `incomplete` verdict said `valid: true` for runs that stopped early.
+  if (r.success) return { ok: true, results: r.data.incomplete && r.data.valid === true ? { ...r.data, valid: 'incomplete' } : r.data };
   return { ok: false, problems: r.error.issues.slice(0, 3).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`) };
 }

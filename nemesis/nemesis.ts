@@ -62,6 +62,8 @@ export interface NemesisPackage {
   readonly nemesis: Nemesis;
   readonly generator: Generator;
   readonly finalGenerator: Generator;
+  /** The op that undoes every fault when a run is stopped early (`heal`), or null when no fault is configured. */
+  readonly stopOp: { readonly f: 'heal'; readonly value: null } | null;
 }
 
 /** Options of {@link nemesisPackage}. */
@@ -466,5 +468,6 @@ export function nemesisPackage(given: NemesisConfig, backend: ClusterBackend, o:
     nemesis: new BackendNemesis(config, backend, o),
     generator: scheduleGenerator(config, o.seed),
     finalGenerator: healGenerator(config),
+    stopOp: config.faults.length > 0 || config.packages.length > 0 ? { f: 'heal', value: null } : null,
   };
 }

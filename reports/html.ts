@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { REPORT_STYLE } from './report-style.js';
+import type { RunVerdict } from '../checkers/index.js';
 import type { FileLink, NemesisMark, OpRow, ReportData, RunSummary, VerdictRow } from './report-types.js';
-import type { Validity } from '../checkers/index.js';
 
 /** The scripts a report inlines. */
 export interface ReportAssets {
@@ -136,12 +136,12 @@ function scriptText(code: string): string {
   return code.replace(/<\/script/gi, '<\\/script');
 }
 
-/** `valid`, `invalid` or `unknown`: the verdict as a word (and CSS class). */
-function verdictWord(v: Validity): 'valid' | 'invalid' | 'unknown' {
-  return v === true ? 'valid' : v === false ? 'invalid' : 'unknown';
+/** `valid`, `invalid`, `unknown` or `incomplete`: the verdict as a word (and CSS class). */
+function verdictWord(v: RunVerdict): 'valid' | 'invalid' | 'unknown' | 'incomplete' {
+  return v === true ? 'valid' : v === false ? 'invalid' : v;
 }
 
-const VERDICT_ICON = { valid: '✓', invalid: '✗', unknown: '?' } as const;
+const VERDICT_ICON = { valid: '✓', invalid: '✗', unknown: '?', incomplete: '!' } as const;
 
 /** Title, overall verdict, description, reason and the incomplete / error warnings. */
 function headerHtml(data: ReportData): string {
@@ -169,7 +169,7 @@ function headerHtml(data: ReportData): string {
   ];
   if (run.incomplete) {
     parts.push(
-      `<p id="run-incomplete" class="warn-box"><strong>This run did not complete</strong> (aborted or a harness error); what is shown covers the history up to where it stopped.</p>`,
+      `<p id="run-incomplete" class="warn-box"><strong>This run did not complete</strong> (interrupted or a harness error), so it has no verdict of its own: what is shown covers the history up to where it stopped${run.valid === false ? ', which is invalid' : ''}.</p>`,
     );
   }
   if (run.error !== null) {

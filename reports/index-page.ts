@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeHtml } from './html.js';
 import { parseResults } from './run-folder.js';
-import type { Validity } from '../checkers/index.js';
+import type { RunVerdict } from '../checkers/index.js';
 import { RUN_FILES } from '../harness/store-format.js';
 
 /** One row of the index. */
@@ -18,7 +18,7 @@ export interface IndexEntry {
   readonly startedAt: string | null;
   readonly durationS: number | null;
   /** `null`: no readable results.json (running, crashed, or not a run). */
-  readonly valid: Validity | null;
+  readonly valid: RunVerdict | null;
   readonly counts: { readonly ok: number; readonly fail: number; readonly info: number; readonly nemesis: number } | null;
   /** Why it is not valid, or why it has no verdict. */
   readonly note: string;
@@ -44,7 +44,7 @@ function entry(root: string, experiment: string, run: string): IndexEntry {
   try {
     const r = parseResults(JSON.parse(readFileSync(file, 'utf8')), file);
     const durationS = (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
-    const note = r.valid === true ? (r.incomplete ? `incomplete: ${r.error ?? ''}` : '') : (r.reason ?? r.error ?? '');
+    const note = r.valid === true ? '' : r.valid === 'incomplete' ? `did not complete: ${r.error ?? 'no reason recorded'}` : (r.reason ?? r.error ?? '');
     return { ...base, startedAt: r.startedAt, durationS: Number.isFinite(durationS) ? durationS : null, valid: r.valid, counts: r.counts, note };
   } catch (e) {
     return { ...base, startedAt: null, durationS: null, valid: null, counts: null, note: `unreadable ${RUN_FILES.results}: ${(e as Error).message}` };
@@ -66,12 +66,13 @@ const VERDICT: Record<string, { label: string; cls: string }> = {
   true: { label: 'valid', cls: 'valid' },
   false: { label: 'INVALID', cls: 'invalid' },
   unknown: { label: 'unknown', cls: 'unknown' },
+  incomplete: { label: 'incomplete', cls: 'incomplete' },
   null: { label: 'no verdict', cls: 'none' },
 };
 
 /** The index page of `entries`. */
 export function indexHtml(entries: readonly IndexEntry[], generatedAt: Date = new Date()): string {
-  const counts = { valid: 0, invalid: 0, unknown: 0, none: 0 };
+  const counts = { valid: 0, invalid: 0, unknown: 0, incomplete: 0, none: 0 };
   const rows = entries.map((e) => {
     const v = VERDICT[String(e.valid)] ?? (VERDICT['null'] as { label: string; cls: string });
     counts[v.cls as keyof typeof counts]++;
@@ -102,13 +103,14 @@ td.verdict span { display: inline-block; min-width: 72px; text-align: center; bo
 tr.valid td.verdict span { background: #2e9e44; }
 tr.invalid td.verdict span { background: #d1342f; }
 tr.unknown td.verdict span { background: #e0a100; }
+tr.incomplete td.verdict span { background: #d4700a; }
 tr.none td.verdict span { background: #999; }
 td.note { color: #555; max-width: 60ch; }
 a { color: #1a5fb4; }
 </style></head>
 <body>
 <h1>dsync runs</h1>
-<p class="sub">${entries.length} run${entries.length === 1 ? '' : 's'}: ${counts.valid} valid, ${counts.invalid} invalid, ${counts.unknown} unknown, ${counts.none} without a verdict — written ${escapeHtml(generatedAt.toISOString())}</p>
+<p class="sub">${entries.length} run${entries.length === 1 ? '' : 's'}: ${counts.valid} valid, ${counts.invalid} invalid, ${counts.unknown} unknown, ${counts.incomplete} incomplete, ${counts.none} without a verdict — written ${escapeHtml(generatedAt.toISOString())}</p>
 <table id="runs">
 <thead><tr><th>experiment</th><th>started</th><th class="num">length (s)</th><th>verdict</th><th class="num">ok</th><th class="num">fail</th><th class="num">info</th><th class="num">nemesis</th><th>why</th></tr></thead>
 <tbody>

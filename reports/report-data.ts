@@ -32,7 +32,10 @@ export function verdictRows(results: StoredResults): VerdictRow[] {
   const rows: VerdictRow[] = [];
   for (const [name, r] of Object.entries(results.checker.results ?? {})) {
     const summary = r.summary ?? r.reason ?? '';
-    rows.push({ checker: name, valid: r.valid, summary: summary || (r.valid === true ? 'valid' : String(r.valid)) });
+    const text = summary || (r.valid === true ? 'valid' : String(r.valid));
+    // A stopped run's valid checker proves nothing about the run asked for: never shown as valid.
+    if (results.incomplete && r.valid === true) rows.push({ checker: name, valid: 'incomplete', summary: `valid on the history recorded before the run stopped — ${text}` });
+    else rows.push({ checker: name, valid: r.valid, summary: text });
   }
   if (rows.length === 0) rows.push({ checker: 'run', valid: results.valid, summary: results.reason ?? results.error ?? (results.valid === true ? 'valid' : 'no checker ran') });
   return rows;

@@ -15,7 +15,7 @@ header.page .title{display:flex;align-items:center;gap:12px;flex-wrap:wrap}
 header.page .description{margin:4px 0 0;color:var(--muted)}
 header.page nav{display:flex;flex-wrap:wrap;gap:4px 14px;margin-top:10px;font-size:13px}
 .pill{display:inline-block;padding:2px 10px;border-radius:999px;color:#fff;font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-.pill.valid{background:var(--valid)}.pill.invalid{background:var(--invalid)}.pill.unknown{background:#bf8700}
+.pill.valid{background:var(--valid)}.pill.invalid{background:var(--invalid)}.pill.unknown{background:#bf8700}.pill.incomplete{background:#d4700a}
 .card{background:#fff;border:1px solid var(--border);border-radius:8px;padding:16px 20px;margin-top:16px}
 .caption{color:var(--muted);margin:-4px 0 8px;font-size:13px}
 .chart{width:100%;height:360px}
@@ -30,6 +30,7 @@ header.page nav{display:flex;flex-wrap:wrap;gap:4px 14px;margin-top:10px;font-si
 .verdict.valid{background:#dafbe1;border-color:#4ac26b;border-left-color:var(--valid)}.verdict.valid .icon,.verdict.valid .word{color:var(--valid)}
 .verdict.invalid{background:#ffebe9;border-color:#ff8182;border-left-color:var(--invalid)}.verdict.invalid .icon,.verdict.invalid .word{color:var(--invalid)}
 .verdict.unknown{background:#fff8c5;border-color:#d4a72c;border-left-color:#bf8700}.verdict.unknown .icon,.verdict.unknown .word{color:var(--unknown)}
+.verdict.incomplete{background:#fff1e5;border-color:#f0a35e;border-left-color:#d4700a}.verdict.incomplete .icon,.verdict.incomplete .word{color:#b35900}
 dl.summary{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:12px 24px;margin:0}
 dl.summary .wide{grid-column:1/-1}
 dl.summary dt{color:var(--muted);font-size:11.5px;text-transform:uppercase;letter-spacing:.05em}

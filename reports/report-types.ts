@@ -7,7 +7,7 @@
  * (both say how many of how many); verdicts, tables and counterexamples are never cut.
  */
 
-import type { Validity } from '../checkers/checker.js';
+import type { RunVerdict, Validity } from '../checkers/checker.js';
 
 /** A completed client op's outcome. */
 export type Outcome = 'ok' | 'fail' | 'info';
@@ -51,7 +51,8 @@ export interface RunSummary {
   readonly folder: string;
   readonly startedAt: string;
   readonly finishedAt: string;
-  readonly valid: Validity;
+  /** `incomplete` for a run that stopped early (never shown as valid). */
+  readonly valid: RunVerdict;
   /** The run did not complete (aborted or a harness error). */
   readonly incomplete: boolean;
   /** The harness error, if any. */
@@ -70,7 +71,8 @@ export interface RunSummary {
 export interface VerdictRow {
   /** The checker's name, e.g. `linearizable`. */
   readonly checker: string;
-  readonly valid: Validity;
+  /** `incomplete`: valid on the history of a run that stopped early. */
+  readonly valid: RunVerdict;
   /** The verdict in words (also for valid ones, e.g. what was checked). */
   readonly summary: string;
 }

@@ -175,7 +175,7 @@ export class HttpClient {
     // Bounded by the deadline: every attempt after the first waits at least 20 ms.
     for (;;) {
       if (attempts > 0) await sleep(backoffMs(attempts));
-      if (deadline - Date.now() < MIN_ATTEMPT_MS) break;
+      if (deadline - Date.now() < MIN_ATTEMPT_MS || this.#closed) break;
       const to = fixed ?? (this.#endpoints[Math.floor(this.#random() * this.#endpoints.length)] as Endpoint);
       node = to.id;
       attempts++;
@@ -222,10 +222,13 @@ export class HttpClient {
     }
   }
 
-  /** Closes every node's connections once their requests are done; the client takes no more requests. */
+  /**
+   * Closes every node's connections at once: requests still in flight are abandoned (their ops
+   * end as `info`, or `fail` if nothing was ever sent), and the client takes no more requests.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#endpoints.map((e) => e.pool.close()));
+    await Promise.all(this.#endpoints.map((e) => e.pool.destroy()));
   }
 }

@@ -21,7 +21,7 @@ export { WAIT_F, wait, isWait } from './wait.js';
 export { ops, once, repeat, fromFunction, sleep } from './sources.js';
 export type { GenStep } from './sources.js';
 export { limit, timeLimit, clientsOnly, nemesisOnly } from './limits.js';
-export { mix, any, phases, cycle } from './composition.js';
+export { mix, any, phases, phasesAwaitingNemesis, cycle } from './composition.js';
 export type { Weighted } from './composition.js';
 export { rate, stagger } from './timing.js';
 export type { RateOptions } from './timing.js';

@@ -1,5 +1,5 @@
 /** Combinators that compose generators: a weighted mix, all at once, one after another, over and over. */
-import type { Op, ProcessId } from '../../checkers/index.js';
+import { NEMESIS, type Op, type ProcessId } from '../../checkers/index.js';
 import type { GenContext, GenResult, Generator, OpSpec } from './generator.js';
 import { nextFloat, type Rand } from './rand.js';
 import { ask, check, idle } from './wait.js';
@@ -109,18 +109,20 @@ class Phases implements Generator {
    * @param gens the current phase and those after it
    * @param inflight processes running an op this generator emitted
    * @param claim whether the next invoke event is that of the op just emitted
+   * @param awaits which processes' in-flight ops hold the next phase back
    */
   constructor(
     readonly gens: readonly Generator[],
     readonly inflight: readonly ProcessId[],
     readonly claim: boolean,
+    readonly awaits: (p: ProcessId) => boolean = () => true,
   ) {}
   op(ctx: GenContext): GenResult {
     for (let i = 0; i < this.gens.length; i++) {
       const g = this.gens[i] as Generator;
       const a = ask(g, ctx);
-      if (a.kind === 'op') return { op: a.op, gen: new Phases([a.gen, ...this.gens.slice(i + 1)], this.inflight, true) };
-      if (a.kind === 'wait') return idle(a.until, new Phases([a.gen, ...this.gens.slice(i + 1)], this.inflight, false), i > 0 || a.gen !== g);
+      if (a.kind === 'op') return { op: a.op, gen: new Phases([a.gen, ...this.gens.slice(i + 1)], this.inflight, true, this.awaits) };
+      if (a.kind === 'wait') return idle(a.until, new Phases([a.gen, ...this.gens.slice(i + 1)], this.inflight, false, this.awaits), i > 0 || a.gen !== g);
       // Only an empty in-flight set lets a phase end; after the first, it is empty.
       if (this.inflight.length > 0) return 'pending';
     }
@@ -131,7 +133,7 @@ class Phases implements Generator {
     if (current === undefined) return this;
     let { inflight, claim } = this;
     if (event.type === 'invoke') {
-      if (claim) inflight = [...inflight, event.process];
+      if (claim && this.awaits(event.process)) inflight = [...inflight, event.process];
       claim = false;
     } else if (inflight.includes(event.process)) {
       // Any completion ends the op — `info` too: the interpreter records it under the old
@@ -140,7 +142,7 @@ class Phases implements Generator {
     }
     // Later phases see every event too, so they can follow state (which process holds what);
     // their clocks (timeLimit, rate) start at their first op, not at an event.
-    return new Phases([current.update(ctx, event), ...rest.map((g) => g.update(ctx, event))], inflight, claim);
+    return new Phases([current.update(ctx, event), ...rest.map((g) => g.update(ctx, event))], inflight, claim, this.awaits);
   }
 }
 
@@ -153,6 +155,16 @@ class Phases implements Generator {
  */
 export function phases(...gens: Generator[]): Generator {
   return new Phases(gens, [], false);
+}
+
+/**
+ * Like {@link phases}, but a phase waits only for the nemesis's op of the previous one: client
+ * ops still in flight carry on into the next phase. This is how a run moves from its main phase
+ * to the final heal and the final phase on schedule — the heal must not wait for clients that the
+ * fault it heals keeps blocked (they complete, or are abandoned, on their own deadline).
+ */
+export function phasesAwaitingNemesis(...gens: Generator[]): Generator {
+  return new Phases(gens, [], false, (p) => p === NEMESIS);
 }
 
 class Cycle implements Generator {

@@ -53,8 +53,24 @@ export interface InterpretOptions {
   readonly clock?: Clock;
   /** Called with every event as recorded (for progress lines and streaming to disk). */
   readonly onEvent?: (event: Op) => void;
-  /** Abort: stop asking for new ops, wait for the in-flight ones, then return. */
+  /**
+   * Stop: ask for no new op; invoke {@link stopOp} on the nemesis (as soon as its thread is free),
+   * give the client ops in flight {@link drainNs} to complete, then return.
+   */
   readonly signal?: AbortSignal;
+  /**
+   * The nemesis op that undoes every fault when the signal stops the run (e.g. `{f: 'heal'}`):
+   * invoked at once, or as soon as the nemesis's op in flight completes, and recorded like any
+   * op. Absent: nothing is undone here.
+   */
+  readonly stopOp?: { readonly f: string; readonly value: unknown };
+  /**
+   * How long client ops still in flight when the run ends (the generator is exhausted, or the
+   * signal stopped it) may take to complete, in ns; past it each is recorded as an `info`
+   * completion — abandoned, its outcome unknown — and its thread retires the process. Nemesis ops
+   * are always awaited. @default Infinity (wait for every op)
+   */
+  readonly drainNs?: number;
   /** Events are appended here (indices continue from its length). @default [] */
   readonly history?: Op[];
   /** The longest wait before the generator is asked again while it has nothing to emit, in ns. @default 10 ms */
@@ -66,7 +82,12 @@ export interface InterpretResult {
   readonly history: Op[];
   /** Whether the signal stopped the run before the generator was exhausted. */
   readonly aborted: boolean;
+  /** Client ops recorded as `info` because they were still in flight {@link InterpretOptions.drainNs} after the end. */
+  readonly abandoned: number;
 }
+
+/** The `error` of an op abandoned at the end of a run. */
+export const ABANDONED_ERROR = 'abandoned: the run ended before the op completed (outcome unknown)';
 
 /** Waits ending in the past allowed in a row before the generator is declared stuck. */
 const MAX_IMMEDIATE_WAITS = 10_000;
@@ -75,6 +96,10 @@ interface Thread {
   process: ProcessId;
   busy: boolean;
   f: string;
+  /** The value of the op in flight (an abandoned op's `info` carries it). */
+  value: unknown;
+  /** Counts the ops this thread started; a completion of an older one (abandoned) is dropped. */
+  started: number;
 }
 
 /** Fields of a completion event the interpreter sets itself; a client's are dropped. */
@@ -104,11 +129,13 @@ export async function interpret(o: InterpretOptions): Promise<InterpretResult> {
   if (!(pollNs > 0) || !Number.isFinite(pollNs)) throw new RangeError(`pollNs: expected a finite number > 0, got ${pollNs}`);
   const clock = o.clock ?? realClock();
   const history = o.history ?? [];
-  const threads: Thread[] = Array.from({ length: o.concurrency }, (_, t) => ({ process: t, busy: false, f: '' }));
-  if (o.nemesis) threads.push({ process: NEMESIS, busy: false, f: '' });
+  const drainNs = o.drainNs ?? Infinity;
+  if (!(drainNs >= 0)) throw new RangeError(`drainNs: expected a number ≥ 0, got ${drainNs}`);
+  const threads: Thread[] = Array.from({ length: o.concurrency }, (_, t) => ({ process: t, busy: false, f: '', value: null, started: 0 }));
+  if (o.nemesis) threads.push({ process: NEMESIS, busy: false, f: '', value: null, started: 0 });
   const byProcess = new Map<ProcessId, number>(threads.map((th, t) => [th.process, t]));
 
-  const settled: { thread: number; completion: Completion }[] = [];
+  const settled: { thread: number; started: number; completion: Completion }[] = [];
   let wake: (() => void) | undefined;
   let inFlight = 0;
   let gen = o.gen;
@@ -134,21 +161,28 @@ export async function interpret(o: InterpretOptions): Promise<InterpretResult> {
 
   /** Records the completions that arrived, in order, and feeds them to the generator. */
   const drain = (): void => {
-    for (const { thread, completion } of settled.splice(0)) {
+    for (const { thread, started, completion } of settled.splice(0)) {
       const th = threads[thread] as Thread;
-      const { type, value, error, ...rest } = completion;
-      const extra = Object.fromEntries(Object.entries(rest).filter(([k]) => !RESERVED.has(k)));
-      const event: Op = { index: history.length, type, f: th.f, value: value === undefined ? null : value, process: th.process, time: clock.now(), ...(error === undefined ? {} : { error }), ...extra };
-      record(event);
-      th.busy = false;
-      inFlight--;
-      if (type === 'info' && typeof th.process === 'number') {
-        byProcess.delete(th.process);
-        th.process += o.concurrency;
-        byProcess.set(th.process, thread);
-      }
-      gen = gen.update(context(), event);
+      if (started !== th.started || !th.busy) continue; // an abandoned op's late completion
+      complete(thread, completion);
     }
+  };
+
+  /** Records the completion of `thread`'s op in flight and frees the thread. */
+  const complete = (thread: number, completion: Completion): void => {
+    const th = threads[thread] as Thread;
+    const { type, value, error, ...rest } = completion;
+    const extra = Object.fromEntries(Object.entries(rest).filter(([k]) => !RESERVED.has(k)));
+    const event: Op = { index: history.length, type, f: th.f, value: value === undefined ? null : value, process: th.process, time: clock.now(), ...(error === undefined ? {} : { error }), ...extra };
+    record(event);
+    th.busy = false;
+    inFlight--;
+    if (type === 'info' && typeof th.process === 'number') {
+      byProcess.delete(th.process);
+      th.process += o.concurrency;
+      byProcess.set(th.process, thread);
+    }
+    gen = gen.update(context(), event);
   };
 
   let onAbort: (() => void) | undefined;
@@ -173,6 +207,8 @@ export async function interpret(o: InterpretOptions): Promise<InterpretResult> {
   };
 
   const start = (thread: number, invoke: Op): void => {
+    const th = threads[thread] as Thread;
+    const started = ++th.started;
     const call = invoke.process === NEMESIS ? (o.nemesis as NonNullable<typeof o.nemesis>) : o.client;
     let p: Promise<Completion>;
     try {
@@ -184,9 +220,30 @@ export async function interpret(o: InterpretOptions): Promise<InterpretResult> {
       (c) => asCompletion(c, invoke),
       (e: unknown): Completion => ({ type: 'info', value: invoke.value, error: errorMessage(e) }),
     ).then((completion) => {
-      settled.push({ thread, completion });
+      settled.push({ thread, started, completion });
       wake?.();
     });
+  };
+
+  /** Records the invoke of `op` on `thread` (now) and starts it. */
+  const dispatch = (thread: number, op: { readonly f: string; readonly value?: unknown; readonly scheduledTime?: number }, now: number): void => {
+    const th = threads[thread] as Thread;
+    const invoke: Op = {
+      index: history.length,
+      type: 'invoke',
+      f: op.f,
+      value: op.value === undefined ? null : op.value,
+      process: th.process,
+      time: now,
+      ...(op.scheduledTime === undefined ? {} : { scheduledTime: op.scheduledTime }),
+    };
+    record(invoke);
+    th.busy = true;
+    th.f = op.f;
+    th.value = invoke.value;
+    inFlight++;
+    gen = gen.update(context(), invoke);
+    start(thread, invoke);
   };
 
   let stoppedByAbort = false;
@@ -232,28 +289,48 @@ export async function interpret(o: InterpretOptions): Promise<InterpretResult> {
       if (thread === undefined) throw new Error(`generator bug: op ${op.f} names process ${JSON.stringify(process)}, which no thread runs (unknown or retired)`);
       const th = threads[thread] as Thread;
       if (th.busy) throw new Error(`generator bug: op ${op.f} names process ${JSON.stringify(process)}, which is busy`);
-      const invoke: Op = {
-        index: history.length,
-        type: 'invoke',
-        f: op.f,
-        value: op.value === undefined ? null : op.value,
-        process,
-        time: now,
-        ...(op.scheduledTime === undefined ? {} : { scheduledTime: op.scheduledTime }),
-      };
-      record(invoke);
-      th.busy = true;
-      th.f = op.f;
-      inFlight++;
-      gen = r.gen.update(context(), invoke);
-      start(thread, invoke);
+      gen = r.gen;
+      dispatch(thread, op, now);
+    }
+  } catch (e) {
+    if (onAbort) o.signal?.removeEventListener('abort', onAbort);
+    throw e;
+  }
+  // The end: the stopOp if the signal stopped the run (now or while ops are still in flight),
+  // then the client ops in flight get drainNs from the end (or the stop) before they are abandoned.
+  const endedAt = clock.now();
+  const nemesisThread = o.nemesis ? threads.length - 1 : -1;
+  const canStop = o.stopOp !== undefined && nemesisThread >= 0;
+  let stopOpDue = false;
+  let stopOpSent = false;
+  let abandoned = 0;
+  try {
+    for (;;) {
+      drain();
+      if (canStop && !stopOpDue && !stopOpSent && o.signal?.aborted) {
+        stopOpDue = true;
+      }
+      if (stopOpDue && !(threads[nemesisThread] as Thread).busy) {
+        stopOpDue = false;
+        stopOpSent = true;
+        dispatch(nemesisThread, o.stopOp as NonNullable<typeof o.stopOp>, clock.now());
+        continue;
+      }
+      if (inFlight === 0 && !stopOpDue) break;
+      const clientsLeft = threads.some((th) => th.busy && th.process !== NEMESIS);
+      const left = endedAt + drainNs - clock.now();
+      if (clientsLeft && left <= 0) {
+        for (const [t, th] of threads.entries()) {
+          if (!th.busy || th.process === NEMESIS) continue;
+          abandoned++;
+          complete(t, { type: 'info', value: th.value, error: ABANDONED_ERROR });
+        }
+        continue;
+      }
+      await waitFor(clientsLeft ? left : Infinity, canStop && !stopOpDue && !stopOpSent);
     }
   } finally {
     if (onAbort) o.signal?.removeEventListener('abort', onAbort);
   }
-  while (inFlight > 0) {
-    await waitFor(Infinity, false);
-    drain();
-  }
-  return { history, aborted: stoppedByAbort };
+  return { history, aborted: stoppedByAbort, abandoned };
 }

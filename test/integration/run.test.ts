@@ -118,10 +118,11 @@ describe('integration: dsync run on the local backend', function () {
     ac.abort(new Error('interrupted by SIGINT'));
     const r = await running;
     assert.equal(r.exitCode, 3);
-    assert.equal(r.verdict, 'error');
+    assert.equal(r.verdict, 'incomplete');
     assert.match(r.reason ?? '', /interrupted by SIGINT/);
     assert.equal(r.results?.incomplete, true);
-    assert.equal(r.results?.valid, true, 'the recorded prefix is still checked');
+    assert.equal(r.results?.valid, 'incomplete', 'a stopped run is never valid');
+    assert.equal(r.results?.checker.valid, true, 'the recorded prefix is still checked');
     assert.ok(existsSync(join(r.store, 'history.edn')));
     assert.match(readFileSync(join(r.store, 'report.html'), 'utf8'), /id="run-incomplete"/, 'an aborted run still gets its report, marked incomplete');
     assert.deepEqual(processesUnder(r.store), []);

@@ -59,7 +59,7 @@ describe('reports: dsync report and the index of runs', () => {
       ['lock-partition-valid', true, true],
     ]);
     const html = readFileSync(join(root, 'index.html'), 'utf8');
-    assert.match(html, /3 runs: 1 valid, 1 invalid, 0 unknown, 1 without a verdict/);
+    assert.match(html, /3 runs: 1 valid, 1 invalid, 0 unknown, 0 incomplete, 1 without a verdict/);
     assert.match(html, /<tr class="invalid">[\s\S]*?href="lock-partition-unsafe\/[^"]+\/report\.html"[\s\S]*?INVALID[\s\S]*?not linearizable with fenced-lock/);
     assert.match(html, /<tr class="none">[\s\S]*?no results\.json/);
     assert.doesNotMatch(html, /https?:\/\//, 'the index links nothing off the machine');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Op, ProcessId } from '../../../checkers/index.js';
-import { any, clientsOnly, fromFunction, limit, mix, nemesisOnly, once, ops, phases, rate, repeat, sleep, timeLimit } from '../../../harness/generator/combinators.js';
+import { any, clientsOnly, fromFunction, limit, mix, nemesisOnly, once, ops, phases, phasesAwaitingNemesis, rate, repeat, sleep, timeLimit } from '../../../harness/generator/combinators.js';
 import type { Generator, GenContext, GenResult } from '../../../harness/generator/generator.js';
-import { interpret, realClock, type Clock } from '../../../harness/generator/interpreter.js';
+import { ABANDONED_ERROR, interpret, realClock, type Clock } from '../../../harness/generator/interpreter.js';
 import type { Completion } from '../../../harness/index.js';
 import { keyName, sampleKey } from '../../../harness/generator/keys.js';
 import { nextFloat, seedRand, split, type Rand } from '../../../harness/generator/rand.js';
@@ -193,6 +193,83 @@ describe('interpreter: phases, limits, processes', () => {
     const { history, aborted } = await interpret({ gen: sleep(3600_000 * MS), concurrency: 1, client: slowClient(clock, () => MS), clock, signal: ac.signal });
     assert.deepEqual([history, aborted], [[], true]);
     assert.ok(clock.now() <= 60 * MS);
+  });
+});
+
+describe('interpreter: stopping on time (drainNs, stopOp)', () => {
+  /** A client whose `hang` ops never complete (a partition) and the rest take 1 ms. */
+  const hangingClient = (clock: Clock) => (op: Op): Promise<Completion> => (op.f === 'hang' ? new Promise<Completion>(() => undefined) : slowClient(clock, () => MS)(op));
+  const nemesis = (clock: Clock, ms = 1) => slowClient(clock, () => ms * MS, (op) => ({ type: 'info', value: op.f }));
+
+  it('client ops still in flight drainNs after the end are recorded as info (abandoned); late completions are dropped', async () => {
+    const clock = virtualClock();
+    let release: (() => void) | undefined;
+    const client = (op: Op): Promise<Completion> =>
+      op.f === 'late' ? new Promise<Completion>((r) => (release = () => r({ type: 'ok', value: 'too late' }))) : slowClient(clock, () => MS)(op);
+    const gen = clientsOnly(ops([{ f: 'late', value: 1 }, { f: 'quick', value: 2 }]));
+    const { history, abandoned } = await interpret({ gen, concurrency: 2, client, clock, drainNs: 50 * MS });
+    assert.equal(abandoned, 1);
+    assertWellFormed(history);
+    const late = history.find((e) => e.f === 'late' && e.type !== 'invoke') as Op;
+    assert.deepEqual([late.type, late.value, late.error, late.time], ['info', 1, ABANDONED_ERROR, 50 * MS]);
+    release?.();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(history.filter((e) => e.value === 'too late').length, 0, 'a late completion is not recorded');
+  });
+
+  it('stop: the stopOp goes to the nemesis at once and the run returns drainNs later, however long the clients hang', async () => {
+    const clock = virtualClock();
+    const ac = new AbortController();
+    void clock.sleep(30 * MS).then(() => ac.abort());
+    const gen = any(clientsOnly(repeat({ f: 'hang', value: null })), nemesisOnly(once({ f: 'start-partition', value: null })));
+    const { history, aborted, abandoned } = await interpret({ gen, concurrency: 3, client: hangingClient(clock), nemesis: nemesis(clock), clock, signal: ac.signal, stopOp: { f: 'heal', value: null }, drainNs: 100 * MS });
+    assert.deepEqual([aborted, abandoned], [true, 3]);
+    assertWellFormed(history);
+    const heal = history.filter((e) => e.f === 'heal');
+    assert.deepEqual(heal.map((e) => [e.type, e.process, e.time]), [['invoke', 'nemesis', 30 * MS], ['info', 'nemesis', 31 * MS]]);
+    assert.equal(clock.now(), 130 * MS, 'returns drainNs after the stop');
+  });
+
+  it('stop while the nemesis is busy: the stopOp follows the op in flight as soon as it completes', async () => {
+    const clock = virtualClock();
+    const ac = new AbortController();
+    void clock.sleep(5 * MS).then(() => ac.abort());
+    const gen = nemesisOnly(once({ f: 'start-kill', value: null }));
+    const { history } = await interpret({ gen, concurrency: 1, client: hangingClient(clock), nemesis: nemesis(clock, 20), clock, signal: ac.signal, stopOp: { f: 'heal', value: null } });
+    assert.deepEqual(history.map((e) => [e.f, e.type, e.time]), [['start-kill', 'invoke', 0], ['start-kill', 'info', 20 * MS], ['heal', 'invoke', 20 * MS], ['heal', 'info', 40 * MS]]);
+  });
+
+  it('no stopOp when the generator ends on its own; nemesis ops are awaited past drainNs', async () => {
+    const clock = virtualClock();
+    const gen = nemesisOnly(once({ f: 'stop-kill', value: null }));
+    const { history, abandoned } = await interpret({ gen, concurrency: 1, client: hangingClient(clock), nemesis: nemesis(clock, 500), clock, stopOp: { f: 'heal', value: null }, drainNs: 10 * MS });
+    assert.equal(abandoned, 0);
+    assert.deepEqual(history.map((e) => [e.f, e.type]), [['stop-kill', 'invoke'], ['stop-kill', 'info']]);
+  });
+
+  it('phasesAwaitingNemesis: the heal follows the main phase at once, not after the clients it blocked', async () => {
+    const clock = virtualClock();
+    const main = timeLimit(40 * MS, any(clientsOnly(repeat({ f: 'hang', value: null })), nemesisOnly(once({ f: 'start-partition', value: null }))));
+    const gen = phasesAwaitingNemesis(main, nemesisOnly(once({ f: 'heal', value: null })), timeLimit(20 * MS, clientsOnly(repeat({ f: 'final', value: null }))));
+    const { history, abandoned } = await interpret({ gen, concurrency: 2, client: hangingClient(clock), nemesis: nemesis(clock), clock, drainNs: 0 });
+    const heal = history.find((e) => e.f === 'heal' && e.type === 'invoke') as Op;
+    assert.equal(heal.time, 40 * MS, 'heal at the time limit');
+    // Both client threads hang on main-phase ops, so the final phase has no free client; it ends
+    // on time (20 ms after the heal completed) and the hung ops are abandoned then.
+    assert.equal(history.filter((e) => e.f === 'final').length, 0);
+    assert.equal(abandoned, 2);
+    assert.equal(clock.now(), 61 * MS);
+    // The same run with phases waits forever for the hung clients: it never heals (the test's bound).
+    const clock2 = virtualClock();
+    const stuck = phases(timeLimit(40 * MS, any(clientsOnly(repeat({ f: 'hang', value: null })), nemesisOnly(once({ f: 'start-partition', value: null })))), nemesisOnly(once({ f: 'heal', value: null })));
+    const ac = new AbortController();
+    void clock2.sleep(1000 * MS).then(() => ac.abort());
+    const r2 = await interpret({ gen: stuck, concurrency: 2, client: hangingClient(clock2), nemesis: nemesis(clock2), clock: clock2, signal: ac.signal, drainNs: 0 });
+    assert.equal(r2.history.filter((e) => e.f === 'heal').length, 0);
+  });
+
+  it('rejects a negative drainNs', async () => {
+    await assert.rejects(interpret({ gen: sleep(0), concurrency: 1, client: hangingClient(virtualClock()), drainNs: -1 }), /drainNs/);
   });
 });
 
