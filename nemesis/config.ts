@@ -6,7 +6,7 @@
  * nemesis:
  *   faults: [partition, kill]        # or [] / none: no faults
  *   combine: one                     # one kind per fault window, or all of them together
- *   partition: { topologies: [majorities-ring, isolate-leader] }
+ *   partition: { topologies: [majorities-ring, isolate-leader], order: cycle }
  *   kill: { targets: [leader] }
  *   clock: { kinds: [bump], targets: [followers], minOffsetS: 600, maxOffsetS: 900 }
  *   packages: [figure-8]             # named fault sequences (packages.ts), windows of their own
@@ -77,6 +77,12 @@ export const NEMESIS_FS = [
 export type NemesisF = (typeof NEMESIS_FS)[number];
 
 const seconds = z.number().nonnegative();
+/**
+ * How an interval schedule picks a window's topology or target from the list: `random` (drawn
+ * from the seed and the window number) or `cycle` (the list in order, from its first entry,
+ * round and round: the n-th window of the kind takes entry n mod length). @default 'random'
+ */
+const order = z.enum(['random', 'cycle']).default('random');
 const topology = z.enum(PARTITION_TOPOLOGIES);
 const target = z.enum(NEMESIS_TARGETS);
 const latency = z.strictObject({
@@ -174,17 +180,17 @@ export const nemesisConfigSchema = z
     /** `one`: each window starts one kind, chosen at random; `all`: every listed kind together. @default 'one' */
     combine: z.enum(['one', 'all']).default('one'),
     /** @default every topology but star */
-    partition: z.strictObject({ topologies: z.array(topology).min(1).default([...DEFAULT_TOPOLOGIES]) }).prefault({}),
+    partition: z.strictObject({ topologies: z.array(topology).min(1).default([...DEFAULT_TOPOLOGIES]), order }).prefault({}),
     /** @default one, minority, leader */
     /**
      * `targets` @default one, minority, leader. `loseUnsynced`: the nodes run with `DSYNC_LOSE_UNSYNCED=1`
      * (a test aid), so a kill -9 loses what was not fsynced, as a power cut would. @default false
      */
     kill: z
-      .strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]), loseUnsynced: z.boolean().default(false) })
+      .strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]), order, loseUnsynced: z.boolean().default(false) })
       .prefault({}),
     /** @default one, minority, leader */
-    pause: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]) }).prefault({}),
+    pause: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]), order }).prefault({}),
     /**
      * Named fault combinations (packages.ts), each a timed sequence of ops; with an interval
      * schedule a window runs either a fault (kinds as `combine` says) or one package. @default []
