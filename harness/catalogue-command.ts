@@ -13,6 +13,7 @@ import type { Command } from 'commander';
 import { execa } from 'execa';
 import { catalogueExperiments, loadCatalogue, type Catalogue, type CatalogueBug } from './catalogue.js';
 import { storeTime } from './store.js';
+import { applyOverrides, loadExperiment } from './experiment.js';
 import { EXIT_CODES } from '../checkers/index.js';
 import { errorMessage } from '../cluster/errors.js';
 import type { Output } from './check-command.js';
@@ -148,6 +149,25 @@ interface CatalogueFlags {
   store: string;
 }
 
+/**
+ * Every experiment of `c` loaded as its runs would load it (with each seed the catalogue tries),
+ * so that a bad one is refused before any run: the problems, one line each (none: all good).
+ */
+export function catalogueExperimentProblems(c: Catalogue): string[] {
+  const problems = new Set<string>();
+  for (const file of catalogueExperiments(c)) {
+    const seeds = new Set<number | undefined>(c.bugs.filter((b) => b.experiments.includes(file)).flatMap((b): (number | undefined)[] => (b.seeds === undefined ? [undefined] : [...b.seeds])));
+    for (const seed of seeds) {
+      try {
+        applyOverrides(loadExperiment(file), seed === undefined ? {} : { seed });
+      } catch (e) {
+        for (const line of errorMessage(e).split('\n')) problems.add(line);
+      }
+    }
+  }
+  return [...problems];
+}
+
 /** Registers the hidden `catalogue` command; `setCode` receives the exit code. */
 export function registerCatalogueCommand(program: Command, setCode: (code: number) => void, io: Output, knownFailpoints?: () => readonly string[]): void {
   program
@@ -163,6 +183,12 @@ export function registerCatalogueCommand(program: Command, setCode: (code: numbe
         c = loadCatalogue(file, knownFailpoints?.());
       } catch (e) {
         io.err(`dsync catalogue: ${errorMessage(e)}`);
+        setCode(EXIT_CODES.error);
+        return;
+      }
+      const problems = catalogueExperimentProblems(c);
+      if (problems.length > 0) {
+        for (const p of problems) io.err(`dsync catalogue: ${p}`);
         setCode(EXIT_CODES.error);
         return;
       }

@@ -10,10 +10,46 @@ import { registerCatalogueCommand } from './catalogue-command.js';
 import { FAILPOINT_NAMES } from '../cluster/failpoints.js';
 import { registerReportCommand } from '../reports/report-command.js';
 
+/** The exit status of a Unix tool killed by SIGPIPE (128 + 13), which a closed stdout ends `check` and `report` with. */
+export const EXIT_PIPE_CLOSED = 141;
+
+/**
+ * What a closed pipe (EPIPE: `dsync check ... --json | head -1`) does to the running command:
+ * `exit` quietly with {@link EXIT_PIPE_CLOSED}, as `yes | head -1` does — for commands that only
+ * print (`check`, `report`, help and usage); `ignore` the stream from then on and carry on — for
+ * commands that own processes and must heal and tear them down (`run`, `suite`, `catalogue`,
+ * `node`, `bench`), which still end with their verdict's exit code.
+ */
+type PipeClosed = 'exit' | 'ignore';
+let onPipeClosed: PipeClosed = 'exit';
+const closedStreams = new Set<NodeJS.WriteStream>();
+
+/** Writes `text` unless `stream`'s reader is gone. */
+function write(stream: NodeJS.WriteStream, text: string): void {
+  if (!closedStreams.has(stream)) stream.write(text);
+}
+
+/**
+ * Makes EPIPE on stdout and stderr quiet (no stack trace, no `Unhandled 'error' event`): see
+ * {@link PipeClosed}. Any other stream error is a real one and is thrown as before. Idempotent.
+ */
+export function quietClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listeners('error').includes(onStreamError)) continue;
+    stream.on('error', onStreamError);
+  }
+}
+
+function onStreamError(this: NodeJS.WriteStream, e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
+  closedStreams.add(this);
+  if (onPipeClosed === 'exit') process.exit(EXIT_PIPE_CLOSED);
+}
+
 const consoleOutput: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-  errRaw: (text) => process.stderr.write(text),
+  out: (line) => write(process.stdout, `${line}\n`),
+  err: (line) => write(process.stderr, `${line}\n`),
+  errRaw: (text) => write(process.stderr, text),
   tty: process.stderr.isTTY === true,
 };
 
@@ -28,6 +64,7 @@ function version(): string {
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Output = consoleOutput): Promise<number> {
+  if (io === consoleOutput) quietClosedPipes();
   let code: number = EXIT.valid;
   const program = new Command('dsync')
     .description('Jepsen-style testing of distributed synchronization: checkers, harness, benchmarks')
@@ -37,7 +74,10 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
     })
-    .showHelpAfterError('(run dsync --help for usage)');
+    .showHelpAfterError('(run dsync --help for usage)')
+    .hook('preAction', (_program, action) => {
+      onPipeClosed = ['check', 'report'].includes(action.name()) ? 'exit' : 'ignore';
+    });
 
   program
     .command('check')

@@ -9,9 +9,9 @@ import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import { stringify } from 'yaml';
 import { issueLines, parseYamlMap } from './yaml-file.js';
-import { workloadDefinitions, type WorkloadConfig, type WorkloadSchema } from '../workloads/index.js';
+import { workloadDefinition, workloadDefinitions, type WorkloadConfig, type WorkloadSchema } from '../workloads/index.js';
 import { backendNames } from '../cluster/backends.js';
-import { nemesisConfigSchema } from '../nemesis/index.js';
+import { nemesisConfigSchema, nemesisNodeIssues } from '../nemesis/index.js';
 
 /** Every registered workload's section, told apart by `name`. */
 function workloadSchema(): z.ZodType<WorkloadConfig> {
@@ -69,14 +69,52 @@ export class ExperimentError extends Error {
 }
 
 /**
- * Validates a parsed experiment. `where(path)` gives the `file:line` prefix of a field's
- * location for error messages.
+ * How long a run of `e` may last as its workload is told (`WorkloadContext.runS`): every phase
+ * plus 30 s for setup and teardown. Load-time checks and `dsync run` use this one value.
+ */
+export function workloadRunS(e: Pick<Experiment, 'timeLimitS' | 'finalPhaseS'>): number {
+  return e.timeLimitS + e.finalPhaseS + 30;
+}
+
+/** A problem of a schema-valid experiment: a field's path from the top, and what is wrong. */
+interface FieldIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * What the schema cannot see: the workload's own checks against the run (its registry entry's
+ * `validate`, e.g. a lease TTL shorter than the run) and the nemesis's against the node count —
+ * everything known before any node starts.
+ */
+function crossFieldIssues(e: Omit<Experiment, 'name'>): FieldIssue[] {
+  const facts = { runS: workloadRunS(e), nodes: e.nodes, seed: e.seed };
+  return [
+    ...workloadDefinition(e.workload.name)
+      .validate(e.workload, facts)
+      .map((i) => ({ path: ['workload', ...i.path], message: i.message })),
+    ...nemesisNodeIssues(e.nemesis, e.nodes).map((i) => ({ path: ['nemesis', ...i.path], message: i.message })),
+  ];
+}
+
+/** Where the fields of each experiment parsed from a file are, for messages about its overrides. */
+const origins = new WeakMap<Experiment, (path: readonly PropertyKey[]) => string>();
+
+/**
+ * Validates a parsed experiment: its schema, then what the workload and the nemesis need of the
+ * rest of it (a lease TTL that outlives the run, topologies the node count allows), so that a
+ * bad experiment is refused before a store folder is made or a node started. `where(path)` gives
+ * the `file:line` prefix of a field's location for error messages.
  * @throws ExperimentError naming each bad field (all of them, one per line).
  */
 export function validateExperiment(raw: unknown, fallbackName: string, where: (path: readonly PropertyKey[]) => string): Experiment {
   const r = experimentSchema().safeParse(raw);
   if (!r.success) throw new ExperimentError(issueLines(r.error.issues, raw, where).join('\n'));
-  return { ...r.data, name: r.data.name ?? fallbackName };
+  const issues = crossFieldIssues(r.data);
+  if (issues.length > 0) throw new ExperimentError(issues.map((i) => `${where(i.path)}: ${i.path.map(String).join('.')}: ${i.message}`).join('\n'));
+  const e: Experiment = { ...r.data, name: r.data.name ?? fallbackName };
+  origins.set(e, where);
+  return e;
 }
 
 /** Parses experiment YAML `text` from `file` (for messages). */
@@ -108,11 +146,18 @@ export interface ExperimentOverrides {
   readonly backend?: string;
 }
 
-/** Applies `overrides` (validated like the file's fields, errors naming the flag). */
+/**
+ * Applies `overrides` (validated like the file's fields, errors naming the flag). A field the
+ * flags make wrong elsewhere — `--time-limit` outgrowing `workload.ttlMs` — is named with its
+ * place in the file and the flags: `x.yaml:12 (with --time-limit 600): workload.ttlMs: ...`.
+ */
 export function applyOverrides(e: Experiment, o: ExperimentOverrides): Experiment {
   const flags: Record<string, string> = { timeLimitS: '--time-limit', seed: '--seed', backend: '--backend' };
-  const merged = { ...e, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
-  return validateExperiment(merged, e.name, (path) => flags[String(path[0])] ?? 'flags');
+  const given = Object.entries(o).filter(([, v]) => v !== undefined);
+  const merged = { ...e, ...Object.fromEntries(given) };
+  const used = given.map(([k, v]) => `${flags[k] ?? k} ${String(v)}`).join(' ');
+  const fileWhere = origins.get(e);
+  return validateExperiment(merged, e.name, (path) => flags[String(path[0])] ?? (fileWhere ? `${fileWhere(path)} (with ${used})` : `flags ${used}`));
 }
 
 /** The experiment as the YAML the store keeps (`config.yaml`): every default spelled out. */

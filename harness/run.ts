@@ -26,7 +26,7 @@ import { any, clientsOnly, nemesisOnly, phasesAwaitingNemesis, rate, timeLimit }
 import { interpret, realClock } from './generator/interpreter.js';
 import type { Generator } from './generator/generator.js';
 import { seedRand } from './generator/rand.js';
-import { clusterNodeArgs, experimentToYaml, type Experiment } from './experiment.js';
+import { clusterNodeArgs, experimentToYaml, workloadRunS, type Experiment } from './experiment.js';
 import { countSnapshots } from './snapshot-count.js';
 import { RunStore } from './store.js';
 import { RUN_FILES, type RunResults } from './store-format.js';
@@ -90,7 +90,7 @@ export function runLengthS(e: Experiment): number {
 /** The experiment's workload (from the registry) over `backend`'s nodes. */
 function buildWorkload(e: Experiment, backend: ClusterBackend): Workload {
   const endpoints = new Map(backend.nodes.map((n) => [n, backend.endpoint(n)]));
-  return workloadDefinition(e.workload.name).create(e.workload, { endpoints, runS: runLengthS(e) + 30, seed: e.seed });
+  return workloadDefinition(e.workload.name).create(e.workload, { endpoints, runS: workloadRunS(e), seed: e.seed });
 }
 
 /**

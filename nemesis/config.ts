@@ -6,7 +6,7 @@
  * nemesis:
  *   faults: [partition, kill]        # or [] / none: no faults
  *   combine: one                     # one kind per fault window, or all of them together
- *   partition: { topologies: [majorities-ring, isolate-leader] }
+ *   partition: { topologies: [majorities-ring, isolate-leader], order: cycle }
  *   kill: { targets: [leader] }
  *   clock: { kinds: [bump], targets: [followers], minOffsetS: 600, maxOffsetS: 900 }
  *   packages: [figure-8]             # named fault sequences (packages.ts), windows of their own
@@ -17,8 +17,8 @@
  * store it and re-read it.
  */
 import { z } from 'zod';
-import { DEFAULT_TOPOLOGIES, PARTITION_TOPOLOGIES } from './topology.js';
-import { PACKAGE_NAMES } from './packages.js';
+import { DEFAULT_TOPOLOGIES, minimumNodes, PARTITION_TOPOLOGIES, type TopologyName } from './topology.js';
+import { PACKAGE_NAMES, packageSteps } from './packages.js';
 
 /** The kinds of fault a nemesis can inject. */
 export const NEMESIS_FAULT_KINDS = ['partition', 'kill', 'pause', 'latency', 'clock'] as const;
@@ -77,6 +77,12 @@ export const NEMESIS_FS = [
 export type NemesisF = (typeof NEMESIS_FS)[number];
 
 const seconds = z.number().nonnegative();
+/**
+ * How an interval schedule picks a window's topology or target from the list: `random` (drawn
+ * from the seed and the window number) or `cycle` (the list in order, from its first entry,
+ * round and round: the n-th window of the kind takes entry n mod length). @default 'random'
+ */
+const order = z.enum(['random', 'cycle']).default('random');
 const topology = z.enum(PARTITION_TOPOLOGIES);
 const target = z.enum(NEMESIS_TARGETS);
 const latency = z.strictObject({
@@ -174,17 +180,17 @@ export const nemesisConfigSchema = z
     /** `one`: each window starts one kind, chosen at random; `all`: every listed kind together. @default 'one' */
     combine: z.enum(['one', 'all']).default('one'),
     /** @default every topology but star */
-    partition: z.strictObject({ topologies: z.array(topology).min(1).default([...DEFAULT_TOPOLOGIES]) }).prefault({}),
+    partition: z.strictObject({ topologies: z.array(topology).min(1).default([...DEFAULT_TOPOLOGIES]), order }).prefault({}),
     /** @default one, minority, leader */
     /**
      * `targets` @default one, minority, leader. `loseUnsynced`: the nodes run with `DSYNC_LOSE_UNSYNCED=1`
      * (a test aid), so a kill -9 loses what was not fsynced, as a power cut would. @default false
      */
     kill: z
-      .strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]), loseUnsynced: z.boolean().default(false) })
+      .strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]), order, loseUnsynced: z.boolean().default(false) })
       .prefault({}),
     /** @default one, minority, leader */
-    pause: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]) }).prefault({}),
+    pause: z.strictObject({ targets: z.array(target).min(1).default([...DEFAULT_TARGETS]), order }).prefault({}),
     /**
      * Named fault combinations (packages.ts), each a timed sequence of ops; with an interval
      * schedule a window runs either a fault (kinds as `combine` says) or one package. @default []
@@ -234,4 +240,37 @@ export function parseNemesisConfig(input: unknown, where = 'nemesis'): NemesisCo
   const r = nemesisConfigSchema.safeParse(input);
   if (!r.success) throw new NemesisConfigError(r.error.issues, where);
   return r.data;
+}
+
+/** A problem of a resolved nemesis config with the cluster it is for: the field's path inside `nemesis:` and what is wrong. */
+export interface NemesisIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * What of `config` cannot work on `nodes` nodes, known from the config alone (before any node
+ * starts): a partition topology — listed, in a timeline, or in a package's steps — that needs
+ * more nodes. The nemesis checks it again against the backend it gets.
+ */
+export function nemesisNodeIssues(config: NemesisConfig, nodes: number): NemesisIssue[] {
+  const issues: NemesisIssue[] = [];
+  const tooFew = (t: TopologyName): boolean => nodes < minimumNodes(t);
+  const needs = (t: TopologyName): string => `topology ${t} needs at least ${minimumNodes(t)} nodes, the experiment has ${nodes}`;
+  const timeline = 'timeline' in config.schedule ? config.schedule.timeline : null;
+  if (config.faults.includes('partition')) {
+    // A start without a value picks from the list; a timeline's starts may all name their own.
+    const listUsed = timeline === null || timeline.some((e) => e.f === 'start-partition' && e.value === undefined);
+    if (listUsed) config.partition.topologies.forEach((t, i) => tooFew(t) && issues.push({ path: ['partition', 'topologies', i], message: needs(t) }));
+    timeline?.forEach((e, i) => {
+      if (e.f === 'start-partition' && e.value !== undefined && tooFew(e.value)) issues.push({ path: ['schedule', 'timeline', i, 'value'], message: needs(e.value) });
+    });
+  }
+  config.packages.forEach((p, i) => {
+    // A package's topologies do not depend on its random gaps.
+    const topologies = new Set(packageSteps(p, () => 0.5).flatMap((s) => (s.f === 'start-partition' && s.value !== null ? [s.value as TopologyName] : [])));
+    const short = [...topologies].filter(tooFew);
+    if (short.length > 0) issues.push({ path: ['packages', i], message: `package ${p} ${short.map(needs).join('; ')}` });
+  });
+  return issues;
 }

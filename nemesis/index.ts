@@ -4,6 +4,7 @@ export type { Nemesis, NemesisCompletion, NemesisOptions, NemesisPackage } from 
 export {
   nemesisConfigSchema,
   parseNemesisConfig,
+  nemesisNodeIssues,
   NemesisConfigError,
   NEMESIS_FAULT_KINDS,
   NEMESIS_TARGETS,
@@ -12,7 +13,7 @@ export {
   CLOCK_FAULT_KINDS,
   CLOCK_TARGETS,
 } from './config.js';
-export type { NemesisConfig, NemesisFaultKind, NemesisTarget, NemesisF, TimelineEntry, ClockFaultKind, ClockTarget } from './config.js';
+export type { NemesisConfig, NemesisIssue, NemesisFaultKind, NemesisTarget, NemesisF, TimelineEntry, ClockFaultKind, ClockTarget } from './config.js';
 export { PARTITION_TOPOLOGIES, DEFAULT_TOPOLOGIES, partitionFor, randomHalves, isolateOne, isolateLeader, leaderMinority, majoritiesRing, bridge, oneWay, star } from './topology.js';
 export type { NetworkPartition, TopologyName } from './topology.js';
 export { PACKAGE_NAMES, PACKAGE_FAULTS, packageSteps } from './packages.js';

@@ -57,15 +57,23 @@ function choose<T>(from: readonly T[], seed: number, window: number, salt: numbe
   return from[Math.floor(prng(h)() * from.length)] as T;
 }
 
-/** The op starting `kind` in window `w`, with its topology or target chosen by the seed. */
-function startStep(config: NemesisConfig, kind: NemesisFaultKind, seed: number, w: number, at: number): Step {
+/** Entry `n` of `list`, round and round (`order: cycle`). */
+const nth = <T>(list: readonly T[], n: number): T => list[n % list.length] as T;
+
+/**
+ * The op starting `kind` in window `w`, with its topology or target chosen by the seed, or — with
+ * `order: cycle` — the next in the list: `n` is how many earlier windows started this kind.
+ */
+function startStep(config: NemesisConfig, kind: NemesisFaultKind, seed: number, w: number, n: number, at: number): Step {
   switch (kind) {
-    case 'partition':
-      return { at, f: 'start-partition', value: choose(config.partition.topologies, seed, w, 1) };
+    case 'partition': {
+      const p = config.partition;
+      return { at, f: 'start-partition', value: p.order === 'cycle' ? nth(p.topologies, n) : choose(p.topologies, seed, w, 1) };
+    }
     case 'kill':
-      return { at, f: 'start-kill', value: choose(config.kill.targets, seed, w, 2) };
+      return { at, f: 'start-kill', value: config.kill.order === 'cycle' ? nth(config.kill.targets, n) : choose(config.kill.targets, seed, w, 2) };
     case 'pause':
-      return { at, f: 'start-pause', value: choose(config.pause.targets, seed, w, 3) };
+      return { at, f: 'start-pause', value: config.pause.order === 'cycle' ? nth(config.pause.targets, n) : choose(config.pause.targets, seed, w, 3) };
     case 'latency':
       return { at, f: 'start-latency', value: { ...config.latency } };
     case 'clock':
@@ -87,8 +95,11 @@ function windowChoices(config: NemesisConfig): WindowChoice[] {
   return [...faults, ...config.packages.map((p) => ({ package: p }))];
 }
 
-/** The steps of window `w` starting at `start` ns, and how long it lasts. */
-function windowSteps(config: NemesisConfig, seed: number, w: number, start: number, faultS: number): { steps: Step[]; length: number } {
+/**
+ * The steps of window `w` starting at `start` ns, and how long it lasts. `started` counts the
+ * earlier windows that started each kind (for `order: cycle`); this window's kinds are added.
+ */
+function windowSteps(config: NemesisConfig, seed: number, w: number, start: number, faultS: number, started: Map<NemesisFaultKind, number>): { steps: Step[]; length: number } {
   const choices = windowChoices(config);
   const choice = choose(choices, seed, w, 0);
   if ('package' in choice) {
@@ -96,7 +107,11 @@ function windowSteps(config: NemesisConfig, seed: number, w: number, start: numb
     const steps = packageSteps(choice.package, random).map((p) => ({ at: start + ns(p.atS), f: p.f, value: p.value }));
     return { steps, length: (steps[steps.length - 1]?.at ?? start) - start };
   }
-  const starts = choice.kinds.map((k) => startStep(config, k, seed, w, start));
+  const starts = choice.kinds.map((k) => {
+    const n = started.get(k) ?? 0;
+    started.set(k, n + 1);
+    return startStep(config, k, seed, w, n, start);
+  });
   const stops = [...choice.kinds].reverse().map((k): Step => ({ at: start + ns(faultS), f: `stop-${k}`, value: null }));
   return { steps: [...starts, ...stops], length: ns(faultS) };
 }
@@ -105,7 +120,8 @@ function windowSteps(config: NemesisConfig, seed: number, w: number, start: numb
  * The fault windows of `config`. Interval: healthy for `healS`, then a window, and again, forever.
  * A window of fault kinds starts them at once and stops them (in reverse) `faultS` later; a
  * package window runs the package's steps (packages.ts) and lasts as long as they do. Which
- * kind(s) or package a window runs is a pure choice of (seed, window number). Timeline: the
+ * kind(s) or package a window runs is a pure choice of (seed, window number); so is its topology
+ * or target, unless the kind's `order` is `cycle` (the list in order). Timeline: the
  * listed ops at their times.
  */
 export function scheduleGenerator(config: NemesisConfig, seed: number): Generator {
@@ -121,11 +137,12 @@ export function scheduleGenerator(config: NemesisConfig, seed: number): Generato
   // Windows have different lengths (packages), so each starts where the previous one ended; they
   // are computed once, in order, as the generator asks for their steps.
   const steps: Step[] = [];
+  const started = new Map<NemesisFaultKind, number>();
   let next = { w: 0, start: ns(healS) };
   return new ScheduleGenerator((i) => {
     // Every window has at least one step, so this ends within i + 1 windows.
     while (steps.length <= i) {
-      const win = windowSteps(config, seed, next.w, next.start, faultS);
+      const win = windowSteps(config, seed, next.w, next.start, faultS, started);
       steps.push(...win.steps);
       next = { w: next.w + 1, start: next.start + win.length + ns(healS) };
     }

@@ -3,10 +3,10 @@
  * as a colour, op counts, the reason when not valid, and a link to its report (or its folder
  * when it has none yet). Static HTML, no script, works offline.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeHtml } from './html.js';
-import { parseResults } from './run-folder.js';
+import { isRunFolder, parseResults, subFolders } from './run-folder.js';
 import type { RunVerdict } from '../checkers/index.js';
 import { RUN_FILES } from '../harness/store-format.js';
 
@@ -25,17 +25,6 @@ export interface IndexEntry {
   readonly hasReport: boolean;
 }
 
-/** Sub-folders of `dir`, not hidden ones, and not links (a `latest` link is a symlink, not a directory, to readdir). */
-const realDirs = (dir: string): string[] => {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
-};
-
 function entry(root: string, experiment: string, run: string): IndexEntry {
   const dir = join(root, experiment, run);
   const base = { experiment, path: `${experiment}/${run}`, hasReport: existsSync(join(dir, RUN_FILES.report)) };
@@ -51,11 +40,14 @@ function entry(root: string, experiment: string, run: string): IndexEntry {
   }
 }
 
-/** Every run folder under `root` (`<experiment>/<time>/`; `latest` links skipped), newest first. */
+/**
+ * Every run folder under `root` (`<experiment>/<time>/` holding a file only runs write; `latest`
+ * links and any other folder skipped), newest first.
+ */
 export function indexEntries(root: string): IndexEntry[] {
   const entries: IndexEntry[] = [];
-  for (const experiment of realDirs(root)) {
-    for (const run of realDirs(join(root, experiment))) entries.push(entry(root, experiment, run));
+  for (const experiment of subFolders(root)) {
+    for (const run of subFolders(join(root, experiment))) if (isRunFolder(join(root, experiment, run))) entries.push(entry(root, experiment, run));
   }
   // Run folders are named by their start time (ISO basic), so the name orders them.
   const time = (e: IndexEntry): string => e.path.slice(e.experiment.length + 1);

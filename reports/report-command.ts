@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { errorMessage } from '../cluster/errors.js';
 import { indexEntries } from './index-page.js';
+import { newestRun, storeFolderKind } from './run-folder.js';
 import { renderIndex, renderRunReport } from './render.js';
 import { RUN_FILES, STORE_FILES } from '../harness/store-format.js';
 import { EXIT_CODES } from '../checkers/index.js';
@@ -33,24 +34,43 @@ export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io:
     io.err(`dsync report: ${dir}: no such folder (give a run folder such as store/latest, or a store root such as store)`);
     return EXIT_CODES.error;
   }
-  if (existsSync(join(dir, RUN_FILES.results))) {
-    try {
-      const w = await renderRunReport(dir);
-      io.out(`${w.file} (${kb(w.bytes)})`);
-      // The store it belongs to (<root>/<experiment>/<time>) lists it: refresh that list.
-      const root = join(realpathSync(dir), '..', '..');
-      if (existsSync(join(root, STORE_FILES.index))) renderIndex(root);
-      return EXIT_CODES.valid;
-    } catch (e) {
-      io.err(`dsync report: ${errorMessage(e)}`);
+  const what = storeFolderKind(dir);
+  switch (what.kind) {
+    case 'run':
+      try {
+        const w = await renderRunReport(dir);
+        io.out(`${w.file} (${kb(w.bytes)})`);
+        // The store it belongs to (<root>/<experiment>/<time>) lists it: refresh that list.
+        const root = join(realpathSync(dir), '..', '..');
+        if (existsSync(join(root, STORE_FILES.index))) renderIndex(root);
+        return EXIT_CODES.valid;
+      } catch (e) {
+        io.err(`dsync report: ${errorMessage(e)}`);
+        return EXIT_CODES.error;
+      }
+    case 'unchecked-run':
+      io.err(`dsync report: ${dir}: a run folder without ${RUN_FILES.results} (still running, or the harness died before checking): nothing to report yet`);
       return EXIT_CODES.error;
+    case 'experiment':
+      io.err(
+        `dsync report: ${dir}: the runs of one experiment (${what.runs.length} run folder${what.runs.length === 1 ? '' : 's'}), not a run folder nor a store root; ` +
+          `give one run, e.g. ${newestRun(dir, what.runs)}, or the store root: ${what.parent}`,
+      );
+      return EXIT_CODES.error;
+    case 'inside-run':
+      io.err(`dsync report: ${dir}: a folder inside the run ${what.run}, not a run folder nor a store root; give the run folder: ${what.run}`);
+      return EXIT_CODES.error;
+    case 'other':
+      io.err(`dsync report: ${dir}: neither a run folder (no ${RUN_FILES.results}) nor a store root (no <experiment>/<time>/ run folders)`);
+      return EXIT_CODES.error;
+    case 'store':
+      break;
+    default: {
+      const never: never = what;
+      throw new Error(`unknown folder kind ${JSON.stringify(never)}`);
     }
   }
   const entries = indexEntries(dir);
-  if (entries.length === 0) {
-    io.err(`dsync report: ${dir}: neither a run folder (no results.json) nor a store root (no <experiment>/<time>/ folders)`);
-    return EXIT_CODES.error;
-  }
   let failed = 0;
   let rendered = 0;
   if (!o.indexOnly) {

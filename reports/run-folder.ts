@@ -5,11 +5,11 @@
  * stored run can be re-rendered.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { readHistory } from '../checkers/history/read.js';
 import type { Op } from '../checkers/history/op.js';
 import type { LinearizabilityResult } from '../checkers/index.js';
-import { RUN_FILES, validateResults, type StoredResults } from '../harness/store-format.js';
+import { RUN_FILES, STORE_FILES, validateResults, type StoredResults } from '../harness/store-format.js';
 import type { FileLink } from './report-types.js';
 
 /** A run folder that cannot be rendered; the message names the file and what is wrong. */
@@ -47,6 +47,60 @@ function size(file: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The files only a run folder has: one of them makes a folder a run (checked or not, e.g. still running). */
+const RUN_MARKERS = [RUN_FILES.results, RUN_FILES.historyJsonl, RUN_FILES.historyEdn, RUN_FILES.config, RUN_FILES.log] as const;
+
+/** Whether `dir` is a run folder (`<store>/<experiment>/<time>/`): it holds a file only runs write. */
+export function isRunFolder(dir: string): boolean {
+  return RUN_MARKERS.some((f) => size(join(dir, f)) !== undefined);
+}
+
+/** Sub-folders of `dir`, not hidden ones, and not links (a `latest` link is a symlink, not a directory, to readdir). */
+export function subFolders(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+/** What a folder given to `dsync report` is. */
+export type StoreFolderKind =
+  /** A run folder with `results.json`. */
+  | { readonly kind: 'run' }
+  /** A run folder without `results.json` (still running, or the harness died). */
+  | { readonly kind: 'unchecked-run' }
+  /** An experiment's folder: its sub-folders are runs. `parent`: the store root. */
+  | { readonly kind: 'experiment'; readonly runs: readonly string[]; readonly parent: string }
+  /** A folder inside a run folder (`nodes/`, a node's data dir): `run` is the run folder. */
+  | { readonly kind: 'inside-run'; readonly run: string }
+  /** A store root: folders of experiments, each holding run folders. */
+  | { readonly kind: 'store' }
+  /** None of those (empty, or something else). */
+  | { readonly kind: 'other' };
+
+/** Tells what `dir` is in a store's layout (`<root>/<experiment>/<time>/`), from the files it holds. */
+export function storeFolderKind(dir: string): StoreFolderKind {
+  if (size(join(dir, RUN_FILES.results)) !== undefined) return { kind: 'run' };
+  if (isRunFolder(dir)) return { kind: 'unchecked-run' };
+  const subs = subFolders(dir);
+  const runs = subs.filter((s) => isRunFolder(join(dir, s)));
+  if (runs.length > 0) return { kind: 'experiment', runs: runs.sort(), parent: dirname(dir) };
+  if (subs.some((s) => subFolders(join(dir, s)).some((r) => isRunFolder(join(dir, s, r))))) return { kind: 'store' };
+  for (let up = dirname(dir), n = 0; n < 3 && up !== dirname(up); up = dirname(up), n++) {
+    if (isRunFolder(up)) return { kind: 'inside-run', run: up };
+  }
+  return { kind: 'other' };
+}
+
+/** The `latest` link's path of an experiment folder when it has one, else its newest run's. */
+export function newestRun(experimentDir: string, runs: readonly string[]): string {
+  if (isRunFolder(join(experimentDir, STORE_FILES.latest))) return join(experimentDir, STORE_FILES.latest);
+  return join(experimentDir, [...runs].sort().at(-1) ?? '');
 }
 
 /** The run folder's files worth linking: histories, results, config, logs, each node's log. */

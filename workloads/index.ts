@@ -9,7 +9,7 @@ import type { WorkloadDefinition } from './workload.js';
 import { Registry } from '../cluster/registry.js';
 
 export { defineWorkload } from './workload.js';
-export type { Client, Workload, WorkloadConfig, WorkloadContext, WorkloadDefinition, WorkloadSchema } from './workload.js';
+export type { Client, Workload, WorkloadConfig, WorkloadContext, WorkloadDefinition, WorkloadFacts, WorkloadIssue, WorkloadSchema } from './workload.js';
 
 const registry = new Registry<WorkloadDefinition>('workload');
 

@@ -31,7 +31,7 @@ import { fencingTokensChecker, linearizableChecker, type LeaseParams, type Op, t
 import { keyName, nextFloat, sampleKey, seedRand } from '../harness/index.js';
 import type { Completion, Generator, GenContext, GenResult, KeyDistribution, Rand } from '../harness/index.js';
 import { HttpClient } from './http-client.js';
-import { defineWorkload, type Client, type Workload, type WorkloadContext } from './workload.js';
+import { defineWorkload, type Client, type Workload, type WorkloadContext, type WorkloadFacts, type WorkloadIssue } from './workload.js';
 
 /** The `workload:` section of an experiment for `name: lock`. */
 export const lockWorkloadSchema = z
@@ -86,21 +86,31 @@ export type LockWorkloadOptions = z.output<typeof lockWorkloadSchema>;
 /** The TTL of short leases (`workload.leases`) when `ttlMs` is not given. */
 export const DEFAULT_LEASE_TTL_MS = 2000;
 
+/** Why `o.ttlMs` does not fit a run lasting `runS` seconds, or null when it does (see {@link resolveLockTtl}). */
+function ttlProblem(o: LockWorkloadOptions, runS: number): string | null {
+  if (o.leases !== undefined || o.ttlMs === undefined) return null;
+  const needed = Math.ceil((runS + 60) * 1000);
+  if (o.ttlMs >= needed) return null;
+  return `${o.ttlMs} ms would let leases expire during the run (it lasts up to ${runS} s; at least ${needed} ms is needed), and fenced-lock does not model expiry (set workload.leases to check with lease-lock)`;
+}
+
 /**
  * The lease TTL for a run lasting `runS` seconds: the configured one, which must outlive the run
  * (plus a minute of margin for teardown), or one that does.
- * @throws RangeError naming `workload.ttlMs` when the configured TTL is too short.
+ * @throws RangeError naming `workload.ttlMs` when the configured TTL is too short (an experiment
+ *   refuses this at load time already: {@link lockWorkloadIssues}).
  */
 export function resolveLockTtl(o: LockWorkloadOptions, runS: number): number {
   if (o.leases !== undefined) return o.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-  const needed = Math.ceil((runS + 60) * 1000);
-  if (o.ttlMs === undefined) return needed;
-  if (o.ttlMs < needed) {
-    throw new RangeError(
-      `workload.ttlMs: ${o.ttlMs} ms would let leases expire during the run (it lasts up to ${runS} s; at least ${needed} ms is needed), and fenced-lock does not model expiry (set workload.leases to check with lease-lock)`,
-    );
-  }
-  return o.ttlMs;
+  const problem = ttlProblem(o, runS);
+  if (problem !== null) throw new RangeError(`workload.ttlMs: ${problem}`);
+  return o.ttlMs ?? Math.ceil((runS + 60) * 1000);
+}
+
+/** The lock section's problems with the rest of the experiment, found before any node starts. */
+export function lockWorkloadIssues(o: LockWorkloadOptions, facts: WorkloadFacts): WorkloadIssue[] {
+  const problem = ttlProblem(o, facts.runS);
+  return problem === null ? [] : [{ path: ['ttlMs'], message: problem }];
 }
 
 // ——— the generator ———
@@ -298,4 +308,4 @@ export function lockWorkload(o: LockWorkloadOptions, ctx: WorkloadContext): Work
 }
 
 /** The lock workload's entry in the registry (`workloads/index.ts`). */
-export const lockWorkloadDefinition = defineWorkload(lockWorkloadSchema, lockWorkload);
+export const lockWorkloadDefinition = defineWorkload(lockWorkloadSchema, lockWorkload, lockWorkloadIssues);

@@ -51,6 +51,26 @@ export interface WorkloadContext {
   readonly seed: number;
 }
 
+/**
+ * What an experiment fixes before any node starts, for a workload to check its section against
+ * ({@link WorkloadDefinition.validate}).
+ */
+export interface WorkloadFacts {
+  /** How long the run may last, seconds — the same value {@link WorkloadContext.runS} will have. */
+  readonly runS: number;
+  /** Cluster size. */
+  readonly nodes: number;
+  /** The experiment's seed. */
+  readonly seed: number;
+}
+
+/** A problem with a workload's section: the field's path inside `workload:` and what is wrong. */
+export interface WorkloadIssue {
+  /** e.g. `['ttlMs']` or `['leases', 'holdMs']`. */
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
 /** The schema of a workload's section: an object whose `name` is the workload's name. */
 export type WorkloadSchema = z.ZodObject<{ name: z.ZodLiteral<string> } & z.ZodRawShape>;
 
@@ -60,16 +80,31 @@ export interface WorkloadDefinition {
   /** Validates the `workload:` section (defaults filled in); `experiment.ts` builds on it. */
   readonly schema: WorkloadSchema;
   /**
-   * Builds the workload from a section its schema accepted.
+   * Checks a section its schema accepted against the rest of the experiment, at load time (before
+   * any node starts): e.g. a lease TTL that the run would outlive. No issues: none.
+   */
+  validate(config: WorkloadConfig, facts: WorkloadFacts): readonly WorkloadIssue[];
+  /**
+   * Builds the workload from a section its schema accepted (and {@link validate} passed).
    * @throws RangeError naming the field (`workload.<field>`) when the section does not fit the run
    */
   create(config: WorkloadConfig, ctx: WorkloadContext): Workload;
 }
 
 /**
- * A workload definition from its section's schema and a factory typed by that schema. The factory
- * gets the section parsed by the schema (so its types hold whatever the caller passed).
+ * A workload definition from its section's schema, a factory typed by that schema, and optionally
+ * the load-time checks of its section against the experiment. Both get the section parsed by the
+ * schema (so its types hold whatever the caller passed).
  */
-export function defineWorkload<S extends WorkloadSchema>(schema: S, create: (config: z.output<S>, ctx: WorkloadContext) => Workload): WorkloadDefinition {
-  return { name: schema.shape.name.value, schema, create: (config, ctx) => create(schema.parse(config), ctx) };
+export function defineWorkload<S extends WorkloadSchema>(
+  schema: S,
+  create: (config: z.output<S>, ctx: WorkloadContext) => Workload,
+  validate?: (config: z.output<S>, facts: WorkloadFacts) => readonly WorkloadIssue[],
+): WorkloadDefinition {
+  return {
+    name: schema.shape.name.value,
+    schema,
+    validate: (config, facts) => (validate ? validate(schema.parse(config), facts) : []),
+    create: (config, ctx) => create(schema.parse(config), ctx),
+  };
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyToEdn, historyToJsonl } from '../../checkers/index.js';
 import { syntheticRegisterHistory } from '../../harness/bench/synthetic-history.js';
 import { checkCommand, DEFAULT_CHECK_TIMEOUT_MS } from '../../harness/check-command.js';
+import { EXIT_PIPE_CLOSED } from '../../harness/cli.js';
 import { dsyncBin, historyFiles, knossosDir, repoRoot } from '../support/paths.js';
 
 interface Run {
@@ -161,6 +162,44 @@ describe('dsync check (CLI)', function () {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--timeout-ms <n>/);
     assert.equal((await dsync('--version')).code, 0);
+  });
+
+  describe('a reader that goes away (EPIPE): stop quietly, as a Unix tool does', () => {
+    /**
+     * Runs dsync with `which` (stdout or stderr) piped to a reader that closes it after the first
+     * chunk, like `| head -c 10`; resolves to the exit code and the other stream's text.
+     */
+    function closedEarly(which: 'stdout' | 'stderr', ...args: string[]): Promise<{ code: number | null; signal: string | null; other: string; first: string }> {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [dsyncBin, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+        let other = '';
+        let first = '';
+        const closing = which === 'stdout' ? child.stdout : child.stderr;
+        (which === 'stdout' ? child.stderr : child.stdout).on('data', (d: Buffer) => (other += d.toString()));
+        closing.once('data', (d: Buffer) => {
+          first = d.toString().slice(0, 10);
+          closing.destroy();
+        });
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolve({ code, signal, other, first }));
+      });
+    }
+    const histories = () => knossos('cas-register/good');
+
+    it('dsync check --json | head -c 10: exit 141, no EPIPE and no stack trace on stderr', async () => {
+      const r = await closedEarly('stdout', 'check', ...histories(), '--model', 'cas-register', '--json');
+      assert.equal(r.first, '{"file":"/'.slice(0, r.first.length));
+      assert.doesNotMatch(r.other, /EPIPE|Error|\n\s+at /, r.other);
+      assert.equal(r.other, '');
+      assert.equal(r.code, EXIT_PIPE_CLOSED, `exit ${r.code} ${r.signal}`);
+    });
+
+    it('stderr closed early (2>&1 | head, on errors): exit 141, stdout untouched by any trace', async () => {
+      const missing = Array.from({ length: 2000 }, (_, i) => join(dir, `missing-${i}.edn`));
+      const r = await closedEarly('stderr', 'check', ...missing, '--model', 'cas-register');
+      assert.equal(r.code, EXIT_PIPE_CLOSED, `exit ${r.code} ${r.signal}: ${r.other.slice(-300)}`);
+      assert.doesNotMatch(r.other, /EPIPE|\n\s+at /);
+    });
   });
 
   describe('budgets, stopping early and progress', () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import {
   applyOverrides,
   ExperimentError,
@@ -12,7 +14,7 @@ import {
 } from '../../harness/experiment.js';
 import { lockWorkloadSchema } from '../../workloads/lock.js';
 import { parseNemesisConfig } from '../../nemesis/index.js';
-import { repoRoot } from '../support/paths.js';
+import { dsyncBin, repoRoot } from '../support/paths.js';
 
 /** Runs `f`, which must throw an ExperimentError, and returns its message. */
 function experimentError(f: () => unknown): string {
@@ -77,7 +79,7 @@ describe('harness/experiment', () => {
           'timeLimitS: 2.5',
           'jitter: none',
           'nodeArgs: ["--tick-ms", "10"]',
-          'workload: { name: lock, keys: { count: 3, distribution: hot }, ttlMs: 100 }',
+          'workload: { name: lock, keys: { count: 3, distribution: hot }, ttlMs: 100000 }',
           'nemesis: { faults: [kill], schedule: { interval: { faultS: 1 } } }',
         ].join('\n'),
         'x.yaml',
@@ -88,8 +90,7 @@ describe('harness/experiment', () => {
       assert.equal(e.jitter, 'none');
       assert.deepEqual(e.nodeArgs, ['--tick-ms', '10']);
       assert.deepEqual(e.workload.keys, { count: 3, distribution: 'hot', exponent: 1, hotFraction: 0.5 });
-      // A short TTL is the workload's concern (resolveLockTtl), not the schema's.
-      assert.equal(e.workload.ttlMs, 100);
+      assert.equal(e.workload.ttlMs, 100_000);
       assert.deepEqual(e.nemesis.faults, ['kill']);
       assert.deepEqual(e.nemesis.schedule, { interval: { faultS: 1, healS: 5 } });
     });
@@ -103,6 +104,27 @@ describe('harness/experiment', () => {
       readonly contains?: readonly string[];
     }
     const bad: BadCase[] = [
+      {
+        what: 'a lease TTL the run would outlive (the workload\'s own check), on its line, before any node starts',
+        text: ['timeLimitS: 20', 'finalPhaseS: 5', 'workload:', '  name: lock', '  ttlMs: 30000', ''].join('\n'),
+        lines: ['x.yaml:5: workload.ttlMs: 30000 ms would let leases expire'],
+        contains: ['lasts up to 55 s', 'at least 115000 ms'],
+      },
+      {
+        what: 'a partition topology the node count does not allow',
+        text: ['nodes: 2', MINIMAL, 'nemesis:', '  faults: [partition]', '  partition: { topologies: [isolate-one, majorities-ring] }', ''].join('\n'),
+        lines: ['x.yaml:7: nemesis.partition.topologies.1: topology majorities-ring needs at least 3 nodes, the experiment has 2'],
+      },
+      {
+        what: 'a timeline topology the node count does not allow',
+        text: ['nodes: 2', MINIMAL, 'nemesis:', '  faults: [partition]', '  schedule:', '    timeline:', '      - { at: 1, f: start-partition, value: bridge }', '      - { at: 2, f: stop-partition }', ''].join('\n'),
+        lines: ['x.yaml:9: nemesis.schedule.timeline.0.value: topology bridge needs at least 3 nodes'],
+      },
+      {
+        what: 'a package whose topologies the node count does not allow',
+        text: ['nodes: 2', MINIMAL, 'nemesis:', '  faults: []', '  packages: [lagging-leader]', ''].join('\n'),
+        lines: ['x.yaml:7: nemesis.packages.0: package lagging-leader topology star needs at least 3 nodes'],
+      },
       {
         what: 'a string where a number belongs, on its line with its field path',
         text: ['description: d', 'workload:', '  name: lock', 'nemesis:', '  faults: [partition]', '  schedule:', '    interval:', '      faultS: "five"', ''].join('\n'),
@@ -278,6 +300,13 @@ describe('harness/experiment', () => {
       });
     }
 
+    it('refuses a --time-limit that a fixed workload.ttlMs no longer outlives, naming the flag and the file line', () => {
+      const withTtl = parseExperiment(`timeLimitS: 20\nworkload:\n  name: lock\n  ttlMs: 200000\n`, 'ttl.yaml');
+      assert.equal(applyOverrides(withTtl, { timeLimitS: 100 }).timeLimitS, 100);
+      const message = experimentError(() => applyOverrides(withTtl, { timeLimitS: 200 }));
+      assert.equal(message, 'ttl.yaml:4 (with --time-limit 200): workload.ttlMs: 200000 ms would let leases expire during the run (it lasts up to 235 s; at least 295000 ms is needed), and fenced-lock does not model expiry (set workload.leases to check with lease-lock)');
+    });
+
     it('names each bad flag on its own line', () => {
       const message = experimentError(() => applyOverrides(base, { seed: -1, timeLimitS: 0 }));
       const lines = message.split('\n').sort();
@@ -327,5 +356,53 @@ describe('harness/experiment', () => {
         assert.match(yaml, new RegExp(`^name: ${c.e.name}$`, 'm'));
       });
     }
+  });
+});
+
+describe('dsync run / suite / catalogue refuse a bad experiment before anything starts (CLI)', function () {
+  this.timeout(30_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dsync-refuse-'));
+    writeFileSync(join(dir, 'short-ttl.yaml'), 'timeLimitS: 5\nfinalPhaseS: 1\nworkload:\n  name: lock\n  ttlMs: 30000\n');
+    writeFileSync(join(dir, 'ttl-ok.yaml'), 'timeLimitS: 5\nfinalPhaseS: 1\nworkload:\n  name: lock\n  ttlMs: 100000\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const dsync = (...args: string[]) => execa(process.execPath, [dsyncBin, ...args], { cwd: dir, reject: false });
+
+  it('dsync run: a too-short workload.ttlMs → exit 3, file:line: workload.ttlMs, no store folder, nothing indexed', async () => {
+    const store = join(dir, 'store-run');
+    const r = await dsync('run', 'short-ttl.yaml', '--store', store);
+    assert.equal(r.exitCode, 3, r.stderr);
+    assert.match(r.stderr, /^dsync run: short-ttl\.yaml:5: workload\.ttlMs: 30000 ms would let leases expire during the run \(it lasts up to 36 s; at least 96000 ms is needed\)/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(existsSync(store), false, 'no store folder');
+  });
+
+  it('dsync run: a --time-limit that outgrows workload.ttlMs → exit 3 naming the flag, no store folder', async () => {
+    const store = join(dir, 'store-flag');
+    const r = await dsync('run', 'ttl-ok.yaml', '--time-limit', '100', '--store', store);
+    assert.equal(r.exitCode, 3, r.stderr);
+    assert.match(r.stderr, /^dsync run: ttl-ok\.yaml:5 \(with --time-limit 100\): workload\.ttlMs: 100000 ms would let leases expire/);
+    assert.equal(existsSync(store), false);
+  });
+
+  it('dsync suite: one bad experiment refuses the whole suite before the first run', async () => {
+    const store = join(dir, 'store-suite');
+    const r = await dsync('suite', 'ttl-ok.yaml', 'short-ttl.yaml', '--store', store);
+    assert.equal(r.exitCode, 3, r.stderr);
+    assert.match(r.stderr, /^dsync suite: short-ttl\.yaml:5: workload\.ttlMs: /);
+    assert.equal(existsSync(store), false);
+  });
+
+  it('dsync catalogue: a bad experiment (with the seeds it is tried with) is refused before any run', async () => {
+    writeFileSync(join(dir, 'cat.yaml'), 'description: d\nbugs:\n  - failpoint: lock.stale-token\n    bug: b\n    experiments: [short-ttl.yaml]\n    seeds: [3, 4]\n');
+    const store = join(dir, 'store-cat');
+    const r = await dsync('catalogue', 'cat.yaml', '--store', store);
+    assert.equal(r.exitCode, 3, r.stderr);
+    assert.match(r.stderr, /^dsync catalogue: .*short-ttl\.yaml:5: workload\.ttlMs: /);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(existsSync(store), false);
   });
 });

@@ -7,9 +7,9 @@ describe('nemesis/config', () => {
     assert.deepEqual(parseNemesisConfig({ faults: ['partition'] }), {
       faults: ['partition'],
       combine: 'one',
-      partition: { topologies: [...PARTITION_TOPOLOGIES.filter((t) => t !== 'star' && t !== 'leader-minority')] },
-      kill: { targets: ['one', 'minority', 'leader'], loseUnsynced: false },
-      pause: { targets: ['one', 'minority', 'leader'] },
+      partition: { topologies: [...PARTITION_TOPOLOGIES.filter((t) => t !== 'star' && t !== 'leader-minority')], order: 'random' },
+      kill: { targets: ['one', 'minority', 'leader'], order: 'random', loseUnsynced: false },
+      pause: { targets: ['one', 'minority', 'leader'], order: 'random' },
       latency: { ms: 100, jitterMs: 50 },
       clock: { kinds: ['bump', 'strobe', 'drift'], targets: ['one', 'minority', 'followers', 'leader', 'all'], minOffsetS: 0, maxOffsetS: 60, direction: 'both', strobePeriodMs: 100, driftRate: 0.1 },
       packages: [],
@@ -38,7 +38,8 @@ schedule:
   });
 
   it('kill.loseUnsynced (the nodes run with DSYNC_LOSE_UNSYNCED=1) is a boolean, false unless given', () => {
-    assert.deepEqual(parseNemesisConfig({ faults: ['kill'], kill: { loseUnsynced: true } }).kill, { targets: ['one', 'minority', 'leader'], loseUnsynced: true });
+    assert.deepEqual(parseNemesisConfig({ faults: ['kill'], kill: { loseUnsynced: true } }).kill, { targets: ['one', 'minority', 'leader'], order: 'random', loseUnsynced: true });
+    assert.throws(() => parseNemesisConfig({ faults: ['kill'], kill: { order: 'sorted' } }), /nemesis\.kill\.order/);
     assert.throws(() => parseNemesisConfig({ faults: ['kill'], kill: { loseUnsynced: 'yes' } }), /^NemesisConfigError|nemesis\.kill\.loseUnsynced/);
   });
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { main } from '../../harness/cli.js';
 import { indexEntries, indexHtml } from '../../reports/index-page.js';
 import { copyFixtureRuns } from '../support/paths.js';
@@ -47,6 +47,8 @@ describe('reports: dsync report and the index of runs', () => {
   it('for a store root renders every checked run and an index that lists them newest first, skipping latest links', async () => {
     const broken = join(root, 'lock-kill', '20991231T000000.000Z');
     mkdirSync(broken, { recursive: true }); // a run that died before its check: no results.json
+    writeFileSync(join(broken, 'config.yaml'), 'workload: { name: lock }\n');
+    mkdirSync(join(root, 'catalogue', '20991231T000000.000Z', 'runs'), { recursive: true }); // not runs: never listed
     symlinkSync(join('lock-partition-valid', valid.split('/').pop() as string), join(root, 'latest'));
     const r = await dsync('report', root);
     assert.equal(r.code, 0, r.err.join('\n'));
@@ -92,5 +94,42 @@ describe('reports: dsync report and the index of runs', () => {
     assert.equal(bad.err.length, 1);
     assert.match(bad.err[0] ?? '', /results\.json: not a dsync results file: experiment: /);
     assert.equal(existsSync(join(invalid, 'report.html')), false, 'nothing half-written');
+  });
+
+  describe('a folder that is neither a run nor a store root: exit 3, naming what was expected and the right path', () => {
+    it('an experiment folder (one level below the store root) suggests its latest run and the store root, and writes nothing', async () => {
+      const experiment = join(root, 'lock-partition-valid');
+      const r = await dsync('report', experiment);
+      assert.equal(r.code, 3);
+      assert.equal(r.err.length, 1, r.err.join('\n'));
+      assert.equal(
+        r.err[0],
+        `dsync report: ${experiment}: the runs of one experiment (1 run folder), not a run folder nor a store root; give one run, e.g. ${valid}, or the store root: ${root}`,
+      );
+      symlinkSync(valid.split('/').pop() as string, join(experiment, 'latest'));
+      const withLatest = await dsync('report', experiment);
+      assert.match(withLatest.err[0] ?? '', new RegExp(`give one run, e\\.g\\. ${join(experiment, 'latest')}, or the store root`));
+      assert.equal(existsSync(join(experiment, 'index.html')), false, 'no index of an experiment folder');
+      assert.equal(existsSync(join(valid, 'report.html')), false, 'no report rendered');
+    });
+
+    it('a folder inside a run (nodes/) names the run folder', async () => {
+      const r = await dsync('report', join(valid, 'nodes'));
+      assert.equal(r.code, 3);
+      assert.deepEqual(r.err, [`dsync report: ${join(valid, 'nodes')}: a folder inside the run ${valid}, not a run folder nor a store root; give the run folder: ${valid}`]);
+    });
+
+    it('a run folder not checked yet (no results.json) says so', async () => {
+      rmSync(join(valid, 'results.json'));
+      const r = await dsync('report', valid);
+      assert.equal(r.code, 3);
+      assert.match(r.err[0] ?? '', /a run folder without results\.json \(still running, or the harness died before checking\)/);
+    });
+
+    it('the index never lists a folder that is not a run (an experiment folder given as the root lists nothing)', () => {
+      assert.deepEqual(indexEntries(join(root, 'lock-partition-valid')), []);
+      mkdirSync(join(root, 'lock-partition-valid', 'stray'));
+      assert.deepEqual(indexEntries(root).map((e) => e.path).sort(), [invalid, valid].map((d) => relative(root, d)).sort());
+    });
   });
 });

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Op } from '../../checkers/history/op.js';
 import type { GenContext, Generator } from '../../harness/generator/generator.js';
-import { LockClient, lockGenerator, lockWorkload, lockWorkloadSchema, resolveLockTtl } from '../../workloads/lock.js';
+import { LockClient, lockGenerator, lockWorkload, lockWorkloadDefinition, lockWorkloadSchema, resolveLockTtl } from '../../workloads/lock.js';
 
 const options = (o: Record<string, unknown> = {}) => lockWorkloadSchema.parse({ name: 'lock', ...o });
 /** Options without reads and renewals: acquire, release, acquire, ... */
@@ -116,6 +116,17 @@ describe('workloads/lock: lease TTL', () => {
     assert.equal(resolveLockTtl(options(), 25), 85_000);
     assert.equal(resolveLockTtl(options({ ttlMs: 100_000 }), 25), 100_000);
     assert.throws(() => resolveLockTtl(options({ ttlMs: 5000 }), 25), /workload\.ttlMs: 5000 ms would let leases expire/);
+  });
+
+  it('the registry entry refuses the same TTL at load time, as an issue on the ttlMs field', () => {
+    const facts = { runS: 25, nodes: 3, seed: 1 };
+    assert.deepEqual(lockWorkloadDefinition.validate({ name: 'lock', ttlMs: 85_000 }, facts), []);
+    assert.deepEqual(lockWorkloadDefinition.validate({ name: 'lock' }, facts), []);
+    assert.deepEqual(lockWorkloadDefinition.validate({ name: 'lock', ttlMs: 1500, leases: {} }, facts), []);
+    const issues = lockWorkloadDefinition.validate({ name: 'lock', ttlMs: 84_999 }, facts);
+    assert.equal(issues.length, 1);
+    assert.deepEqual(issues[0]?.path, ['ttlMs']);
+    assert.match(issues[0]?.message ?? '', /^84999 ms would let leases expire during the run \(it lasts up to 25 s; at least 85000 ms is needed\)/);
   });
 
   it('with leases, may be short (default 2000 ms), and the history is checked with lease-lock', () => {
