@@ -77,7 +77,7 @@ namespace DsyncReport {
         ...faults.legend,
       ]),
       tooltip: { ...baseOption().tooltip, trigger: 'item' },
-      grid: { left: 64, right: manyLanes ? 40 : 24, top: 36, bottom: 70 },
+      grid: { left: 64, right: manyLanes ? 40 : 24, top: BANDED_GRID_TOP, bottom: 70 },
       xAxis: timeAxis(minS, maxS),
       yAxis: {
         type: 'category',
@@ -129,7 +129,7 @@ namespace DsyncReport {
     const start = t.startMs[i] ?? 0;
     const end = t.endMs[i] ?? start;
     return (
-      `<div style="font-weight:600;margin-bottom:4px;word-break:break-all">${esc(t.text[i] ?? '')}</div>` +
+      `<div style="font-weight:600;margin-bottom:4px;overflow-wrap:break-word;word-break:normal">${esc(t.text[i] ?? '')}</div>` +
       `<span style="display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:5px;` +
       `background:${OUTCOME_FILL[outcome]};border:1px solid ${OUTCOME_STROKE[outcome]}"></span>` +
       `${esc(t.fs[t.f[i] ?? 0] ?? '?')} · <b>${outcome}</b> · process ${esc(t.lanes[t.lane[i] ?? 0] ?? '?')}<br>` +
