@@ -41,7 +41,8 @@ export function faultWindowsHtml(data: ReportData): string {
   const deadline = escapeHtml(fmtRoundDuration(data.run.availability.deadlineMs));
   const caption =
     `<p class="caption">Availability counts the client ops <em>scheduled</em> in a window (their open-loop slot, not when a blocked client got to send them) ` +
-    `and how many were answered ok within ${deadline} of that slot. No ok: the longest stretch in the window without any client ok.</p>`;
+    `and how many were answered ok within ${deadline} of that slot; — when no op scheduled in the window was sent during the run (the clients were behind their schedule). ` +
+    `Longest no ok: the longest stretch in the window without any client ok.</p>`;
   const head =
     `<tr><th class="num">#</th><th>fault</th><th>topology / victims</th><th class="num">start (s)</th><th class="num">end (s)</th>` +
     `<th class="num">duration</th><th class="num">scheduled</th><th class="num">ok ≤ ${deadline}</th><th class="num">availability</th><th class="num">longest no ok</th></tr>`;

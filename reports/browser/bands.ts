@@ -10,7 +10,7 @@ namespace DsyncReport {
   }
 
   /** Top margin (px) of a chart's grid with fault bands: room for the legend and the band labels above the plot. */
-  export const BANDED_GRID_TOP = 52;
+  export const BANDED_GRID_TOP = 64;
 
   /** Colour of the final heal and final phase lines. */
   const FINAL_COLOUR = '#1a7f37';
@@ -21,9 +21,10 @@ namespace DsyncReport {
    * stretch without an ok); toggling the window in the legend hides it. A last series marks the
    * final heal and the final phase's start with vertical lines. With `edges`, dashed lines mark
    * where each window starts and ends, above the data (for dense plots that would hide the
-   * shading).
+   * shading). A label longer than its band at `pxPerS` (the initial zoom) ends in an ellipsis.
    */
-  export function faultLayer(data: ReportData, edges = false): FaultLayer {
+  export function faultLayer(data: ReportData, o: { readonly edges?: boolean; readonly pxPerS: number }): FaultLayer {
+    const edges = o.edges ?? false;
     const kinds = faultKinds(data);
     const series: echarts.LineSeriesOption[] = [];
     const legend: LegendItem[] = [];
@@ -47,8 +48,12 @@ namespace DsyncReport {
             distance: 3,
             color: colour.solid,
             fontSize: 11,
+            lineHeight: 13,
             fontWeight: 600,
-            formatter: () => bandLabel(band),
+            width: Math.max(14, ((band.endMs - band.startMs) / 1000) * o.pxPerS - 4),
+            overflow: 'truncate',
+            // Two lines (`#1 partition`, `majorities-ring`) so that narrow bands keep most of both.
+            formatter: () => (band.label === '' ? `#${i + 1} ${band.kind}` : `#${i + 1} ${band.kind}\n${band.label}`),
           },
           emphasis: { disabled: true },
           tooltip: { formatter: () => bandTooltip(band, i, data) },
@@ -76,7 +81,12 @@ namespace DsyncReport {
     return { series, legend };
   }
 
-  /** A band's legend entry: `#1 partition majorities-ring`. */
+  /** Pixels per second of a chart `#id` whose plot leaves `marginPx` of its width to the axes and spans `spanS` seconds. */
+  export function pxPerSecond(id: string, marginPx: number, spanS: number): number {
+    return Math.max(0, byId(id).clientWidth - marginPx) / Math.max(spanS, 1e-3);
+  }
+
+  /** A band's legend entry and label: `#1 partition majorities-ring`. */
   function bandLegendName(b: FaultBand, i: number): string {
     return `#${i + 1} ${bandLabel(b)}`;
   }

@@ -18,8 +18,9 @@ namespace DsyncReport {
       return;
     }
     const fs = [...new Set(series.map((s) => s.f))];
-    const faults = faultLayer(data);
     const chart = initChart('latency', 380);
+    const maxS = Math.max(Math.ceil(data.durationMs / 1000), 1);
+    const faults = faultLayer(data, { pxPerS: pxPerSecond('latency', 72 + 24, maxS) });
     const scatter: echarts.ScatterSeriesOption[] = series.map((s) => ({
       type: 'scatter',
       name: `${s.f} ${s.outcome}`,
@@ -46,7 +47,7 @@ namespace DsyncReport {
       ]),
       tooltip: { ...baseOption().tooltip, trigger: 'item' },
       grid: { left: 72, right: 24, top: BANDED_GRID_TOP, bottom: 70 },
-      xAxis: timeAxis(0, Math.max(Math.ceil(data.durationMs / 1000), 1)),
+      xAxis: timeAxis(0, maxS),
       yAxis: latencyAxis(),
       dataZoom: timeZoom('filter'),
       series: [...faults.series, ...scatter],

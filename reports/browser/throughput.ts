@@ -7,10 +7,10 @@ namespace DsyncReport {
       emptyChart('throughput', 'No completed client ops.');
       return;
     }
-    const faults = faultLayer(data);
     const chart = initChart('throughput', 300);
     // Buckets run from second 0 in order: the last one ends the axis (or the run, if later).
     const maxS = Math.max(data.durationMs / 1000, (points[points.length - 1]?.second ?? 0) + 1);
+    const faults = faultLayer(data, { pxPerS: pxPerSecond('throughput', 72 + 24, Math.ceil(maxS)) });
     const bars: echarts.BarSeriesOption[] = OUTCOME_NAMES.map((o) => ({
       type: 'bar',
       name: o,

@@ -42,13 +42,14 @@ namespace DsyncReport {
     const shownLanes = Math.max(1, Math.min(lanes, VISIBLE_LANES));
     const height = Math.max(240, shownLanes * LANE_PX + 120);
     const chart = initChart('timeline', height);
-    const faults = faultLayer(data, true);
     const minS = Math.floor(w.startMs / 100) / 10;
     const maxS = Math.max(Math.ceil(w.endMs / 100) / 10, minS + 0.1);
 
     // Ops come in invocation order: the first INITIAL_OPS end at that op's start.
     const zoomEnd = n > INITIAL_OPS ? (t.startMs[INITIAL_OPS - 1] ?? w.endMs) / 1000 : maxS;
     const dataZoom = timeZoom('weakFilter', minS, n > INITIAL_OPS ? Math.min(zoomEnd, maxS) : maxS);
+    const shownEndS = n > INITIAL_OPS ? Math.min(zoomEnd, maxS) : maxS;
+    const faults = faultLayer(data, { edges: true, pxPerS: pxPerSecond('timeline', 64 + (manyLanes ? 40 : 24), shownEndS - minS) });
     if (manyLanes) {
       dataZoom.push(
         { type: 'slider', yAxisIndex: 0, filterMode: 'weakFilter', width: 16, right: 8, startValue: 0, endValue: VISIBLE_LANES - 1, showDetail: false },

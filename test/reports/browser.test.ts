@@ -18,7 +18,7 @@ import { copyFixtureRuns } from '../support/paths.js';
 declare const echarts: { getInstanceByDom(el: HTMLElement): { convertToPixel(finder: { gridIndex: number } | { xAxisIndex: number }, value: number[] | number): number[] | number } | undefined };
 
 /** The top of the charts' plot area with fault bands (BANDED_GRID_TOP in reports/browser/bands.ts). */
-const PLOT_TOP_PX = 52;
+const PLOT_TOP_PX = 64;
 
 /** Rests the mouse on chart `selector` at run time `s` seconds, `dy` px below the top of its plot area. */
 async function hoverChartAt(page: Page, selector: string, s: number, dy: number): Promise<void> {
