@@ -7,8 +7,8 @@ export type { Validity, RunVerdict, ExitCode, Checker, CheckerResult, CheckConte
 export { linearizableChecker, linearizabilitySummary } from './linearizable-checker.js';
 export { fencingTokensChecker, checkFencingTokens } from './fencing-checker.js';
 export type { LinearizableCheckerResult } from './linearizable-checker.js';
-export { perfStats, pairClientOps, latencyNs, withLatencyHistogram } from './perf.js';
-export type { PerfStats, LatencySummary, OpTypeStats, FaultWindow, Availability, ThroughputBucket, ClientOp, LatencyPercentiles } from './perf.js';
+export { perfStats, pairClientOps, latencyNs, serviceTimeNs, withLatencyHistogram, AVAILABILITY_DEADLINE_MS } from './perf.js';
+export type { PerfStats, PerfOptions, LatencySummary, OpTypeStats, FaultWindow, Availability, AvailabilityStats, WindowAvailability, NoOkStretch, ThroughputBucket, ClientOp, LatencyPercentiles } from './perf.js';
 export { Keyword, EdnSymbol, Tagged, EdnSyntaxError, parseEdn, parseEdnForms, writeEdn } from './history/edn.js';
 export type { EdnValue, EdnForm } from './history/edn.js';
 export { toOp, isNemesis, NEMESIS, OpShapeError } from './history/op.js';

@@ -1,7 +1,9 @@
 /**
  * Performance statistics of a run's history: latency percentiles and outcome counts per
- * function, throughput per second, the nemesis's fault windows, availability inside and outside
- * them, and how long the system took to serve again after the final heal.
+ * function — latency from the scheduled time (open loop, so a stall is not hidden) and service
+ * time (invoke → completion) —, throughput per second, the nemesis's fault windows,
+ * availability inside and outside them by scheduled time (`availability.ts`), and how long the
+ * system took to serve again after the final heal.
  *
  * Unlike `completeHistory` this never throws: events that do not pair up (a completion with
  * no open invocation, or of another function) are skipped, and events without a `time` only count
@@ -9,6 +11,12 @@
  */
 import { build } from 'hdr-histogram-js';
 import { isNemesis, type History, type ProcessId } from './history/op.js';
+import { AVAILABILITY_DEADLINE_MS, availabilityStats, type AvailabilityStats } from './availability.js';
+import { faultWindows as findFaultWindows, type FaultWindow } from './fault-windows.js';
+
+export type { FaultWindow } from './fault-windows.js';
+export type { Availability, AvailabilityStats, NoOkStretch, WindowAvailability } from './availability.js';
+export { AVAILABILITY_DEADLINE_MS } from './availability.js';
 
 /** Latency percentiles of a set of operations, in ms rounded to 0.001 (µs resolution, 3 significant digits). */
 export interface LatencySummary {
@@ -31,25 +39,18 @@ export interface OpTypeStats {
   readonly fail: number;
   /** `info` completions, and invocations that never completed. */
   readonly info: number;
-  /** over ok completions */
+  /** From the scheduled time (or the invocation) to the completion, over ok completions. */
   readonly okLatency: LatencySummary | null;
-  /** over all completions */
+  /** From the scheduled time (or the invocation) to the completion, over all completions. */
   readonly latency: LatencySummary | null;
-}
-
-/** A span of time, in ns since the run started, during which a fault of `kind` (e.g. `partition`) was in effect. */
-export interface FaultWindow {
-  readonly kind: string;
-  readonly startNs: number;
-  readonly endNs: number;
-}
-
-/** The share of client operations that succeeded. */
-export interface Availability {
-  readonly ok: number;
-  readonly total: number;
-  /** ok/total, null when total is 0 */
-  readonly ratio: number | null;
+  /**
+   * Service time, from the invocation to the completion, over ok completions (what the system
+   * took once asked; the time an op waited for a free client is not in it). Absent in
+   * results.json files written before it existed.
+   */
+  readonly okServiceTime: LatencySummary | null;
+  /** Service time over all completions. */
+  readonly serviceTime: LatencySummary | null;
 }
 
 /** Completions per whole second of the run (second `s` covers `[s, s+1)` s of completion time). */
@@ -72,10 +73,19 @@ export interface PerfStats {
   readonly throughput: readonly ThroughputBucket[];
   /** Sorted by start; a window that never closed ends at the last event. */
   readonly faultWindows: readonly FaultWindow[];
-  /** Client ops by their invoke time: in a fault when inside the union of windows (`start ≤ t < end`, or `start ≤ t` for an unclosed one). */
-  readonly availability: { readonly inFaults: Availability; readonly outsideFaults: Availability };
+  /**
+   * Client ops by their *scheduled* time (`scheduledTime`, else the invoke's time): in a fault
+   * when inside the union of windows (`start ≤ t < end`, or `start ≤ t` for an unclosed one);
+   * `ok` counts those answered ok within `deadlineMs` of that time. Per window in `windows`
+   * (same order as `faultWindows`), with the longest stretch without an ok. Results written
+   * before this definition counted ops by invoke time, every ok however late, and have neither
+   * `deadlineMs` nor `windows`.
+   */
+  readonly availability: AvailabilityStats;
   /** Completion time of the last `heal` op; null when there is none or it never completed. */
   readonly finalHealNs: number | null;
+  /** Invocation time of the first client op after the final heal completed (the final phase's start); null when none. */
+  readonly finalPhaseStartNs: number | null;
   /** ms from the final heal's completion to the first client ok completion after it; null when none */
   readonly recoveryMs: number | null;
 }
@@ -129,6 +139,12 @@ export function pairClientOps(history: History): ClientOp[] {
     if (t !== undefined) o.completeNs = t;
   }
   return outcomes;
+}
+
+/** An op's service time in ns (from its invocation to its completion), when both are known. */
+export function serviceTimeNs(o: ClientOp): number | undefined {
+  if (o.invokeNs === undefined || o.completeNs === undefined || o.completeNs < o.invokeNs) return undefined;
+  return o.completeNs - o.invokeNs;
 }
 
 /** An op's latency in ns (from its scheduled or invoke time to its completion), when both are known. */
@@ -186,16 +202,27 @@ function summarize(latenciesNs: readonly number[]): LatencySummary | null {
 /** Counts and latencies of `outcomes`, under the name `f`. */
 function opStats(f: string, outcomes: readonly ClientOp[]): OpTypeStats {
   const counts = { ok: 0, fail: 0, info: 0 };
-  const all: number[] = [];
-  const ok: number[] = [];
+  const latency = { all: [] as number[], ok: [] as number[] };
+  const service = { all: [] as number[], ok: [] as number[] };
+  const add = (into: { all: number[]; ok: number[] }, ns: number | undefined, ok: boolean): void => {
+    if (ns === undefined) return;
+    into.all.push(ns);
+    if (ok) into.ok.push(ns);
+  };
   for (const o of outcomes) {
     counts[o.type]++;
-    const latency = latencyNs(o);
-    if (latency === undefined) continue;
-    all.push(latency);
-    if (o.type === 'ok') ok.push(latency);
+    add(latency, latencyNs(o), o.type === 'ok');
+    add(service, serviceTimeNs(o), o.type === 'ok');
   }
-  return { f, count: outcomes.length, ...counts, okLatency: summarize(ok), latency: summarize(all) };
+  return {
+    f,
+    count: outcomes.length,
+    ...counts,
+    okLatency: summarize(latency.ok),
+    latency: summarize(latency.all),
+    okServiceTime: summarize(service.ok),
+    serviceTime: summarize(service.all),
+  };
 }
 
 /** Completions per second from 0 to `endNs`. */
@@ -210,78 +237,21 @@ function throughput(outcomes: readonly ClientOp[], endNs: number | undefined): T
   return buckets.map((b, second) => ({ second, ...b }));
 }
 
-/** The windows opened and closed by the nemesis's completed ops (unclosed: `endNs` Infinity), and the final heal. */
-function faults(history: History): { windows: FaultWindow[]; finalHeal: { ns: number; at: number } | null } {
-  const windows: FaultWindow[] = [];
-  const openWindows = new Map<string, number>();
-  const pending = new Map<string, number>(); // nemesis invocations not yet completed, per f
-  let finalHeal: { ns: number; at: number } | null = null;
-  const close = (kind: string, startNs: number, t: number): void => {
-    windows.push({ kind, startNs, endNs: Math.max(startNs, t) });
-    openWindows.delete(kind);
-  };
-  for (const [i, op] of history.entries()) {
-    if (!isNemesis(op)) continue;
-    const inFlight = pending.get(op.f) ?? 0;
-    if (op.type === 'invoke') {
-      pending.set(op.f, inFlight + 1);
-      if (op.f === 'heal') finalHeal = null;
-      continue;
-    }
-    if (inFlight === 0) continue;
-    pending.set(op.f, inFlight - 1);
-    const t = finite(op.time);
-    if (op.type === 'fail' || t === undefined) continue; // the fault (or the heal) did not surely happen
-    if (op.f === 'heal') {
-      for (const [kind, startNs] of openWindows) close(kind, startNs, t);
-      finalHeal = { ns: t, at: i };
-    } else if (op.f.startsWith('start-')) {
-      const kind = op.f.slice('start-'.length);
-      if (!openWindows.has(kind)) openWindows.set(kind, t);
-    } else if (op.f.startsWith('stop-')) {
-      const kind = op.f.slice('stop-'.length);
-      const startNs = openWindows.get(kind);
-      if (startNs !== undefined) close(kind, startNs, t);
-    }
-  }
-  // Unclosed windows stay open past the last event until the caller clips them.
-  for (const [kind, startNs] of openWindows) close(kind, startNs, Infinity);
-  windows.sort((a, b) => a.startNs - b.startNs || a.endNs - b.endNs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
-  return { windows, finalHeal };
-}
 
-/** The union of `windows` (sorted by start) as disjoint `[start, end)` spans. */
-function union(windows: readonly FaultWindow[]): [number, number][] {
-  const spans: [number, number][] = [];
-  for (const w of windows) {
-    const last = spans[spans.length - 1];
-    if (last !== undefined && w.startNs <= last[1]) last[1] = Math.max(last[1], w.endNs);
-    else spans.push([w.startNs, w.endNs]);
-  }
-  return spans;
+/** Options of {@link perfStats}. */
+export interface PerfOptions {
+  /** An op counts as answered (for availability) when ok within this many ms of its scheduled time. @default AVAILABILITY_DEADLINE_MS (1000) */
+  readonly availabilityDeadlineMs?: number;
 }
-
-/** Is `t` inside one of the disjoint sorted `spans`? */
-function inSpans(spans: readonly [number, number][], t: number): boolean {
-  let lo = 0;
-  let hi = spans.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const [start, end] = spans[mid] as [number, number];
-    if (t < start) hi = mid - 1;
-    else if (t >= end) lo = mid + 1;
-    else return true;
-  }
-  return false;
-}
-
-const availability = (ok: number, total: number): Availability => ({ ok, total, ratio: total === 0 ? null : ok / total });
 
 /**
  * Computes the {@link PerfStats} of `history`. Nemesis ops only open and close fault windows;
  * everything else is about client ops. Odd events are skipped, never thrown on.
+ * @throws TypeError when `availabilityDeadlineMs` is not a finite number > 0
  */
-export function perfStats(history: History): PerfStats {
+export function perfStats(history: History, options: PerfOptions = {}): PerfStats {
+  const deadlineMs = options.availabilityDeadlineMs ?? AVAILABILITY_DEADLINE_MS;
+  if (!Number.isFinite(deadlineMs) || deadlineMs <= 0) throw new TypeError(`availabilityDeadlineMs must be a finite number > 0, got ${String(deadlineMs)}`);
   let firstNs: number | undefined;
   let endNs: number | undefined;
   for (const op of history) {
@@ -293,19 +263,12 @@ export function perfStats(history: History): PerfStats {
   const outcomes = pairClientOps(history);
   const ops = [...new Set(outcomes.map((o) => o.f))].sort().map((f) => opStats(f, outcomes.filter((o) => o.f === f)));
 
-  const { windows, finalHeal } = faults(history);
-  const spans = union(windows);
+  const { windows, finalHeal } = findFaultWindows(history);
   const faultWindows = windows.map((w) => (w.endNs === Infinity ? { ...w, endNs: Math.max(w.startNs, endNs ?? w.startNs) } : w));
-  const inside = { ok: 0, total: 0 };
-  const outside = { ok: 0, total: 0 };
-  for (const o of outcomes) {
-    if (o.invokeNs === undefined) continue;
-    const side = inSpans(spans, o.invokeNs) ? inside : outside;
-    side.total++;
-    if (o.type === 'ok') side.ok++;
-  }
+  const availability = availabilityStats(outcomes, windows, endNs ?? 0, deadlineMs);
 
   let recoveryMs: number | null = null;
+  let finalPhaseStartNs: number | null = null;
   if (finalHeal !== null) {
     const { ns, at } = finalHeal;
     let first: ClientOp | undefined;
@@ -314,6 +277,8 @@ export function perfStats(history: History): PerfStats {
       if (first === undefined || o.completeAt < (first.completeAt as number)) first = o;
     }
     if (first?.completeNs !== undefined) recoveryMs = round3(Math.max(0, first.completeNs - ns) / NS_PER_MS);
+    // Invocation order is history order: the first op invoked after the heal opens the final phase.
+    finalPhaseStartNs = outcomes.find((o) => o.invokeAt > at && o.invokeNs !== undefined)?.invokeNs ?? null;
   }
 
   return {
@@ -322,8 +287,9 @@ export function perfStats(history: History): PerfStats {
     total: opStats('*', outcomes),
     throughput: throughput(outcomes, endNs),
     faultWindows,
-    availability: { inFaults: availability(inside.ok, inside.total), outsideFaults: availability(outside.ok, outside.total) },
+    availability,
     finalHealNs: finalHeal?.ns ?? null,
+    finalPhaseStartNs,
     recoveryMs,
   };
 }

@@ -9,8 +9,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { REPORT_STYLE } from './report-style.js';
+import { faultWindowsHtml } from './fault-table.js';
+import { escapeHtml, fmtDuration, fmtInt, fmtMs, fmtRoundDuration, fmtShare } from './html-format.js';
+
+export { escapeHtml } from './html-format.js';
+import type { FileLink, LatencyCells, NemesisMark, OpRow, ReportData, RunSummary, VerdictRow } from './report-types.js';
 import type { RunVerdict } from '../checkers/index.js';
-import type { FileLink, NemesisMark, OpRow, ReportData, RunSummary, VerdictRow } from './report-types.js';
 
 /** The scripts a report inlines. */
 export interface ReportAssets {
@@ -51,16 +55,6 @@ function readAsset(path: string, fix: string): string {
   }
 }
 
-/** Escapes text for HTML content and (quoted) attribute values. */
-export function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
 /** The complete report page for `data`, with `assets` inlined. */
 export function reportHtml(data: ReportData, assets: ReportAssets = reportAssets()): string {
   const run = data.run;
@@ -82,6 +76,7 @@ ${headerHtml(data)}
 ${verdictsHtml(data)}
 ${summaryHtml(data)}
 ${notesHtml(data)}
+${faultWindowsHtml(data)}
 <section id="sec-counterexamples" class="card">
 <h2>Counterexamples</h2>
 <div id="counterexamples"></div>
@@ -89,6 +84,7 @@ ${notesHtml(data)}
 <section id="sec-timeline" class="card">
 <h2>Timeline</h2>
 <p id="timeline-caption" class="caption"></p>
+<p id="timeline-processes" class="caption">A client thread whose op ended <code>info</code> (outcome unknown) goes on as process <code>p + concurrency</code>, since the old process's op may still take effect; so process ids can exceed the concurrency.</p>
 <div id="timeline" class="chart"></div>
 </section>
 <section id="sec-latency" class="card">
@@ -103,7 +99,7 @@ ${notesHtml(data)}
 </section>
 <section id="sec-percentiles" class="card">
 <h2>Latency percentiles</h2>
-<p class="caption">Latency distribution of ok ops per f (HdrHistogram). The table counts every op; its latencies are over ok ops, in ms.</p>
+<p class="caption">Latency distribution of ok ops per f (HdrHistogram): from the scheduled time (solid; the open-loop slot, so waiting for a free client counts) and service time (dashed; invocation to completion). The table counts every op; its latencies are over ok ops, in ms.</p>
 <div id="percentiles" class="chart"></div>
 ${opTableHtml(data.opTable)}
 </section>
@@ -154,6 +150,7 @@ function headerHtml(data: ReportData): string {
     `<nav>${[
       ['sec-verdicts', 'Verdicts'],
       ['sec-summary', 'Summary'],
+      ['sec-faults', 'Faults'],
       ['sec-counterexamples', 'Counterexamples'],
       ['sec-timeline', 'Timeline'],
       ['sec-latency', 'Latency'],
@@ -212,13 +209,18 @@ function summaryHtml(data: ReportData): string {
       `${fmtInt(c.ok + c.fail + c.info)}<br><span class="breakdown"><span class="ok-text">${fmtInt(c.ok)} ok</span> · ` +
         `<span class="fail-text">${fmtInt(c.fail)} fail</span> · <span class="info-text">${fmtInt(c.info)} info</span></span>`,
     ],
-    ['Availability in faults', fmtShare(run.availability.inFaults)],
-    ['Availability outside faults', fmtShare(run.availability.outsideFaults)],
+    ['Availability in faults', `${fmtShare(run.availability.inFaults)}${answeredWithin(run)}`],
+    ['Availability outside faults', `${fmtShare(run.availability.outsideFaults)}${answeredWithin(run)}`],
     ['Recovery after final heal', escapeHtml(run.recoveryMs === null ? '—' : fmtDuration(run.recoveryMs))],
     ['Workload', escapeHtml(run.workload)],
   ];
   const dl = items.map(([k, v]) => `<div${k === 'Workload' ? ' class="wide"' : ''}><dt>${k}</dt><dd>${v}</dd></div>`).join('\n');
   return `<section id="sec-summary" class="card">\n<h2>Run summary</h2>\n<dl id="summary" class="summary">\n${dl}\n</dl>\n</section>`;
+}
+
+/** What availability counts, under its figure: ops answered ok within the deadline of their scheduled time. */
+function answeredWithin(run: RunSummary): string {
+  return `<br><span class="breakdown muted">of ops scheduled, ok within ${escapeHtml(fmtRoundDuration(run.availability.deadlineMs))}</span>`;
 }
 
 /** What was cut to keep the report small (nothing when nothing was). */
@@ -228,31 +230,24 @@ function notesHtml(data: ReportData): string {
   return `<section id="sec-notes" class="card notes">\n<h2>Notes</h2>\n<ul id="notes">\n${items}\n</ul>\n</section>`;
 }
 
-/** Counts and latency percentiles per f; the all-ops row (`f: '*'`) last, in bold. */
+/** Counts and latency percentiles per f, from the schedule and as service time; the all-ops row (`f: '*'`) last, in bold. */
 function opTableHtml(rows: readonly OpRow[]): string {
-  const cols = ['count', 'ok', 'fail', 'info', 'p50', 'p95', 'p99', 'p99.9', 'max', 'mean'];
-  const head = `<tr><th>f</th>${cols.map((c) => `<th class="num">${c}</th>`).join('')}</tr>`;
+  const pcts = ['p50', 'p95', 'p99', 'p99.9', 'max', 'mean'];
+  const group = (title: string, cls: string): string => `<th colspan="${pcts.length}" class="group ${cls}">${title}</th>`;
+  const head =
+    `<tr><th rowspan="2">f</th><th colspan="4" class="group">ops</th>${group('latency from schedule (ms)', 'from-schedule')}${group('service time (ms)', 'service')}</tr>` +
+    `<tr>${['count', 'ok', 'fail', 'info', ...pcts, ...pcts].map((c, i) => `<th class="num${i === 4 || i === 10 ? ' first' : ''}">${c}</th>`).join('')}</tr>`;
+  const latency = (l: LatencyCells): string[] => [l.p50Ms, l.p95Ms, l.p99Ms, l.p999Ms, l.maxMs, l.meanMs].map(fmtMs);
   const body = rows.map((r) => {
     const all = r.f === '*';
-    const cells = [
-      fmtInt(r.count),
-      fmtInt(r.ok),
-      fmtInt(r.fail),
-      fmtInt(r.info),
-      fmtMs(r.p50Ms),
-      fmtMs(r.p95Ms),
-      fmtMs(r.p99Ms),
-      fmtMs(r.p999Ms),
-      fmtMs(r.maxMs),
-      fmtMs(r.meanMs),
-    ];
+    const cells = [fmtInt(r.count), fmtInt(r.ok), fmtInt(r.fail), fmtInt(r.info), ...latency(r), ...latency(r.service)];
     return (
       `<tr${all ? ' class="total"' : ''}><td>${all ? 'all ops' : escapeHtml(r.f)}</td>` +
-      cells.map((c) => `<td class="num">${c}</td>`).join('') +
+      cells.map((c, i) => `<td class="num${i === 4 || i === 10 ? ' first' : ''}">${c}</td>`).join('') +
       `</tr>`
     );
   });
-  const empty = rows.length === 0 ? `<tr><td colspan="11" class="muted">no client ops</td></tr>` : '';
+  const empty = rows.length === 0 ? `<tr><td colspan="17" class="muted">no client ops</td></tr>` : '';
   return `<table id="op-table" class="data">\n<thead>${head}</thead>\n<tbody>\n${body.join('\n')}${empty}\n</tbody>\n</table>`;
 }
 
@@ -294,28 +289,6 @@ function relativeHref(href: string): string {
 function fmtDate(iso: string): string {
   const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$/.exec(iso);
   return m === null ? iso : `${m[1]} ${m[2]} UTC`;
-}
-
-/** A number with thousands separators. */
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-/** Milliseconds with a sensible number of digits (`—` for null). */
-function fmtMs(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '—';
-  const a = Math.abs(ms);
-  return ms.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
-}
-
-/** A duration in ms or s as fits. */
-function fmtDuration(ms: number): string {
-  return Math.abs(ms) >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${fmtMs(ms)} ms`;
-}
-
-/** A share 0..1 as a percentage (`—` for null). */
-function fmtShare(x: number | null): string {
-  return x === null ? '—' : `${(x * 100).toFixed(1)} %`;
 }
 
 /** A file size: `812 B`, `71.0 KiB`, `3.2 MiB`. */

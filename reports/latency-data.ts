@@ -2,10 +2,11 @@
  * The report's latency views: a point per op over time (sampled in big runs, keeping the
  * slowest), the HdrHistogram percentile distribution of ok latencies per f, and the table of
  * counts and percentiles. Latency is what `checkers/perf.ts` measures: from the op's scheduled
- * time (open loop) or invocation to its completion.
+ * time (open loop) or invocation to its completion; the percentiles and the table also give
+ * service time (invocation to completion).
  */
-import { latencyNs, withLatencyHistogram, type ClientOp, type OpTypeStats, type PerfStats } from '../checkers/perf.js';
-import type { LatencyData, LatencySeries, OpRow, Outcome, PercentileCurve } from './report-types.js';
+import { latencyNs, serviceTimeNs, withLatencyHistogram, type ClientOp, type LatencySummary, type OpTypeStats, type PerfStats } from '../checkers/perf.js';
+import type { LatencyCells, LatencyData, LatencyMeasure, LatencySeries, OpRow, Outcome, PercentileCurve } from './report-types.js';
 import { nsToMs } from './timeline-data.js';
 
 /** Options of {@link latencyData}. */
@@ -68,7 +69,13 @@ export function latencyData(ops: readonly ClientOp[], o: LatencyOptions = {}): L
 /** Percentiles plotted: 20 per decade of `1/(1-p)`, from 0 to 99.99 %. */
 const PLOTTED = Array.from({ length: 81 }, (_, i) => 100 * (1 - 10 ** (-i / 20)));
 
-const okLatencies = (ops: readonly ClientOp[]): number[] => ops.flatMap((op) => (op.type === 'ok' ? (latencyNs(op) ?? []) : []));
+const MEASURES: readonly (readonly [LatencyMeasure, (op: ClientOp) => number | undefined])[] = [
+  ['from-schedule', latencyNs],
+  ['service', serviceTimeNs],
+];
+
+const okLatencies = (ops: readonly ClientOp[], measure: (op: ClientOp) => number | undefined): number[] =>
+  ops.flatMap((op) => (op.type === 'ok' ? (measure(op) ?? []) : []));
 
 const byF = (ops: readonly ClientOp[]): [string, ClientOp[]][] => {
   const groups = new Map<string, ClientOp[]>();
@@ -81,36 +88,44 @@ const byF = (ops: readonly ClientOp[]): [string, ClientOp[]][] => {
 };
 
 /**
- * The percentile distribution of ok latencies per f: points up to 99.99 %, or up to where `count`
- * ops can tell percentiles apart (`1/(1-p) ≤ count`), then the max at the last percentile.
+ * The percentile distribution of ok latencies per f, from the schedule and as service time (in
+ * that order per f): points up to 99.99 %, or up to where `count` ops can tell percentiles apart
+ * (`1/(1-p) ≤ count`), then the max at the last percentile.
  */
 export function percentileCurves(ops: readonly ClientOp[]): PercentileCurve[] {
   const curves: PercentileCurve[] = [];
   for (const [f, group] of byF(ops)) {
-    const ns = okLatencies(group);
-    if (ns.length === 0) continue;
-    const points = withLatencyHistogram(ns, (h) => {
-      const within = PLOTTED.filter((p) => 1 / (1 - p / 100) <= Math.max(2, h.count));
-      const pts: [number, number][] = within.map((p) => [Math.round(p * 1e4) / 1e4, h.at(p)]);
-      const last = PLOTTED[Math.min(PLOTTED.length - 1, within.length)] as number;
-      if (within.length < PLOTTED.length) pts.push([Math.round(last * 1e4) / 1e4, h.maxMs]);
-      return pts;
-    });
-    curves.push({ f, count: ns.length, points });
+    for (const [measure, of] of MEASURES) {
+      const curve = percentileCurve(f, measure, okLatencies(group, of));
+      if (curve !== null) curves.push(curve);
+    }
   }
   return curves;
 }
 
-function row(s: OpTypeStats): OpRow {
-  const l = s.okLatency;
-  const latency =
-    l === null
-      ? { p50Ms: null, p95Ms: null, p99Ms: null, p999Ms: null, maxMs: null, meanMs: null }
-      : { p50Ms: l.p50Ms, p95Ms: l.p95Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, maxMs: l.maxMs, meanMs: l.meanMs };
-  return { f: s.f, count: s.count, ok: s.ok, fail: s.fail, info: s.info, ...latency };
+/** The curve of `ns` (null when empty). */
+function percentileCurve(f: string, measure: LatencyMeasure, ns: readonly number[]): PercentileCurve | null {
+  if (ns.length === 0) return null;
+  const points = withLatencyHistogram(ns, (h) => {
+    const within = PLOTTED.filter((p) => 1 / (1 - p / 100) <= Math.max(2, h.count));
+    const pts: [number, number][] = within.map((p) => [Math.round(p * 1e4) / 1e4, h.at(p)]);
+    const last = PLOTTED[Math.min(PLOTTED.length - 1, within.length)] as number;
+    if (within.length < PLOTTED.length) pts.push([Math.round(last * 1e4) / 1e4, h.maxMs]);
+    return pts;
+  });
+  return { f, measure, count: ns.length, points };
 }
 
-/** The perf statistics' counts and ok-latency percentiles per f, then all ops together as `f: '*'`. */
+const cells = (l: LatencySummary | null | undefined): LatencyCells =>
+  l === null || l === undefined
+    ? { p50Ms: null, p95Ms: null, p99Ms: null, p999Ms: null, maxMs: null, meanMs: null }
+    : { p50Ms: l.p50Ms, p95Ms: l.p95Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, maxMs: l.maxMs, meanMs: l.meanMs };
+
+function row(s: OpTypeStats): OpRow {
+  return { f: s.f, count: s.count, ok: s.ok, fail: s.fail, info: s.info, ...cells(s.okLatency), service: cells(s.okServiceTime) };
+}
+
+/** The perf statistics' counts and ok-latency percentiles (from the schedule, and service time) per f, then all ops together as `f: '*'`. */
 export function opTable(perf: Pick<PerfStats, 'ops' | 'total'>): OpRow[] {
   return [...perf.ops.map(row), row(perf.total)];
 }

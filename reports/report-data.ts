@@ -6,11 +6,11 @@
  */
 import { basename } from 'node:path';
 import { isNemesis, type Op } from '../checkers/history/op.js';
-import { pairClientOps, perfStats } from '../checkers/perf.js';
+import { pairClientOps, perfStats, type PerfStats } from '../checkers/perf.js';
 import { describeValue } from '../checkers/values.js';
 import { counterexamples, partitionsToShow } from './counterexample-data.js';
 import { latencyData, opTable, percentileCurves } from './latency-data.js';
-import type { Counterexample, NemesisMark, ReportData, VerdictRow } from './report-types.js';
+import type { Counterexample, FaultBand, NemesisMark, ReportData, VerdictRow } from './report-types.js';
 import { linearizability, readRunFolder, type RunFolder } from './run-folder.js';
 import type { StoredResults } from '../harness/store-format.js';
 import { nsToMs, timelineData } from './timeline-data.js';
@@ -51,6 +51,20 @@ function nemesisMarks(history: readonly Op[]): NemesisMark[] {
   return marks;
 }
 
+/** The fault windows as bands, each with its label and availability (from `perf.availability.windows`). */
+export function faultBands(perf: Pick<PerfStats, 'availability'>): FaultBand[] {
+  return perf.availability.windows.map((w) => ({
+    kind: w.kind,
+    label: w.label,
+    startMs: nsToMs(w.startNs),
+    endMs: nsToMs(w.endNs),
+    scheduled: w.ops.total,
+    answered: w.ops.ok,
+    availability: w.ops.ratio,
+    noOk: { startMs: nsToMs(w.longestNoOk.startNs), endMs: nsToMs(w.longestNoOk.endNs), ms: w.longestNoOk.ms },
+  }));
+}
+
 /** Where the timeline window of a big run centres: the first counterexample's break, else the first fault. */
 function focusMs(examples: readonly Counterexample[], faultStartsMs: readonly number[]): number {
   const breaking = examples[0]?.ops.find((o) => o.breaking);
@@ -69,7 +83,7 @@ export function reportDataOf(run: RunFolder, limits: ReportLimits = {}, now: Dat
   const lin = linearizability(results);
   const maxExamples = limits.counterexamples ?? 20;
   const examples = lin === undefined ? [] : counterexamples(lin, history, { maxPartitions: maxExamples });
-  const faults = perf.faultWindows.map((w) => ({ kind: w.kind, startMs: nsToMs(w.startNs), endMs: nsToMs(w.endNs) }));
+  const faults = faultBands(perf);
   const timeline = timelineData(ops, history, durationMs, {
     maxOps: limits.timelineOps ?? 20_000,
     focusMs: focusMs(examples, faults.map((f) => f.startMs)),
@@ -106,7 +120,7 @@ export function reportDataOf(run: RunFolder, limits: ReportLimits = {}, now: Dat
       workload: results.workload,
       nodes: results.nodes,
       counts: results.counts,
-      availability: { inFaults: ratio(perf.availability.inFaults), outsideFaults: ratio(perf.availability.outsideFaults) },
+      availability: { inFaults: ratio(perf.availability.inFaults), outsideFaults: ratio(perf.availability.outsideFaults), deadlineMs: perf.availability.deadlineMs },
       recoveryMs: perf.recoveryMs,
     },
     verdicts: verdictRows(results),
@@ -114,6 +128,8 @@ export function reportDataOf(run: RunFolder, limits: ReportLimits = {}, now: Dat
     files: run.files,
     durationMs,
     faults,
+    finalHealMs: perf.finalHealNs === null ? null : nsToMs(perf.finalHealNs),
+    finalPhaseStartMs: perf.finalPhaseStartNs === null ? null : nsToMs(perf.finalPhaseStartNs),
     nemesis: nemesisMarks(history),
     timeline,
     latency,

@@ -45,6 +45,10 @@ table.data th,table.data td{padding:4px 10px;border-bottom:1px solid #eaeef2;tex
 table.data thead th{background:#f6f8fa;border-bottom:1px solid var(--border);font-weight:600;white-space:nowrap}
 table.data .num{text-align:right;white-space:nowrap}
 table.data tr.total td{font-weight:600;border-top:2px solid var(--border)}
+table.data thead th.group{text-align:center;border-bottom:1px solid #eaeef2}
+table.data th.first,table.data td.first{border-left:1px solid var(--border)}
+#final-heal{margin:10px 0 0}
+#op-table{font-size:12.5px}#op-table th,#op-table td{padding:4px 7px}
 details summary{cursor:pointer;color:#0969da}
 ul.files{margin:0;padding-left:20px;columns:2 280px}
 pre#config{background:#f6f8fa;border:1px solid #eaeef2;border-radius:6px;padding:12px 14px;margin:0;overflow:auto;max-height:480px}

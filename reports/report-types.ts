@@ -26,17 +26,21 @@ export interface ReportData {
   readonly files: readonly FileLink[];
   /** Time of the last event. */
   readonly durationMs: number;
-  /** Nemesis fault windows (shaded on every time axis). */
+  /** Nemesis fault windows (shaded and labelled on every time axis, and tabled with their availability). */
   readonly faults: readonly FaultBand[];
+  /** Completion of the final heal (marked on every time axis); null when none. */
+  readonly finalHealMs: number | null;
+  /** The first client invocation after the final heal: the final phase's start (marked too); null when none. */
+  readonly finalPhaseStartMs: number | null;
   /** Every nemesis event (invocations and completions), in history order. */
   readonly nemesis: readonly NemesisMark[];
   readonly timeline: TimelineData;
   readonly latency: LatencyData;
   /** Completions per second of the run. */
   readonly throughput: readonly ThroughputPoint[];
-  /** Percentile distribution of ok latencies per f (HdrHistogram). */
+  /** Percentile distribution of ok latencies per f (HdrHistogram): from the schedule, then service time. */
   readonly percentiles: readonly PercentileCurve[];
-  /** Counts and latency percentiles per f, then all ops together (`f: '*'`). */
+  /** Counts and latency percentiles (both measures) per f, then all ops together (`f: '*'`). */
   readonly opTable: readonly OpRow[];
   /** One per invalid (or unknown, when a partial linearization exists) linearizability partition. */
   readonly counterexamples: readonly Counterexample[];
@@ -62,8 +66,11 @@ export interface RunSummary {
   readonly workload: string;
   readonly nodes: readonly string[];
   readonly counts: { readonly ok: number; readonly fail: number; readonly info: number; readonly nemesis: number };
-  /** Share of client ops that were ok, invoked inside / outside fault windows (null: none). */
-  readonly availability: { readonly inFaults: number | null; readonly outsideFaults: number | null };
+  /**
+   * Share of client ops answered ok within `deadlineMs` of their scheduled time, for ops
+   * scheduled inside / outside fault windows (null: none).
+   */
+  readonly availability: { readonly inFaults: number | null; readonly outsideFaults: number | null; readonly deadlineMs: number };
   /** From the final heal to the first ok completion after it (null: none). */
   readonly recoveryMs: number | null;
 }
@@ -84,11 +91,21 @@ export interface FileLink {
   readonly bytes: number;
 }
 
+/** A fault window, with what it hit and how available the system was during it. */
 export interface FaultBand {
   /** e.g. `partition`, `kill`, `pause`, `latency`. */
   readonly kind: string;
+  /** What it hit: a partition's topology, the nodes killed or paused, ... (may be empty). */
+  readonly label: string;
   readonly startMs: number;
   readonly endMs: number;
+  /** Client ops scheduled in the window, and how many were answered ok within the deadline. */
+  readonly scheduled: number;
+  readonly answered: number;
+  /** answered/scheduled, null when none was scheduled. */
+  readonly availability: number | null;
+  /** The longest stretch inside the window without a client ok completion. */
+  readonly noOk: { readonly startMs: number; readonly endMs: number; readonly ms: number };
 }
 
 export interface NemesisMark {
@@ -147,26 +164,36 @@ export interface ThroughputPoint {
   readonly info: number;
 }
 
+/** How a latency is measured: from the op's scheduled time (open loop; the default view) or from its invocation (service time). */
+export type LatencyMeasure = 'from-schedule' | 'service';
+
 export interface PercentileCurve {
   readonly f: string;
+  readonly measure: LatencyMeasure;
   readonly count: number;
   /** `[percentile 0..100, latency ms]`, ascending, up to 99.99 % (or where the data ends). */
   readonly points: readonly (readonly [number, number])[];
 }
 
-/** Latencies in ms (null when no op of the row was ok); over ok completions. */
-export interface OpRow {
-  readonly f: string;
-  readonly count: number;
-  readonly ok: number;
-  readonly fail: number;
-  readonly info: number;
+/** Latency percentiles in ms over ok completions (null when no op of the row was ok). */
+export interface LatencyCells {
   readonly p50Ms: number | null;
   readonly p95Ms: number | null;
   readonly p99Ms: number | null;
   readonly p999Ms: number | null;
   readonly maxMs: number | null;
   readonly meanMs: number | null;
+}
+
+/** Counts of a row, its latency from the scheduled time (the cells themselves) and its service time. */
+export interface OpRow extends LatencyCells {
+  readonly f: string;
+  readonly count: number;
+  readonly ok: number;
+  readonly fail: number;
+  readonly info: number;
+  /** From invocation to completion. */
+  readonly service: LatencyCells;
 }
 
 /** Porcupine's view of one partition without a linearization. */

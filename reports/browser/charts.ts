@@ -52,7 +52,8 @@ namespace DsyncReport {
         backgroundColor: 'rgba(255,255,255,0.97)',
         borderColor: '#bbb',
         textStyle: { fontSize: 12, color: '#222' },
-        extraCssText: 'box-shadow:0 2px 8px rgba(0,0,0,.15);max-width:520px;white-space:normal;',
+        // Long words wrap only where they would overflow, never mid-word elsewhere (no `break-all`).
+        extraCssText: 'box-shadow:0 2px 8px rgba(0,0,0,.15);max-width:520px;white-space:normal;overflow-wrap:break-word;word-break:normal;',
       },
     };
   }

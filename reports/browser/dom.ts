@@ -6,6 +6,7 @@ namespace DsyncReport {
   export type ReportData = import('../report-types.js').ReportData;
   export type Outcome = import('../report-types.js').Outcome;
   export type FaultBand = import('../report-types.js').FaultBand;
+  export type PercentileCurve = import('../report-types.js').PercentileCurve;
   export type Counterexample = import('../report-types.js').Counterexample;
   export type CounterexampleOp = import('../report-types.js').CounterexampleOp;
 

@@ -10,16 +10,17 @@ namespace DsyncReport {
     const l = data.latency;
     byId('latency-caption').textContent =
       l.shown < l.total
-        ? `A sample of ${fmtInt(l.shown)} of ${fmtInt(l.total)} completed ops (x: completion time, y: latency on a log scale).`
-        : `${fmtInt(l.total)} completed ops (x: completion time, y: latency on a log scale).`;
+        ? `A sample of ${fmtInt(l.shown)} of ${fmtInt(l.total)} completed ops (x: completion time, y: latency from the scheduled time, log scale).`
+        : `${fmtInt(l.total)} completed ops (x: completion time, y: latency from the scheduled time, log scale).`;
     const series = l.series.filter((s) => s.points.length > 0);
     if (series.length === 0) {
       emptyChart('latency', 'No completed client ops.');
       return;
     }
     const fs = [...new Set(series.map((s) => s.f))];
-    const faults = faultLayer(data);
     const chart = initChart('latency', 380);
+    const maxS = Math.max(Math.ceil(data.durationMs / 1000), 1);
+    const faults = faultLayer(data, { pxPerS: pxPerSecond('latency', 72 + 24, maxS) });
     const scatter: echarts.ScatterSeriesOption[] = series.map((s) => ({
       type: 'scatter',
       name: `${s.f} ${s.outcome}`,
@@ -34,7 +35,7 @@ namespace DsyncReport {
         formatter: (p) => {
           const v = (p as { value?: unknown }).value;
           if (!Array.isArray(v)) return '';
-          return `${esc(s.f)} · <b>${s.outcome}</b><br>completed at ${Number(v[0]).toFixed(3)} s<br>latency ${fmtDuration(Number(v[1]))}`;
+          return `${esc(s.f)} · <b>${s.outcome}</b><br>completed at ${Number(v[0]).toFixed(3)} s<br>latency from schedule ${fmtDuration(Number(v[1]))}`;
         },
       },
     }));
@@ -45,8 +46,8 @@ namespace DsyncReport {
         ...faults.legend,
       ]),
       tooltip: { ...baseOption().tooltip, trigger: 'item' },
-      grid: { left: 72, right: 24, top: 36, bottom: 70 },
-      xAxis: timeAxis(0, Math.max(Math.ceil(data.durationMs / 1000), 1)),
+      grid: { left: 72, right: 24, top: BANDED_GRID_TOP, bottom: 70 },
+      xAxis: timeAxis(0, maxS),
       yAxis: latencyAxis(),
       dataZoom: timeZoom('filter'),
       series: [...faults.series, ...scatter],

@@ -7,10 +7,10 @@ namespace DsyncReport {
       emptyChart('throughput', 'No completed client ops.');
       return;
     }
-    const faults = faultLayer(data);
     const chart = initChart('throughput', 300);
     // Buckets run from second 0 in order: the last one ends the axis (or the run, if later).
     const maxS = Math.max(data.durationMs / 1000, (points[points.length - 1]?.second ?? 0) + 1);
+    const faults = faultLayer(data, { pxPerS: pxPerSecond('throughput', 72 + 24, Math.ceil(maxS)) });
     const bars: echarts.BarSeriesOption[] = OUTCOME_NAMES.map((o) => ({
       type: 'bar',
       name: o,
@@ -30,9 +30,9 @@ namespace DsyncReport {
         ...baseOption().tooltip,
         trigger: 'axis',
         axisPointer: { type: 'shadow' },
-        formatter: (p: unknown) => throughputTooltip(p),
+        formatter: (p: unknown) => throughputTooltip(p, data.faults),
       },
-      grid: { left: 72, right: 24, top: 36, bottom: 70 },
+      grid: { left: 72, right: 24, top: BANDED_GRID_TOP, bottom: 70 },
       xAxis: timeAxis(0, Math.ceil(maxS)),
       yAxis: {
         type: 'value',
@@ -47,8 +47,8 @@ namespace DsyncReport {
     });
   }
 
-  /** The axis tooltip: the second and its ok / fail / info counts. */
-  function throughputTooltip(p: unknown): string {
+  /** The axis tooltip: the second, its ok / fail / info counts, and the fault windows overlapping it. */
+  function throughputTooltip(p: unknown, faults: readonly FaultBand[]): string {
     const rows = Array.isArray(p) ? (p as { seriesName?: string; value?: unknown; color?: string }[]) : [];
     const first = rows[0]?.value;
     if (!Array.isArray(first)) return '';
@@ -59,6 +59,9 @@ namespace DsyncReport {
         const v = r.value as unknown[];
         return `<span style="display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:5px;background:${String(r.color)}"></span>${esc(r.seriesName ?? '')}: ${fmtInt(Number(v[1]))}`;
       });
+    for (const [i, b] of faults.entries()) {
+      if (b.startMs < (s + 1) * 1000 && b.endMs > s * 1000) lines.push(`<span style="color:#666">in #${i + 1} ${esc(bandLabel(b))}</span>`);
+    }
     return `<b>${s}–${s + 1} s</b><br>${lines.join('<br>')}`;
   }
 }

@@ -42,13 +42,14 @@ namespace DsyncReport {
     const shownLanes = Math.max(1, Math.min(lanes, VISIBLE_LANES));
     const height = Math.max(240, shownLanes * LANE_PX + 120);
     const chart = initChart('timeline', height);
-    const faults = faultLayer(data, true);
     const minS = Math.floor(w.startMs / 100) / 10;
     const maxS = Math.max(Math.ceil(w.endMs / 100) / 10, minS + 0.1);
 
     // Ops come in invocation order: the first INITIAL_OPS end at that op's start.
     const zoomEnd = n > INITIAL_OPS ? (t.startMs[INITIAL_OPS - 1] ?? w.endMs) / 1000 : maxS;
     const dataZoom = timeZoom('weakFilter', minS, n > INITIAL_OPS ? Math.min(zoomEnd, maxS) : maxS);
+    const shownEndS = n > INITIAL_OPS ? Math.min(zoomEnd, maxS) : maxS;
+    const faults = faultLayer(data, { edges: true, pxPerS: pxPerSecond('timeline', 64 + (manyLanes ? 40 : 24), shownEndS - minS) });
     if (manyLanes) {
       dataZoom.push(
         { type: 'slider', yAxisIndex: 0, filterMode: 'weakFilter', width: 16, right: 8, startValue: 0, endValue: VISIBLE_LANES - 1, showDetail: false },
@@ -77,7 +78,7 @@ namespace DsyncReport {
         ...faults.legend,
       ]),
       tooltip: { ...baseOption().tooltip, trigger: 'item' },
-      grid: { left: 64, right: manyLanes ? 40 : 24, top: 36, bottom: 70 },
+      grid: { left: 64, right: manyLanes ? 40 : 24, top: BANDED_GRID_TOP, bottom: 70 },
       xAxis: timeAxis(minS, maxS),
       yAxis: {
         type: 'category',
@@ -129,7 +130,7 @@ namespace DsyncReport {
     const start = t.startMs[i] ?? 0;
     const end = t.endMs[i] ?? start;
     return (
-      `<div style="font-weight:600;margin-bottom:4px;word-break:break-all">${esc(t.text[i] ?? '')}</div>` +
+      `<div style="font-weight:600;margin-bottom:4px;overflow-wrap:break-word;word-break:normal">${esc(t.text[i] ?? '')}</div>` +
       `<span style="display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:5px;` +
       `background:${OUTCOME_FILL[outcome]};border:1px solid ${OUTCOME_STROKE[outcome]}"></span>` +
       `${esc(t.fs[t.f[i] ?? 0] ?? '?')} · <b>${outcome}</b> · process ${esc(t.lanes[t.lane[i] ?? 0] ?? '?')}<br>` +

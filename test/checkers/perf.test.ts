@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { perfStats } from '../../checkers/perf.js';
+import { AVAILABILITY_DEADLINE_MS, perfStats } from '../../checkers/perf.js';
 import type { OpType, ProcessId } from '../../checkers/history/op.js';
 import { history, type Event } from '../support/events.js';
 
@@ -56,6 +56,33 @@ describe('perf statistics', () => {
       );
     });
 
+    it('measures service time from the invocation, beside latency from the scheduled time', () => {
+      // 100 ops scheduled at 0, invoked i ms later (waiting for a free client), each served in i ms.
+      const ops: Event[] = [];
+      for (let i = 1; i <= 100; i++) ops.push(invoke(i, 'read', i * MS, { scheduledTime: 0 }));
+      for (let i = 1; i <= 100; i++) ops.push(ev(i % 10 === 0 ? 'fail' : 'ok', i, 'read', 2 * i * MS));
+      const s = perfStats(history(ops));
+      const read = s.ops.find((o) => o.f === 'read');
+      assert.ok(read?.serviceTime && read.okServiceTime && read.latency);
+      assert.equal(read.serviceTime.count, 100);
+      near(read.serviceTime.p50Ms, 50);
+      near(read.serviceTime.p99Ms, 99);
+      assert.equal(read.serviceTime.maxMs, 100);
+      assert.equal(read.serviceTime.meanMs, 50.5);
+      near(read.latency.p50Ms, 100);
+      assert.equal(read.latency.maxMs, 200);
+      // ok only: the 90 ops whose i is not a multiple of 10.
+      assert.equal(read.okServiceTime.count, 90);
+      assert.equal(read.okServiceTime.maxMs, 99);
+      assert.deepEqual(s.total.okServiceTime, read.okServiceTime);
+    });
+
+    it('gives no service time to an op without a completion', () => {
+      const s = perfStats(history(invoke(1, 'read', 1 * MS, { scheduledTime: 0 })));
+      assert.equal(s.total.serviceTime, null);
+      assert.equal(s.total.okServiceTime, null);
+    });
+
     it('rounds to 0.001 ms', () => {
       const s = perfStats(history(invoke(1, 'read', 0), ev('ok', 1, 'read', 1_234_567)));
       assert.equal(s.total.okLatency?.maxMs, 1.235);
@@ -89,8 +116,8 @@ describe('perf statistics', () => {
         ],
       );
       assert.deepEqual(
-        { ...s.total, okLatency: undefined, latency: undefined },
-        { f: '*', count: 5, ok: 2, fail: 1, info: 2, okLatency: undefined, latency: undefined },
+        { ...s.total, okLatency: undefined, latency: undefined, okServiceTime: undefined, serviceTime: undefined },
+        { ...{ f: '*', count: 5, ok: 2, fail: 1, info: 2 }, okLatency: undefined, latency: undefined, okServiceTime: undefined, serviceTime: undefined },
       );
     });
 
@@ -178,18 +205,19 @@ describe('perf statistics', () => {
 
     it('opens windows at start completions and closes them at stops, a heal or the end', () => {
       assert.deepEqual(s.faultWindows, [
-        { kind: 'partition', startNs: 1 * S, endNs: 3 * S },
-        { kind: 'kill', startNs: 2 * S, endNs: 5 * S },
-        { kind: 'pause', startNs: 4 * S, endNs: 5 * S },
-        { kind: 'latency', startNs: 6 * S, endNs: 7 * S },
+        { kind: 'partition', label: '', startNs: 1 * S, endNs: 3 * S },
+        { kind: 'kill', label: '', startNs: 2 * S, endNs: 5 * S },
+        { kind: 'pause', label: '', startNs: 4 * S, endNs: 5 * S },
+        { kind: 'latency', label: '', startNs: 6 * S, endNs: 7 * S },
       ]);
     });
 
-    it('splits client ops by invoke time into inside and outside the union of windows', () => {
-      assert.deepEqual(s.availability, {
-        inFaults: { ok: 1, total: 4, ratio: 1 / 4 },
-        outsideFaults: { ok: 2, total: 2, ratio: 1 },
-      });
+    it('splits client ops by scheduled time into inside and outside the union of windows', () => {
+      const { inFaults, outsideFaults, deadlineMs } = s.availability;
+      assert.deepEqual(
+        { inFaults, outsideFaults, deadlineMs },
+        { inFaults: { ok: 1, total: 4, ratio: 1 / 4 }, outsideFaults: { ok: 2, total: 2, ratio: 1 }, deadlineMs: AVAILABILITY_DEADLINE_MS },
+      );
     });
 
     it('ignores nemesis ops in the client statistics', () => {
@@ -212,7 +240,7 @@ describe('perf statistics', () => {
           nemesis('stop-kill', 6 * S),
         ),
       );
-      assert.deepEqual(w.faultWindows, [{ kind: 'kill', startNs: 2 * S, endNs: 5 * S }]);
+      assert.deepEqual(w.faultWindows, [{ kind: 'kill', label: '', startNs: 2 * S, endNs: 5 * S }]);
       assert.equal(w.finalHealNs, null);
     });
   });
@@ -237,6 +265,20 @@ describe('perf statistics', () => {
       assert.equal(s.recoveryMs, 250);
     });
 
+    it('starts the final phase at the first client invocation after the final heal', () => {
+      const s = perfStats(
+        history(
+          invoke(1, 'read', 1 * S),
+          nemesis('heal', 2 * S),
+          ev('ok', 1, 'read', 2.5 * S),
+          invoke(2, 'read', 3 * S, { scheduledTime: 2.9 * S }),
+          ev('ok', 2, 'read', 3.1 * S),
+        ),
+      );
+      assert.equal(s.finalHealNs, 2 * S);
+      assert.equal(s.finalPhaseStartNs, 3 * S);
+    });
+
     it('is null when no ok follows the final heal', () => {
       const s = perfStats(history(invoke(1, 'read', 0), ev('ok', 1, 'read', 1 * MS), nemesis('heal', 2 * S), invoke(1, 'read', 3 * S)));
       assert.equal(s.finalHealNs, 2 * S);
@@ -253,15 +295,16 @@ describe('perf statistics', () => {
   });
 
   it('describes an empty history with zeros and nulls', () => {
-    const empty = { f: '*', count: 0, ok: 0, fail: 0, info: 0, okLatency: null, latency: null };
+    const empty = { f: '*', count: 0, ok: 0, fail: 0, info: 0, okLatency: null, latency: null, okServiceTime: null, serviceTime: null };
     assert.deepEqual(perfStats([]), {
       durationS: 0,
       ops: [],
       total: empty,
       throughput: [],
       faultWindows: [],
-      availability: { inFaults: { ok: 0, total: 0, ratio: null }, outsideFaults: { ok: 0, total: 0, ratio: null } },
+      availability: { deadlineMs: 1000, inFaults: { ok: 0, total: 0, ratio: null }, outsideFaults: { ok: 0, total: 0, ratio: null }, windows: [] },
       finalHealNs: null,
+      finalPhaseStartNs: null,
       recoveryMs: null,
     });
   });

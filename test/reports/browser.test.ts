@@ -15,7 +15,26 @@ import { renderRunReport } from '../../reports/render.js';
 import { copyFixtureRuns } from '../support/paths.js';
 
 /** The page's ECharts global (only what the test calls). */
-declare const echarts: { getInstanceByDom(el: HTMLElement): { convertToPixel(finder: { gridIndex: number }, value: number[]): number[] | number } | undefined };
+declare const echarts: { getInstanceByDom(el: HTMLElement): { convertToPixel(finder: { gridIndex: number } | { xAxisIndex: number }, value: number[] | number): number[] | number } | undefined };
+
+/** The top of the charts' plot area with fault bands (BANDED_GRID_TOP in reports/browser/bands.ts). */
+const PLOT_TOP_PX = 64;
+
+/** Rests the mouse on chart `selector` at run time `s` seconds, `dy` px below the top of its plot area. */
+async function hoverChartAt(page: Page, selector: string, s: number, dy: number): Promise<void> {
+  await page.locator(selector).scrollIntoViewIfNeeded();
+  const box = await page.locator(selector).boundingBox();
+  const x = await page.evaluate(
+    ({ sel, at }) => {
+      const el = document.querySelector<HTMLElement>(sel);
+      const px = el ? echarts.getInstanceByDom(el)?.convertToPixel({ xAxisIndex: 0 }, at) : undefined;
+      return typeof px === 'number' ? px : null;
+    },
+    { sel: selector, at: s },
+  );
+  assert.ok(box && x !== null, `${selector} converts a time to pixels`);
+  await page.mouse.move(box.x + x, box.y + PLOT_TOP_PX + dy);
+}
 
 /** Pixels with any ink in the chart's canvases (ECharts draws on a transparent canvas). */
 async function inkedPixels(page: Page, selector: string): Promise<number> {
@@ -100,6 +119,54 @@ describe('reports: report.html in headless Chromium', function () {
     const text = t.text[best] as string;
     const tooltip = o.page.locator('#timeline').getByText(text.slice(0, 30), { exact: false });
     await tooltip.first().waitFor({ state: 'visible', timeout: 5000 });
+    // Long op texts wrap between words (or where a word would overflow), never mid-word everywhere.
+    const wrap = await tooltip.first().evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { wordBreak: style.wordBreak, overflowWrap: style.overflowWrap };
+    });
+    assert.deepEqual(wrap, { wordBreak: 'normal', overflowWrap: 'break-word' });
+  });
+
+  it('labels each fault window (hover: its times and availability), marks the final heal, and tables the windows', async () => {
+    const o = opened[0] ?? (await open(valid));
+    const data = JSON.parse((await o.page.locator('#report-data').textContent()) ?? '{}') as {
+      faults: { kind: string; label: string; startMs: number; endMs: number; availability: number }[];
+      finalHealMs: number;
+    };
+    assert.deepEqual(
+      data.faults.map((f) => f.label),
+      ['isolate-one', 'one-way'],
+    );
+
+    const table = o.page.locator('#fault-table');
+    await table.scrollIntoViewIfNeeded();
+    assert.ok(await table.isVisible(), 'the fault-window table is visible');
+    const rows = table.locator('tbody tr');
+    assert.equal(await rows.count(), data.faults.length);
+    for (const [i, f] of data.faults.entries()) {
+      const text = await rows.nth(i).innerText();
+      assert.match(text, new RegExp(`${f.kind}\\s+${f.label}`));
+      assert.ok(text.includes(`${(f.availability * 100).toFixed(1)} %`), `row ${i + 1} shows its availability: ${text}`);
+    }
+    assert.match(await o.page.locator('#final-heal').innerText(), /Final heal completed at \d+\.\d{3} s; the final phase started at/);
+    assert.match(await o.page.locator('#timeline-processes').innerText(), /p \+ concurrency/);
+
+    // The first band, hovered near the top of the latency plot (above every point).
+    const [first] = data.faults;
+    assert.ok(first);
+    await hoverChartAt(o.page, '#latency', (first.startMs + first.endMs) / 2000, 6);
+    const band = o.page.locator('#latency').getByText('#1 partition isolate-one');
+    await band.first().waitFor({ state: 'visible', timeout: 5000 });
+    const tip = await o.page.locator('#latency').getByText('longest stretch without an ok', { exact: false }).first().innerText();
+    assert.match(tip, /longest stretch without an ok: \d/);
+    assert.ok(await o.page.locator('#latency').getByText(/availability \d+\.\d %/).first().isVisible());
+
+    // The final heal's line, hovered.
+    await hoverChartAt(o.page, '#latency', data.finalHealMs / 1000, 40);
+    const heal = o.page.locator('#latency').getByText('Final heal completed', { exact: false }).first();
+    await heal.waitFor({ state: 'visible', timeout: 5000 });
+    assert.match(await heal.locator('..').innerText(), /Final heal completed at \d+\.\d{3} s[\s\S]*Final phase starts at \d+\.\d{3} s/);
+    assert.deepEqual(o.errors, []);
   });
 
   it('for an invalid run, draws every counterexample with the op where it breaks, and saves a screenshot', async () => {

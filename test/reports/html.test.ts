@@ -62,8 +62,10 @@ describe('reports: report.html structure', () => {
     assert.match(html, /<div class="verdict invalid" data-checker="linearizable">[\s\S]*?not linearizable with fenced-lock: 4 of 4 keys have no linearization/);
     const table = /<table[^>]*id="op-table"[\s\S]*?<\/table>/.exec(html)?.[0] ?? /id="op-table"[\s\S]*?<\/table>/.exec(html)?.[0];
     assert.ok(table, 'the op table');
-    assert.equal((table.match(/<tr\b/g) ?? []).length, invalid.opTable.length + 1, 'a header and a row per f and all');
-    for (const h of ['p50', 'p95', 'p99', 'p99.9', 'max']) assert.ok(table.includes(h), h);
+    assert.equal((table.match(/<tr\b/g) ?? []).length, invalid.opTable.length + 2, 'two header rows and a row per f and all');
+    for (const h of ['p50', 'p95', 'p99', 'p99.9', 'max', 'latency from schedule (ms)', 'service time (ms)']) assert.ok(table.includes(h), h);
+    const all = /<tr class="total">[\s\S]*?<\/tr>/.exec(table)?.[0] ?? '';
+    assert.equal((all.match(/<td\b/g) ?? []).length, 1 + 4 + 6 + 6, 'the all-ops row: f, 4 counts, 6 latencies of each measure');
   });
 
   it('escapes what a run wrote (names, config, errors) in the markup and in the data block', () => {

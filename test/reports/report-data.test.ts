@@ -13,7 +13,7 @@ import { OUTCOMES } from '../../reports/report-types.js';
 import { copyFixtureRuns, fixtureRun } from '../support/paths.js';
 
 interface StoredPerf {
-  perf: { ops: { f: string; count: number; okLatency: { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number } | null }[]; faultWindows: { kind: string; startNs: number; endNs: number }[] };
+  perf: { ops: { f: string; count: number; okLatency: { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number } | null }[]; faultWindows: { kind: string; startNs: number; endNs: number }[]; availability: { windows?: unknown } };
   checker: { results: { linearizable: { linearizability: { partitions: { key: string; valid: boolean; longest: { state: string; op: { index: number } }[]; stuck: { index: number } }[] } } } };
 }
 const stored = (dir: string): StoredPerf => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as StoredPerf;
@@ -71,9 +71,18 @@ describe('reports: report data from a run folder', () => {
     });
 
     it('draws percentile curves that rise with the percentile and end at most at the max', () => {
-      assert.deepEqual(d.percentiles.map((c) => c.f), ['acquire', 'release']);
+      assert.deepEqual(
+        d.percentiles.map((c) => [c.f, c.measure]),
+        [
+          ['acquire', 'from-schedule'],
+          ['acquire', 'service'],
+          ['release', 'from-schedule'],
+          ['release', 'service'],
+        ],
+      );
       for (const c of d.percentiles) {
-        const max = d.opTable.find((r) => r.f === c.f)?.maxMs as number;
+        const row = d.opTable.find((r) => r.f === c.f);
+        const max = (c.measure === 'service' ? row?.service.maxMs : row?.maxMs) as number;
         assert.equal(c.points[0]?.[0], 0);
         for (let i = 1; i < c.points.length; i++) {
           const [p0, v0] = c.points[i - 1] as [number, number];
@@ -83,6 +92,37 @@ describe('reports: report data from a run folder', () => {
         assert.ok((c.points.at(-1)?.[0] ?? 100) <= 99.99);
         assert.equal(c.points.at(-1)?.[1], max, 'the curve ends at the max');
       }
+    });
+
+    it('gives service time (invocation to completion) beside latency from the schedule, never above it', () => {
+      for (const row of d.opTable) {
+        assert.ok(row.service.maxMs !== null && row.maxMs !== null, row.f);
+        assert.ok(row.service.maxMs <= row.maxMs, `${row.f}: service max ${row.service.maxMs} ≤ ${row.maxMs}`);
+        assert.ok((row.service.p50Ms as number) <= (row.p50Ms as number) * 1.001, `${row.f} p50`);
+      }
+    });
+
+    it('labels each fault window and gives its availability, from a results.json written before these fields existed', () => {
+      assert.equal(stored(dir).perf.availability.windows, undefined, 'the fixture predates them');
+      assert.deepEqual(
+        d.faults.map((f) => [f.kind, f.label]),
+        [
+          ['partition', 'isolate-one'],
+          ['partition', 'one-way'],
+        ],
+      );
+      assert.equal(d.run.availability.deadlineMs, 1000);
+      for (const f of d.faults) {
+        assert.ok(f.scheduled > 0 && f.answered <= f.scheduled, `${f.label}: ${f.answered} of ${f.scheduled}`);
+        assert.equal(f.availability, f.answered / f.scheduled);
+        assert.ok(f.noOk.startMs >= f.startMs && f.noOk.endMs <= f.endMs && f.noOk.ms > 0, `${f.label}: the no-ok stretch lies in the window`);
+      }
+    });
+
+    it('marks the final heal and the start of the final phase after it', () => {
+      const heal = d.nemesis.filter((m) => m.f === 'heal' && m.type !== 'invoke').at(-1);
+      assert.equal(d.finalHealMs, heal?.timeMs);
+      assert.ok(d.finalPhaseStartMs !== null && d.finalHealMs !== null && d.finalPhaseStartMs >= d.finalHealMs);
     });
 
     it('shades the stored fault windows and lists the nemesis events', () => {
