@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLUSTER_SECRET_FILE, startLocalCluster, type LocalCluster, type NodeProcess } from '../../../cluster/local/node-process.js';
 import { peerHeaders } from '../../../cluster/node/peer-auth.js';
+import { APPLIED_DIGEST_MSG } from '../../../cluster/node/state-digest.js';
 import { eventually } from '../../support/eventually.js';
 
 interface Reply {
@@ -65,7 +66,8 @@ describe('cluster/node: attacks on peer RPC (three node processes)', function ()
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dsync-attacks-'));
-    cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10'] });
+    // Every node logs a digest of its lock state after each applied entry: replicas are compared.
+    cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10', '--audit-every', '1'] });
     secret = Buffer.from(readFileSync(join(dir, CLUSTER_SECRET_FILE), 'utf8').trim(), 'utf8');
     leader = await cluster.agreedLeader();
     followers = cluster.nodes.filter((n) => n !== leader) as [NodeProcess, NodeProcess];
@@ -85,7 +87,10 @@ describe('cluster/node: attacks on peer RPC (three node processes)', function ()
     return { terms: st.map((s) => s['term'] as number), leaders: st.map((s) => s['leader']), roles: st.map((s) => s['role']), lock: lock.body?.['holders'] };
   }
 
-  /** A client acquire and release through the leader, then every node has applied them. */
+  /**
+   * A client acquire and release through the leader, then every node has applied them and logged
+   * the same digest of its lock state for the last of them (replicas identical).
+   */
   async function barrier(): Promise<void> {
     const name = `probe-${++probes}`;
     const a = await call(leader, 'POST', '/lock/acquire', { name, client: 'prober', ttlMs: 60_000 });
@@ -94,6 +99,9 @@ describe('cluster/node: attacks on peer RPC (three node processes)', function ()
     assert.equal(r.status, 200, `a client still releases: ${JSON.stringify(r.body)}`);
     const commit = (await statusOf(leader))['commitIndex'] as number;
     await eventually('every node applied the probe', async () => (await Promise.all((cluster as LocalCluster).nodes.map(statusOf))).every((s) => (s['lastApplied'] as number) >= commit));
+    const digestsAt = (): unknown[] => (cluster as LocalCluster).nodes.map((n) => logLines(n).find((l) => l['msg'] === APPLIED_DIGEST_MSG && l['index'] === commit)?.['state']);
+    const digests = await eventually('every node logged its digest', () => (digestsAt().every((d) => d !== undefined) ? digestsAt() : undefined), 3000).catch(() => digestsAt());
+    assert.ok(digests[0] !== undefined && digests.every((d) => d === digests[0]), `the same lock state on every node at index ${commit}: ${digests.join(' ')}`);
   }
 
   /** Runs `attack`, then checks after a barrier that nothing moved. */
