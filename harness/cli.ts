@@ -1,6 +1,6 @@
 /** The `dsync` command line: parses arguments and dispatches to the commands. */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES as EXIT, modelNames } from '../checkers/index.js';
 import { checkCommand, DEFAULT_CHECK_MAX_MEMORY_MB, DEFAULT_CHECK_TIMEOUT_MS, parseTimeoutMs, type Output } from './check-command.js';
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
@@ -8,6 +8,8 @@ import { registerBenchCommand } from './bench/lock-bench.js';
 import { registerRunCommands } from './run-command.js';
 import { registerCatalogueCommand } from './catalogue-command.js';
 import { FAILPOINT_NAMES } from '../cluster/failpoints.js';
+import { CLUSTER_SECRET_ENV, MIN_SECRET_BYTES } from '../cluster/node/peer-auth.js';
+import { testAidsAllowed } from '../cluster/test-aids.js';
 import { registerReportCommand } from '../reports/report-command.js';
 
 /** The exit status of a Unix tool killed by SIGPIPE (128 + 13), which a closed stdout ends `check` and `report` with. */
@@ -129,7 +131,12 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .option('--max-inflight <n>', 'most AppendEntries messages in flight, unacknowledged, to one follower (default 32)', int('--max-inflight', 1))
     .option('--audit-every <n>', 'log a digest of the replicated state every n applied entries, for comparing replicas (harness runs set it; default 0: never)', int('--audit-every', 0))
     .option('--request-timeout-ms <n>', 'how long a request waits for a commit, beyond an acquire\'s waitMs (default 5000)', int('--request-timeout-ms', 1))
-    .option('--unsafe-grant-without-quorum', 'TEST AID, breaks safety on purpose: grant locks from a table of this node\'s own, without Raft (the harness\'s tests use it to show the checker catches double grants)')
+    .option('--cluster-secret-file <path>', `file holding the secret every member of the cluster shares (chmod 600; at least ${MIN_SECRET_BYTES} bytes); peer RPC must prove it. Or set $${CLUSTER_SECRET_ENV}`)
+    .option('--insecure', 'run without a cluster secret: peer RPC is not authenticated (anyone who reaches the port can send Raft messages)')
+    .addOption(
+      // A test aid: listed and accepted only with DSYNC_TEST_AIDS=1 (nodeCommand refuses it otherwise).
+      new Option('--unsafe-grant-without-quorum', 'TEST AID, breaks safety on purpose: grant locks from a table of this node\'s own, without Raft (the harness\'s tests use it to show the checker catches double grants)').hideHelp(!testAidsAllowed()),
+    )
     .option('--exit-with-parent', 'stop (cleanly) when the process that started this node is gone; harnesses set it so that no node outlives them')
     .action(async (flags: NodeFlags) => {
       code = await nodeCommand(flags, io, version());

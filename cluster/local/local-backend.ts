@@ -3,6 +3,8 @@
  * every peer link through a harness-owned TCP proxy (so partitions, latency and resets need
  * neither root nor Docker), kill -9 and restart from the data dir, pause with SIGSTOP/SIGCONT;
  * started with `clockFaults`, every node runs under libfaketime with a clock offset of its own.
+ * The nodes share a random secret made for the run (`<dir>/cluster-secret`, mode 0600) and run
+ * with `DSYNC_TEST_AIDS=1`, so that experiments may plant bugs in them.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,7 +57,8 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
       writeClockOffset(clockFile(id), 0);
       return { ...o.nodeEnv, ...faketimeEnv(library, clockFile(id)) };
     };
-    const cluster = await startLocalCluster({ nodes: o.nodes, dir: o.dir, proxies: true, ...(o.nodeArgs ? { extraArgs: o.nodeArgs } : {}), ...(env ? { env } : {}) });
+    // A test harness's nodes: they accept test aids (failpoints, --unsafe-grant-without-quorum).
+    const cluster = await startLocalCluster({ nodes: o.nodes, dir: o.dir, proxies: true, testAids: true, ...(o.nodeArgs ? { extraArgs: o.nodeArgs } : {}), ...(env ? { env } : {}) });
     return library === null ? new LocalBackend(cluster) : new FaketimeLocalBackend(cluster, clockFile);
   }
 

@@ -4,11 +4,13 @@
  * benchmarks; the harness's local backend builds on it.
  */
 import { createServer } from 'node:net';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { LinkProxy } from './link-proxy.js';
+import { randomClusterSecret } from '../node/peer-auth.js';
+import { TEST_AIDS_ENV } from '../test-aids.js';
 
 /** The `dsync` executable of this checkout. */
 export const DSYNC_BIN = fileURLToPath(new URL('../../../bin/dsync.js', import.meta.url));
@@ -41,6 +43,8 @@ export interface NodeSpec {
   readonly dataDir: string;
   /** Its stdout+stderr go here (appended across restarts). */
   readonly logFile: string;
+  /** The cluster secret's file (`--cluster-secret-file`); without one the node runs `--insecure`. */
+  readonly secretFile?: string;
   /** More flags, e.g. `['--snapshot-every', '50']`. */
   readonly extraArgs?: readonly string[];
   /** More environment variables (e.g. libfaketime's or `{DSYNC_LOSE_UNSYNCED: '1'}`), on top of this process's. */
@@ -78,7 +82,8 @@ export class NodeProcess {
     mkdirSync(s.dataDir, { recursive: true });
     // The child inherits this process's environment (execa's default), $DSYNC_FAILPOINTS included:
     // `DSYNC_FAILPOINTS=... dsync run X.yaml` plants those bugs in every node.
-    const child = execa(process.execPath, [DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, '--exit-with-parent', ...(s.extraArgs ?? [])], {
+    const auth = s.secretFile !== undefined ? ['--cluster-secret-file', s.secretFile] : ['--insecure'];
+    const child = execa(process.execPath, [DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, ...auth, '--exit-with-parent', ...(s.extraArgs ?? [])], {
       stdout: { file: s.logFile, append: true },
       stderr: { file: s.logFile, append: true },
       reject: false,
@@ -188,10 +193,25 @@ async function agreedLeader(nodes: readonly NodeProcess[], timeoutMs: number): P
   }
 }
 
+/** The file a local cluster keeps its secret in, under its folder. */
+export const CLUSTER_SECRET_FILE = 'cluster-secret';
+
 /**
- * Starts `n` nodes, waiting until all are healthy. With `proxies`, every node reaches every other
- * through a {@link LinkProxy} of its own (one per directed link), so links can be cut one by one;
- * clients still reach each node directly.
+ * Writes a fresh random cluster secret to `<dir>/cluster-secret` (mode 0600, never on a command
+ * line) and returns the file's path.
+ */
+export function writeClusterSecret(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, CLUSTER_SECRET_FILE);
+  writeFileSync(file, `${randomClusterSecret()}\n`, { mode: 0o600 });
+  return file;
+}
+
+/**
+ * Starts `n` nodes, waiting until all are healthy. They share a random secret made for this
+ * cluster ({@link writeClusterSecret}). With `proxies`, every node reaches every other through a
+ * {@link LinkProxy} of its own (one per directed link), so links can be cut one by one; clients
+ * still reach each node directly.
  */
 export async function startLocalCluster(o: {
   nodes: number;
@@ -200,12 +220,19 @@ export async function startLocalCluster(o: {
   proxies?: boolean;
   /** Each node's extra environment, by id. */
   env?: (id: string) => Readonly<Record<string, string>>;
+  /**
+   * Let the nodes accept test aids (`DSYNC_TEST_AIDS=1`): failpoints, `--unsafe-grant-without-quorum`,
+   * `DSYNC_LOSE_UNSYNCED`. @default false
+   */
+  testAids?: boolean;
 }): Promise<LocalCluster> {
+  const secretFile = writeClusterSecret(o.dir);
   const ports = await freePorts(o.nodes);
   const ids = ports.map((_, i) => `n${i + 1}`);
   const own = (i: number): string => `127.0.0.1:${ports[i]}`;
   // Before anything is started, so that a throwing `env` leaves nothing behind.
-  const envs = ids.map((id) => o.env?.(id));
+  const aids: Record<string, string> | undefined = o.testAids ? { [TEST_AIDS_ENV]: '1' } : undefined;
+  const envs = ids.map((id) => (o.env || aids ? { ...aids, ...o.env?.(id) } : undefined));
   const links = new Map<string, LinkProxy>();
   const stopLinks = async (): Promise<void> => {
     await Promise.all([...links.values()].map((l) => l.stop()));
@@ -230,6 +257,7 @@ export async function startLocalCluster(o: {
         peers: peersOf(i),
         dataDir: join(o.dir, id),
         logFile: join(o.dir, `${id}.log`),
+        secretFile,
         ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
         ...(envs[i] ? { env: envs[i] } : {}),
       }),

@@ -6,6 +6,7 @@
 import type { StateMachine } from '../raft/raft-node.js';
 import type { LogEntry } from '../raft/types.js';
 import type { LockEvents, LockResult } from './commands.js';
+import { checkLockLogData } from './log-schema.js';
 import { SessionLocks, type LockLogData, type SessionApplyResult, type SessionLocksSnapshot } from './sessions.js';
 
 /** The outcome of a queued acquire, delivered from a later entry's events. */
@@ -60,6 +61,11 @@ export class LockMachine implements StateMachine {
       throw new TypeError('lock snapshot: expected {locks, sessions}');
     }
     SessionLocks.restore(data as SessionLocksSnapshot, this.#maxSessions);
+  }
+
+  /** Throws if `data` is not a lock entry's data (checked before a follower persists an entry). */
+  checkEntry(data: unknown): void {
+    checkLockLogData(data);
   }
 
   snapshot(): SessionLocksSnapshot {

@@ -68,7 +68,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** Sends the reply for an error; a 413 also closes the connection (the rest of the body is unread). */
-export function sendError(res: ServerResponse, e: HttpError): void {
-  const headers: Record<string, string> = e.status === 413 ? { connection: 'close' } : {};
+export function sendError(res: ServerResponse, e: HttpError, extraHeaders: Record<string, string> = {}): void {
+  const headers: Record<string, string> = { ...(e.status === 413 ? { connection: 'close' } : {}), ...extraHeaders };
   sendJson(res, e.status, { error: e.code, message: e.message, ...e.extra }, headers);
 }

@@ -1,11 +1,15 @@
 /**
  * `dsync node`: runs one node in the foreground until SIGTERM or SIGINT, logging JSON lines
  * (pino) to stdout. Exit 0 after a clean shutdown; 1 if the node failed (e.g. its disk); 2 for
- * bad flags or an unknown name in `$DSYNC_FAILPOINTS` (see `cluster/failpoints.ts`).
+ * bad flags, no cluster secret without `--insecure`, a test aid without `DSYNC_TEST_AIDS=1`
+ * (`cluster/test-aids.ts`) or an unknown name in `$DSYNC_FAILPOINTS` (see `cluster/failpoints.ts`).
  */
 import { pino, type Logger } from 'pino';
 import { parseHostPort, startNode, type RunningNode } from './node.js';
-import { checkFailpoints } from '../failpoints.js';
+import { checkFailpoints, enabledFailpoints, FAILPOINTS_ENV } from '../failpoints.js';
+import { LOSE_UNSYNCED_ENV, loseUnsyncedFromEnv } from '../raft/lazy-file-io.js';
+import { checkTestAids } from '../test-aids.js';
+import { CLUSTER_SECRET_ENV, loadClusterSecret } from './peer-auth.js';
 
 /** The parsed flags. */
 export interface NodeFlags {
@@ -14,6 +18,8 @@ export interface NodeFlags {
   peers: string;
   data: string;
   redis?: string;
+  clusterSecretFile?: string;
+  insecure?: boolean;
   logLevel?: string;
   tickMs?: number;
   electionTicks?: number;
@@ -51,8 +57,17 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** Runs the node until a signal; resolves to the exit code. */
 export async function nodeCommand(flags: NodeFlags, io: { err(line: string): void }, version: string): Promise<number> {
   let peers: Map<string, string>;
+  let secret: Buffer | null;
   try {
     checkFailpoints();
+    checkTestAids([
+      ...(flags.unsafeGrantWithoutQuorum ? ['--unsafe-grant-without-quorum'] : []),
+      ...(enabledFailpoints().length > 0 ? [`${FAILPOINTS_ENV}=${enabledFailpoints().join(',')}`] : []),
+      ...(loseUnsyncedFromEnv() ? [`${LOSE_UNSYNCED_ENV}=1`] : []),
+    ]);
+    secret = loadClusterSecret(flags.clusterSecretFile);
+    if (secret !== null && flags.insecure) throw new RangeError(`--insecure and ${flags.clusterSecretFile !== undefined ? '--cluster-secret-file' : `$${CLUSTER_SECRET_ENV}`} exclude each other`);
+    if (secret === null && !flags.insecure) throw new RangeError(`no cluster secret: give --cluster-secret-file FILE (or $${CLUSTER_SECRET_ENV}), or --insecure to run with unauthenticated peer RPC`);
     parseHostPort(flags.listen);
     peers = parsePeers(flags.peers);
     if (!peers.has(flags.id)) throw new RangeError(`--peers does not list --id "${flags.id}" (members: ${[...peers.keys()].join(', ')})`);
@@ -72,6 +87,7 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       peers,
       dataDir: flags.data,
       log,
+      ...(secret !== null ? { clusterSecret: secret } : { insecure: true }),
       version,
       ...(flags.tickMs !== undefined ? { tickMs: flags.tickMs } : {}),
       ...(flags.electionTicks !== undefined ? { electionTicks: flags.electionTicks } : {}),

@@ -10,7 +10,8 @@ import { RaftStorage } from '../raft/storage.js';
 import { realFileIo } from '../raft/file-io.js';
 import { LazyFileIo, LOSE_UNSYNCED_ENV, loseUnsyncedFromEnv } from '../raft/lazy-file-io.js';
 import { RaftNode, type StateMachine } from '../raft/raft-node.js';
-import { PeerStreamTransport } from './peer-stream.js';
+import { MAX_PEER_LINE_CHARS, MAX_PEER_MESSAGE_CHARS, PeerStreamTransport } from './peer-stream.js';
+import { PeerAuthenticator } from './peer-auth.js';
 import { Forwarder } from './forwarder.js';
 import { NodeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -30,6 +31,13 @@ export interface NodeOptions {
   readonly peers: ReadonlyMap<string, string>;
   readonly dataDir: string;
   readonly log: Logger;
+  /**
+   * The secret every member of the cluster shares: peer RPC must prove it (`peer-auth.ts`).
+   * Required unless `insecure`.
+   */
+  readonly clusterSecret?: Buffer;
+  /** Run without a cluster secret: anyone who reaches the port may send Raft messages. @default false */
+  readonly insecure?: boolean;
   /** @default 20 */
   readonly tickMs?: number;
   /** @default 10 (with 20 ms ticks: elections after 200–400 ms of silence) */
@@ -104,6 +112,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const lazy = (o.loseUnsynced ?? loseUnsyncedFromEnv()) ? new LazyFileIo() : null;
   if (!o.peers.has(o.id)) throw new RangeError(`--peers does not list this node's id "${o.id}"`);
   const { host, port } = parseHostPort(o.listen);
+  if (o.clusterSecret === undefined && o.insecure !== true) throw new RangeError('no cluster secret: give --cluster-secret-file FILE (or $DSYNC_CLUSTER_SECRET), or --insecure to run with unauthenticated peer RPC');
+  if (o.clusterSecret !== undefined && o.insecure === true) throw new RangeError('--insecure and a cluster secret exclude each other');
+  const secret = o.clusterSecret ?? null;
   // Composed before the data dir is taken: a list that cannot be composed leaves nothing to undo.
   const factories = o.services ?? nodeServices(o);
   const plans = factories.map((f) => ({ name: f.name, plan: f.prepare() }));
@@ -128,7 +139,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   );
 
   const onPeerError = (peer: string, err: Error): void => log.warn({ peer, err: err.message }, 'peer unreachable');
-  const transport = new PeerStreamTransport(o.peers, o.id, onPeerError);
+  if (secret === null) log.warn({ insecure: true }, '--insecure: peer RPC is not authenticated; anyone who reaches this port can send Raft messages');
+  const transport = new PeerStreamTransport(o.peers, o.id, secret, onPeerError);
   let metrics: NodeMetrics | undefined;
   const services: NodeService[] = [];
   let reportFailure: (e: Error) => void = () => undefined;
@@ -166,6 +178,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       },
       audited: (index, term, state) => log.info({ index, term, state: stateDigest(state) }, APPLIED_DIGEST_MSG),
       rejected: (err, m) => log.warn({ err: err.message, from: m.from, type: m.type }, 'peer message refused'),
+      applyFailed: (err, e) => log.error({ err: err.message, index: e.index, term: e.term }, 'a committed entry could not be applied; skipped'),
       fatal: (err) => {
         log.fatal({ err }, 'raft stopped: the disk refused a write; restart the node to recover from its data dir');
         reportFailure(err);
@@ -194,7 +207,19 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       );
     }
     const openapi = openApiDocument(o.version ?? '0.0.0', services.map((svc) => ({ name: svc.name, ...svc.openapi })));
-    const own = nodeRoutes({ id: o.id, members: o.peers, raft, services, metrics, openapi, peerBodyLimit: 256 * 1024 * 1024, loseUnsynced: lazy !== null });
+    const own = nodeRoutes({
+      id: o.id,
+      members: o.peers,
+      raft,
+      services,
+      metrics,
+      openapi,
+      auth: new PeerAuthenticator(secret, o.id, o.peers.keys()),
+      peerLineLimit: MAX_PEER_LINE_CHARS,
+      peerMessageLimit: MAX_PEER_MESSAGE_CHARS,
+      log,
+      loseUnsynced: lazy !== null,
+    });
     const listening = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
     server = listening;
     listening.on('clientError', (_err, socket) => {

@@ -8,15 +8,42 @@
  * the next send; if the peer stops reading (a partition that swallows packets), bytes pile up in
  * the socket and past a bound the stream is dropped and reopened, losing what was queued (Raft
  * resends what matters).
+ *
+ * Each stream is authenticated (`peer-auth.ts`): before opening it the sender fetches a
+ * challenge from the peer and signs it with the cluster secret. A message whose JSON line would
+ * be longer than {@link MAX_PEER_LINE_CHARS} (a big snapshot) travels as several `part` lines
+ * that the receiver joins again, so that no line on the wire is longer than that.
  */
 import { PassThrough } from 'node:stream';
 import { Client } from 'undici';
 import type { Message } from '../raft/types.js';
 import type { RaftTransport } from '../raft/raft-node.js';
 import { asError } from '../errors.js';
+import { peerHeaders } from './peer-auth.js';
 
 /** Bytes written to a stream and not yet taken by the socket beyond which the stream is dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** The longest line a receiver accepts on a peer stream, in characters (4 MiB). */
+export const MAX_PEER_LINE_CHARS = 4 * 1024 * 1024;
+/** The longest message a receiver joins from `part` lines, in characters (256 MiB). */
+export const MAX_PEER_MESSAGE_CHARS = 256 * 1024 * 1024;
+/** Characters of a long message's JSON per `part` line (escaped, at most twice as long). */
+const PART_CHARS = 1024 * 1024;
+
+/**
+ * The lines that carry one message's JSON text: itself, or when it is longer than a line may be,
+ * `{"type":"part","data":<a piece>}` lines, the last with `"last":true`.
+ */
+export function wireLines(json: string, partChars = PART_CHARS): string[] {
+  if (json.length <= partChars) return [json];
+  const lines: string[] = [];
+  for (let at = 0; at < json.length; at += partChars) {
+    const last = at + partChars >= json.length;
+    lines.push(JSON.stringify({ type: 'part', data: json.slice(at, at + partChars), ...(last ? { last: true } : {}) }));
+  }
+  return lines;
+}
 
 interface Link {
   readonly client: Client;
@@ -29,13 +56,18 @@ interface Link {
 export class PeerStreamTransport implements RaftTransport {
   readonly #links = new Map<string, Link>();
   readonly #self: string;
+  readonly #secret: Buffer | null;
   readonly #onError: (peer: string, error: Error) => void;
   #closed = false;
   /** Counters for /metrics. */
   readonly stats = { sent: 0, dropped: 0, requests: 0, failures: 0 };
 
-  constructor(addresses: ReadonlyMap<string, string>, self: string, onError: (peer: string, error: Error) => void = () => undefined) {
+  /**
+   * @param secret the cluster secret that signs each stream's challenge; `null` (`--insecure`) sends none
+   */
+  constructor(addresses: ReadonlyMap<string, string>, self: string, secret: Buffer | null, onError: (peer: string, error: Error) => void = () => undefined) {
     this.#self = self;
+    this.#secret = secret;
     this.#onError = onError;
     for (const [id, address] of addresses) {
       if (id === self) continue;
@@ -52,7 +84,7 @@ export class PeerStreamTransport implements RaftTransport {
       if (!this.#links.has(m.to)) continue;
       let lines = byPeer.get(m.to);
       if (!lines) byPeer.set(m.to, (lines = []));
-      lines.push(JSON.stringify(m));
+      lines.push(...wireLines(JSON.stringify(m)));
     }
     for (const [peer, lines] of byPeer) {
       const link = this.#links.get(peer) as Link;
@@ -79,11 +111,19 @@ export class PeerStreamTransport implements RaftTransport {
     const body = new PassThrough();
     link.body = body;
     this.stats.requests++;
-    link.client
-      .request({ method: 'POST', path: '/internal/raft/stream', headers: { 'content-type': 'application/x-ndjson', 'x-dsync-from': this.#self }, body })
+    // What is written meanwhile waits in `body` (bounded by MAX_BUFFERED_BYTES in send()).
+    this.#challenge(link)
+      .then((nonce) =>
+        link.client.request({
+          method: 'POST',
+          path: '/internal/raft/stream',
+          headers: { 'content-type': 'application/x-ndjson', ...peerHeaders(this.#secret, this.#self, peer, nonce) },
+          body,
+        }),
+      )
       .then(async (res) => {
-        await res.body.dump();
-        if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
+        const text = await res.body.text();
+        if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
       })
       .then(
         () => {
@@ -99,5 +139,16 @@ export class PeerStreamTransport implements RaftTransport {
         body.destroy();
       });
     return body;
+  }
+
+  /** A nonce from the peer to sign (none without a secret). */
+  async #challenge(link: Link): Promise<string | null> {
+    if (this.#secret === null) return null;
+    const res = await link.client.request({ method: 'GET', path: '/internal/raft/challenge' });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`challenge: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+    const nonce = (JSON.parse(text) as { nonce?: unknown }).nonce;
+    if (typeof nonce !== 'string') throw new Error(`challenge: no nonce in ${text.slice(0, 100)}`);
+    return nonce;
   }
 }

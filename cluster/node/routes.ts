@@ -1,5 +1,6 @@
 /**
- * The node's HTTP routes: its own — peer RPC under `/internal/raft/*`, and `/health`, `/status`,
+ * The node's HTTP routes: its own — peer RPC under `/internal/raft/*` (authenticated, see
+ * `peer-auth.ts`), and `/health`, `/status`,
  * `/metrics`, `/openapi.json` — and every service's (see `service.ts`), behind one request
  * listener. Every error is a JSON `{"error", "message"}` with a 4xx/5xx status; nothing a client
  * sends can throw past this module.
@@ -8,7 +9,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RaftNode } from '../raft/raft-node.js';
 import type { Message } from '../raft/types.js';
+import { z } from 'zod';
 import { HttpError, sendError, sendJson } from './http-util.js';
+import { PEER_FROM_HEADER, type PeerAuthenticator } from './peer-auth.js';
 import { raftMessage, validate } from './schemas.js';
 import type { NodeMetrics } from './metrics.js';
 import type { Handler, NodeService, Route } from './service.js';
@@ -23,54 +26,97 @@ export interface NodeRouteContext {
   readonly services: readonly NodeService[];
   readonly metrics: NodeMetrics;
   readonly openapi: Record<string, unknown>;
-  /** Largest peer RPC body (snapshots travel in one). */
-  readonly peerBodyLimit: number;
+  /** Checks who opens a peer stream. */
+  readonly auth: PeerAuthenticator;
+  /** Longest line of a peer stream, characters. */
+  readonly peerLineLimit: number;
+  /** Longest message joined from `part` lines (a snapshot), characters. */
+  readonly peerMessageLimit: number;
+  readonly log: Logger;
   /** The storage loses unsynced writes at a crash (`DSYNC_LOSE_UNSYNCED`, a test aid). @default false */
   readonly loseUnsynced?: boolean;
 }
 
+/** A `part` line: a piece of a message too long for one line (see `peer-stream.ts`). */
+const partLine = z.strictObject({ type: z.literal('part'), data: z.string(), last: z.literal(true).optional() });
+
 /**
- * A peer's message stream: newline-delimited JSON, stepped as each line arrives. A bad line ends
- * the stream with a 400 (the peer reconnects); the node goes on serving.
+ * A peer's message stream: newline-delimited JSON, stepped as each line arrives. Refused with a
+ * 401 before its body is read unless the peer proves it holds the cluster secret
+ * (`peer-auth.ts`). Every message must come `from` the authenticated member and be addressed to
+ * this node (403 otherwise); a malformed line, one over {@link NodeRouteContext.peerLineLimit}
+ * (413), or a message that fails validation ends the stream with a 400 (the peer reconnects).
+ * Each refusal is logged; the node goes on serving and nothing refused reaches Raft.
  */
 const raftStream = (ctx: NodeRouteContext): Handler => (req, res) =>
   new Promise<void>((resolve) => {
+    const auth = ctx.auth.check(req.headers);
+    if (!auth.ok) {
+      ctx.log.warn({ peer: req.headers[PEER_FROM_HEADER], remote: req.socket.remoteAddress, why: auth.message }, 'peer stream refused: not authenticated');
+      // The body is never read: the connection closes after the answer.
+      sendJson(res, 401, { error: 'unauthorized', message: auth.message }, { connection: 'close' });
+      return resolve();
+    }
+    const peer = auth.from;
     req.setEncoding('utf8');
     let partial = '';
+    let joined: string[] = [];
+    let joinedChars = 0;
     let failed = false;
     const fail = (e: HttpError): void => {
       failed = true;
+      ctx.log.warn({ peer, status: e.status, err: e.message }, 'peer stream refused');
       req.removeAllListeners('data');
       req.resume();
-      sendError(res, e);
+      // The rest of the stream is not read: the connection closes after the answer.
+      sendError(res, e, { connection: 'close' });
       resolve();
+    };
+    const message = (line: string): Message | null => {
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch (e) {
+        throw new HttpError(400, 'bad-request', `a raft message line is not valid JSON: ${(e as Error).message}`);
+      }
+      if (typeof json === 'object' && json !== null && (json as { type?: unknown }).type === 'part') {
+        const part = validate(partLine, json, 'raft message part');
+        joinedChars += part.data.length;
+        if (joinedChars > ctx.peerMessageLimit) throw new HttpError(413, 'too-large', `a raft message is over the limit of ${ctx.peerMessageLimit} characters`);
+        joined.push(part.data);
+        if (part.last !== true) return null;
+        const whole = joined.join('');
+        joined = [];
+        joinedChars = 0;
+        return message(whole);
+      }
+      const m = validate(raftMessage, json, 'raft message') as Message;
+      if (m.from !== peer) throw new HttpError(403, 'forbidden', `a raft message from "${m.from}" on the stream authenticated as "${peer}"`);
+      if (m.to !== ctx.id) throw new HttpError(400, 'bad-request', `a raft message to "${m.to}" sent to "${ctx.id}"`);
+      return m;
     };
     req.on('data', (chunk: string) => {
       if (failed) return;
       const nl = chunk.lastIndexOf('\n');
       if (nl < 0) {
-        partial += chunk; // a long line (a snapshot) arriving in pieces: look for its end in new chunks only
-        if (partial.length > ctx.peerBodyLimit) fail(new HttpError(413, 'too-large', `a raft message line is over ${ctx.peerBodyLimit} bytes`));
+        partial += chunk; // a long line arriving in pieces: look for its end in new chunks only
+        if (partial.length > ctx.peerLineLimit) fail(new HttpError(413, 'too-large', `a raft message line is over the limit of ${ctx.peerLineLimit} characters`));
         return;
       }
       const lines = (partial + chunk.slice(0, nl)).split('\n');
       partial = chunk.slice(nl + 1);
       for (const line of lines) {
         if (line.length === 0) continue;
-        let m: Message;
+        let m: Message | null;
         try {
-          let json: unknown;
-          try {
-            json = JSON.parse(line);
-          } catch (e) {
-            throw new HttpError(400, 'bad-request', `a raft message line is not valid JSON: ${(e as Error).message}`);
-          }
-          m = validate(raftMessage, json, 'raft message') as Message;
+          if (line.length > ctx.peerLineLimit) throw new HttpError(413, 'too-large', `a raft message line is over the limit of ${ctx.peerLineLimit} characters`);
+          m = message(line);
         } catch (e) {
           return fail(e instanceof HttpError ? e : new HttpError(400, 'bad-request', String(e)));
         }
-        ctx.raft.step(m);
+        if (m !== null) ctx.raft.step(m);
       }
+      if (partial.length > ctx.peerLineLimit) fail(new HttpError(413, 'too-large', `a raft message line is over the limit of ${ctx.peerLineLimit} characters`));
     });
     req.on('end', () => {
       if (failed) return;
@@ -103,7 +149,12 @@ export function nodeRoutes(ctx: NodeRouteContext): Route[] {
     res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType }).end(text);
   };
   const openapi: Handler = async (_req, res) => sendJson(res, 200, ctx.openapi);
+  const challenge: Handler = async (req, res) => {
+    req.resume();
+    sendJson(res, 200, { nonce: ctx.auth.challenge() });
+  };
   return [
+    { method: 'GET', path: '/internal/raft/challenge', name: 'raft-challenge', handler: challenge },
     { method: 'POST', path: '/internal/raft/stream', name: 'raft-stream', handler: raftStream(ctx) },
     { method: 'GET', path: '/health', name: 'health', handler: health },
     { method: 'GET', path: '/status', name: 'status', handler: status },

@@ -6,35 +6,47 @@
 import { z } from 'zod';
 import { HttpError } from './http-util.js';
 
-const entry = z.object({ index: z.number().int().positive(), term: z.number().int().min(0), data: z.unknown() });
-const envelope = { from: z.string(), to: z.string(), term: z.number().int().min(0) };
-/** One Raft message (a line of `POST /internal/raft/stream`). */
+/** A term, an index or a counter: a safe non-negative integer. */
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A member id. */
+const member = z.string().min(1).max(256);
+/**
+ * A log entry. Its `data` is the service's command (or `null`, a leader's no-op): the state
+ * machine checks it (`StateMachine.checkEntry`) before the entry is persisted.
+ */
+const entry = z.strictObject({ index: count.min(1), term: count, data: z.unknown() });
+const envelope = { from: member, to: member, term: count };
+/**
+ * One Raft message (a line of `POST /internal/raft/stream`): every field typed, terms and indexes
+ * safe non-negative integers, no unknown fields.
+ */
 export const raftMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('vote'), ...envelope, pre: z.boolean(), lastIndex: z.number().int().min(0), lastTerm: z.number().int().min(0) }),
-  z.object({ type: z.literal('vote-resp'), ...envelope, pre: z.boolean(), granted: z.boolean() }),
+  z.strictObject({ type: z.literal('vote'), ...envelope, pre: z.boolean(), lastIndex: count, lastTerm: count }),
+  z.strictObject({ type: z.literal('vote-resp'), ...envelope, pre: z.boolean(), granted: z.boolean() }),
   z
-    .object({
+    .strictObject({
       type: z.literal('append'),
       ...envelope,
-      prevIndex: z.number().int().min(0),
-      prevTerm: z.number().int().min(0),
+      prevIndex: count,
+      prevTerm: count,
       entries: z.array(entry),
-      commit: z.number().int().min(0),
-      read: z.number().int().optional(),
+      commit: count,
+      read: count.optional(),
     })
-    .refine((m) => m.entries.every((e, i) => e.index === m.prevIndex + 1 + i), { message: 'entries must follow prevIndex one by one', path: ['entries'] }),
-  z.object({
+    .refine((m) => m.entries.every((e, i) => e.index === m.prevIndex + 1 + i), { message: 'entries must follow prevIndex one by one', path: ['entries'] })
+    .refine((m) => m.entries.every((e) => e.term <= m.term) && m.prevTerm <= m.term, { message: 'no entry may be of a later term than the message', path: ['entries'] }),
+  z.strictObject({
     type: z.literal('append-resp'),
     ...envelope,
     success: z.boolean(),
-    index: z.number().int().min(0),
-    rejected: z.number().int().min(0).optional(),
-    read: z.number().int().optional(),
+    index: count,
+    rejected: count.optional(),
+    read: count.optional(),
   }),
-  z.object({
+  z.strictObject({
     type: z.literal('snapshot'),
     ...envelope,
-    snapshot: z.object({ meta: z.object({ index: z.number().int().min(0), term: z.number().int().min(0) }), data: z.unknown() }),
+    snapshot: z.strictObject({ meta: z.strictObject({ index: count, term: count }), data: z.unknown() }),
   }),
 ]);
 

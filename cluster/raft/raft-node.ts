@@ -36,6 +36,11 @@ export interface StateMachine {
   snapshot(): unknown;
   /** Throws if `data` is not a snapshot `restore` accepts; checked before a received one is saved. */
   checkSnapshot?(data: unknown): void;
+  /**
+   * Throws if `data` is not an entry `apply` accepts (`null`, a no-op, always is); checked for
+   * every entry a leader sends before it is saved, so that a malformed one is never persisted.
+   */
+  checkEntry?(data: unknown): void;
 }
 
 /** Something the node measures; all optional. */
@@ -57,6 +62,11 @@ export interface RaftObserver {
   fatal?(error: Error): void;
   /** A peer message the core refused (malformed beyond what the transport checks); dropped. */
   rejected?(error: Error, message: Message): void;
+  /**
+   * Applying a committed entry threw: the entry is skipped (as on every replica, since apply is
+   * deterministic) and the node goes on; its proposer learns `unknown`.
+   */
+  applyFailed?(error: Error, entry: LogEntry): void;
 }
 
 /** Options of a {@link RaftNode}. */
@@ -228,6 +238,16 @@ export class RaftNode {
     this.#input(() => {
       try {
         if (m.type === 'snapshot') this.#machine.checkSnapshot?.(m.snapshot.data);
+        if (m.type === 'append' && this.#machine.checkEntry) {
+          for (const e of m.entries) {
+            if (e.data === null) continue;
+            try {
+              this.#machine.checkEntry(e.data);
+            } catch (err) {
+              throw new TypeError(`entry ${e.index}: ${asError(err).message}`);
+            }
+          }
+        }
         this.#core.step(m);
       } catch (e) {
         this.#observer.rejected?.(asError(e), m);
@@ -434,13 +454,21 @@ export class RaftNode {
       }
     }
     for (const e of rd.committed) {
-      const result = this.#machine.apply(e);
+      let outcome: ProposalOutcome;
+      try {
+        outcome = { status: 'applied', index: e.index, result: this.#machine.apply(e) };
+      } catch (err) {
+        // An entry that cannot be applied (written before entries were checked, or a bug) must
+        // not stop the node, or it would stop again at every restart: skip it, loudly.
+        this.#observer.applyFailed?.(asError(err), e);
+        outcome = { status: 'unknown', index: e.index };
+      }
       this.#applied = e.index;
       if (this.#auditEvery > 0 && e.index % this.#auditEvery === 0) this.#observer.audited?.(e.index, e.term, this.#machine.snapshot());
       const w = this.#waiters.get(e.index);
       if (w) {
         this.#waiters.delete(e.index);
-        w.resolve(w.term === e.term ? { status: 'applied', index: e.index, result } : { status: 'lost', index: e.index });
+        w.resolve(w.term === e.term ? outcome : { status: 'lost', index: e.index });
       }
     }
     if (rd.committed.length > 0) this.#observer.applied?.(rd.committed.length);

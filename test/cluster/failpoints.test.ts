@@ -21,6 +21,7 @@ import { LockService, type LockRaft } from '../../cluster/lock/lock-service.js';
 import { lockRoutes } from '../../cluster/lock/lock-routes.js';
 import { NotLeaderError } from '../../cluster/raft/raft-node.js';
 import { main } from '../../harness/cli.js';
+import { TEST_AIDS_ENV } from '../../cluster/test-aids.js';
 import { dsyncBin } from '../support/paths.js';
 import { eventually } from '../support/eventually.js';
 import { withFailpoints } from '../support/failpoints.js';
@@ -122,14 +123,44 @@ describe('failpoints', () => {
       assert.equal(version.code, 0, version.stderr);
     });
 
-    it('dsync node --help does not list the failpoints', async () => {
-      const lines: string[] = [];
-      const code = await main(['node', '--help'], { out: (l) => lines.push(l), err: (l) => lines.push(l) });
-      assert.equal(code, 0);
-      const help = lines.join('\n');
-      assert.match(help, /--unsafe-grant-without-quorum/);
+    const nodeHelp = async (testAids: boolean): Promise<string> => {
+      const saved = process.env[TEST_AIDS_ENV];
+      if (testAids) process.env[TEST_AIDS_ENV] = '1';
+      else delete process.env[TEST_AIDS_ENV];
+      try {
+        const lines: string[] = [];
+        const code = await main(['node', '--help'], { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+        assert.equal(code, 0);
+        return lines.join('\n');
+      } finally {
+        if (saved === undefined) delete process.env[TEST_AIDS_ENV];
+        else process.env[TEST_AIDS_ENV] = saved;
+      }
+    };
+
+    it('dsync node --help lists neither the failpoints nor --unsafe-grant-without-quorum; with DSYNC_TEST_AIDS=1 the flag is listed', async () => {
+      const help = await nodeHelp(false);
+      assert.ok(!/unsafe/i.test(help), help);
+      assert.match(help, /--cluster-secret-file <path>/);
+      assert.match(help, /--insecure/);
       for (const name of FAILPOINT_NAMES) assert.ok(!help.includes(name), name);
       assert.ok(!/failpoint/i.test(help));
+      assert.match(await nodeHelp(true), /--unsafe-grant-without-quorum +TEST AID/);
+    });
+
+    it('dsync node refuses every test aid without DSYNC_TEST_AIDS=1: exit 2, one line naming it', async () => {
+      const args = ['node', '--id', 'n1', '--listen', '127.0.0.1:0', '--peers', 'n1=127.0.0.1:7001', '--data', join(dir, 'n1'), '--insecure'];
+      const cases: [readonly string[], Record<string, string>, RegExp][] = [
+        [['--unsafe-grant-without-quorum'], {}, /^dsync node: --unsafe-grant-without-quorum is a test aid that breaks safety on purpose; it is accepted only with DSYNC_TEST_AIDS=1 in the environment\n$/],
+        [[], { DSYNC_FAILPOINTS: 'lock.stale-token' }, /^dsync node: DSYNC_FAILPOINTS=lock\.stale-token is a test aid [^\n]*DSYNC_TEST_AIDS=1[^\n]*\n$/],
+        [[], { DSYNC_LOSE_UNSYNCED: '1' }, /^dsync node: DSYNC_LOSE_UNSYNCED=1 is a test aid [^\n]*DSYNC_TEST_AIDS=1[^\n]*\n$/],
+      ];
+      for (const [extra, env, message] of cases) {
+        const r = await dsync([...args, ...extra], { DSYNC_TEST_AIDS: '', ...env });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, message);
+        assert.equal(r.stdout, '', 'it never started');
+      }
     });
 
     /** A node `n1` whose peer `n2` never answers, with the lock API's answers and its warn lines. */
@@ -147,6 +178,7 @@ describe('failpoints', () => {
           id: 'n1',
           listen: '127.0.0.1:0',
           peers: new Map([['n1', '127.0.0.1:0'], ['n2', `127.0.0.1:${deadPort}`]]),
+          clusterSecret: Buffer.from('a test secret of 32 characters.'),
           dataDir: join(dir, failpoints.join('+') || 'none'),
           log: pino({ level: 'warn' }, sink),
           tickMs: 10,
@@ -224,7 +256,7 @@ describe('failpoints', () => {
       process.env['DSYNC_FAILPOINTS'] = 'lock.stale-token';
       let cluster: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
       try {
-        cluster = await startLocalCluster({ nodes: 1, dir });
+        cluster = await startLocalCluster({ nodes: 1, dir, testAids: true });
       } finally {
         if (saved === undefined) delete process.env['DSYNC_FAILPOINTS'];
         else process.env['DSYNC_FAILPOINTS'] = saved;

@@ -44,7 +44,7 @@ describe('cluster/node: DSYNC_LOSE_UNSYNCED', function () {
 
   /** One node: takes a lock, is killed -9 and restarted; what it says and what it recovered. */
   async function killOnce(env: Record<string, string>): Promise<{ status: Record<string, unknown>; warned: boolean; ledTerm: number; recoveredTerm: number; holders: unknown }> {
-    cluster = await startLocalCluster({ nodes: 1, dir, extraArgs: ['--tick-ms', '10'], env: () => env });
+    cluster = await startLocalCluster({ nodes: 1, dir, extraArgs: ['--tick-ms', '10'], env: () => env, testAids: true });
     const node = cluster.nodes[0] as NodeProcess;
     const status = (await call(node, 'GET', '/status')).body;
     const g = await eventually('a grant', async () => {

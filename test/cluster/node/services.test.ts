@@ -61,7 +61,7 @@ describe('cluster/node: services composed by the node', function () {
     dirs.push(d);
     return d;
   };
-  const options = (dir: string) => ({ id: 'n1', listen: '127.0.0.1:0', peers: new Map([['n1', '127.0.0.1:0']]), dataDir: dir, log: pino({ level: 'silent' }), tickMs: 10 });
+  const options = (dir: string) => ({ id: 'n1', listen: '127.0.0.1:0', peers: new Map([['n1', '127.0.0.1:0']]), dataDir: dir, log: pino({ level: 'silent' }), tickMs: 10, insecure: true });
   let node: RunningNode | undefined;
   after(async () => {
     await node?.stop();

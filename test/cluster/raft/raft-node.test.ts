@@ -193,6 +193,43 @@ describe('cluster/raft/raft-node: the driver with real storage', function () {
     await eventually('applied', () => (machine.sum === 4 ? true : undefined));
   });
 
+  it("refuses an append whose entry the machine's checkEntry refuses: nothing of it is persisted, the next good append is taken", async () => {
+    const refused: string[] = [];
+    const { storage, recovered } = await RaftStorage.open(join(dir, 'checked'));
+    const machine = new (class extends Sum {
+      checkEntry(data: unknown): void {
+        if (typeof data !== 'number') throw new TypeError(`expected a number, got ${JSON.stringify(data)}`);
+      }
+    })();
+    const node = new RaftNode({ id: 'a', members: ids, storage, recovered, transport: { send: () => undefined }, machine, tickMs: 5, observer: { rejected: (e) => refused.push(e.message) } });
+    members.set('checked', { id: 'checked', node, machine, storage });
+    node.step({ type: 'append', from: 'b', to: 'a', term: 5, prevIndex: 0, prevTerm: 0, entries: [{ index: 1, term: 5, data: 2 }, { index: 2, term: 5, data: { request: null } }], commit: 2 });
+    await eventually('refused', () => (refused.length === 1 ? true : undefined));
+    assert.equal(refused[0], 'entry 2: expected a number, got {"request":null}');
+    assert.equal(node.status().lastIndex, 0, 'not even the good entry of that append was taken');
+    node.step({ type: 'append', from: 'b', to: 'a', term: 5, prevIndex: 0, prevTerm: 0, entries: [{ index: 1, term: 5, data: 4 }, { index: 2, term: 5, data: null }], commit: 2 });
+    await eventually('applied', () => (machine.sum === 4 && node.applied === 2 ? true : undefined));
+  });
+
+  it('skips a committed entry whose apply throws (reported, the proposer learns unknown) and goes on applying', async () => {
+    const failed: [string, number][] = [];
+    const { storage, recovered } = await RaftStorage.open(join(dir, 'poison'));
+    const machine = new (class extends Sum {
+      override apply(e: LogEntry): unknown {
+        if (e.data === 'poison') throw new TypeError("Cannot read properties of null (reading 'session')");
+        return super.apply(e);
+      }
+    })();
+    const node = new RaftNode({ id: 'a', members: ['a'], storage, recovered, transport: { send: () => undefined }, machine, tickMs: 5, observer: { applyFailed: (e, entry) => failed.push([e.message, entry.index]) } });
+    members.set('poison', { id: 'poison', node, machine, storage });
+    await eventually('leader', () => (node.status().role === 'leader' ? true : undefined), 5000);
+    const bad = await node.propose('poison');
+    assert.equal(bad.status, 'unknown');
+    assert.deepEqual(failed, [["Cannot read properties of null (reading 'session')", bad.index]]);
+    const good = await node.propose(3);
+    assert.ok(good.status === 'applied' && good.result === 3);
+  });
+
   it('rejects proposals pending at stop with StoppedError (outcome unknown), and later calls too', async () => {
     for (const id of ids) await start(id);
     const l = await leader();
