@@ -18,7 +18,7 @@ const TABLE: readonly ApiErrorCode[] = [
   { code: 'bad-request', status: 400, definite: true, doc: 'malformed input; the message names the field' },
   { code: 'not-found', status: 404, definite: true, doc: 'no such route' },
   { code: 'method-not-allowed', status: 405, definite: true, doc: 'the route exists with another method' },
-  { code: 'conflict', status: 409, definite: true, doc: 'the lock is held in a conflicting mode (try-acquire), or the request is older than the session\'s last' },
+  { code: 'conflict', status: 409, definite: true, doc: 'the lock is held in a conflicting mode (try-acquire), or the request is older than the session\'s last, or reuses a session\'s seq for another request' },
   { code: 'deadlock', status: 409, definite: true, doc: 'waiting would close a cycle in the wait-for graph; the youngest waiter fails' },
   { code: 'timeout', status: 409, definite: true, doc: 'a blocking acquire waited waitMs without a grant, and was withdrawn' },
   { code: 'not-held', status: 409, definite: true, doc: 'release/renew of a lock this client does not hold with this token' },

@@ -6,7 +6,7 @@
 import type { StateMachine } from '../raft/raft-node.js';
 import type { LogEntry } from '../raft/types.js';
 import type { LockEvents, LockResult } from './commands.js';
-import { SessionLocks, type LockLogData, type SessionApplyResult, type SessionLocksSnapshot } from './sessions.js';
+import { SessionLocks, waitFailedResult, type LockLogData, type SessionApplyResult, type SessionLocksSnapshot } from './sessions.js';
 
 /** The outcome of a queued acquire, delivered from a later entry's events. */
 export type WaitOutcome =
@@ -90,7 +90,7 @@ export class LockMachine implements StateMachine {
       this.#fire(key(g.name, g.client), { status: 'granted', name: g.name, mode: g.mode, token: g.token, expiresAt: g.expiresAt });
     }
     for (const f of events.failed) {
-      const message = f.error === 'deadlock' ? `waiting for "${f.name}" would close a deadlock cycle; ${f.client} is the youngest waiter` : `"${f.name}" was not granted within waitMs`;
+      const { message } = waitFailedResult(f);
       this.#fire(key(f.name, f.client), { status: 'error', error: f.error, message });
     }
   }

@@ -65,7 +65,8 @@ function fromResult(r: LockResult): ServiceReply {
     case 'ok':
       return { status: 200, body: { ok: true } };
     case 'queued':
-      return { status: 500, body: { error: 'internal', message: `acquire of "${r.name}" still queued` } };
+      // Only a release or renew that reuses the session and seq of a queued acquire (recorded before sessions named their requests).
+      return { status: 409, body: { error: 'conflict', message: `this session and seq belong to an acquire of "${r.name}" that is still queued; use a new seq` } };
     case 'error':
       return { status: 409, body: { error: r.error, message: r.message } };
     default: {
