@@ -21,6 +21,7 @@ const TABLE: readonly ApiErrorCode[] = [
   { code: 'conflict', status: 409, definite: true, doc: 'the lock is held in a conflicting mode (try-acquire), or the request is older than the session\'s last, or reuses a session\'s seq for another request' },
   { code: 'deadlock', status: 409, definite: true, doc: 'waiting would close a cycle in the wait-for graph; the youngest waiter fails' },
   { code: 'timeout', status: 409, definite: true, doc: 'a blocking acquire waited waitMs without a grant, and was withdrawn' },
+  { code: 'forbidden', status: 403, definite: true, doc: 'release/renew without the secret the grant was answered with (or with another one)' },
   { code: 'not-held', status: 409, definite: true, doc: 'release/renew of a lock this client does not hold with this token' },
   { code: 'too-large', status: 413, definite: true, doc: 'the body is over the limit' },
   { code: 'internal', status: 500, definite: false, doc: 'a bug in the node' },

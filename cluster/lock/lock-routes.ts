@@ -70,7 +70,13 @@ export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit
 
 const grant = {
   type: 'object',
-  properties: { name: { type: 'string' }, mode: { enum: ['exclusive', 'shared'] }, token: { type: 'integer', description: 'fencing token' }, expiresAt: { type: 'number' } },
+  properties: {
+    name: { type: 'string' },
+    mode: { enum: ['exclusive', 'shared'] },
+    token: { type: 'integer', description: 'fencing token' },
+    expiresAt: { type: 'number' },
+    secret: { type: 'string', description: 'proof of ownership: release and renew need it; only the acquirer gets it (GET never shows it)' },
+  },
 };
 
 /** The lock API's OpenAPI paths. */
@@ -84,10 +90,18 @@ export function lockOpenApiPaths(): Record<string, unknown> {
       },
     },
     '/lock/release': {
-      post: { summary: 'Release a held lock', requestBody: jsonBody(releaseBody), responses: { '200': jsonResponse('released'), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses } },
+      post: {
+        summary: 'Release a held lock (with the secret its acquire answered)',
+        requestBody: jsonBody(releaseBody),
+        responses: { '200': jsonResponse('released'), '403': jsonResponse('forbidden: no secret, or the wrong one', ERROR_REF), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses },
+      },
     },
     '/lock/renew': {
-      post: { summary: "Renew a holder's lease", requestBody: jsonBody(renewBody), responses: { '200': jsonResponse('renewed'), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses } },
+      post: {
+        summary: "Renew a holder's lease (with the secret its acquire answered)",
+        requestBody: jsonBody(renewBody),
+        responses: { '200': jsonResponse('renewed'), '403': jsonResponse('forbidden: no secret, or the wrong one', ERROR_REF), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses },
+      },
     },
     '/lock/{name}': {
       get: {

@@ -39,10 +39,13 @@ export const acquireBody = z
   })
   .refine(bothOrNeither, bothOrNeitherError);
 
+/** The grant's secret (from the acquire's answer); without it release and renew get 403. */
+const secret = z.string().min(1).max(MAX_ID_LENGTH).optional().describe("the grant's secret, from the acquire's answer: proof of ownership (403 without it)");
+
 export const releaseBody = z
-  .strictObject({ name: id, client: id, token, ...session })
+  .strictObject({ name: id, client: id, token, secret, ...session })
   .refine(bothOrNeither, bothOrNeitherError);
 
 export const renewBody = z
-  .strictObject({ name: id, client: id, token, ttlMs, ...session })
+  .strictObject({ name: id, client: id, token, ttlMs, secret, ...session })
   .refine(bothOrNeither, bothOrNeitherError);

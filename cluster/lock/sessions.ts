@@ -110,7 +110,10 @@ export class SessionLocks {
     if (seen !== undefined && request.seq <= seen.seq && !FP['session.no-dedupe']) {
       if (request.seq === seen.seq) {
         const of = requestOf(data.command);
-        if (seen.of === undefined || sameRequest(seen.of, of)) return { result: seen.result, events: NO_EVENTS, duplicate: true };
+        if (seen.of === undefined || sameRequest(seen.of, of)) {
+          this.#rekey(data.command, seen.result);
+          return { result: seen.result, events: NO_EVENTS, duplicate: true };
+        }
         const result: LockResult = {
           status: 'error',
           error: 'conflict',
@@ -150,6 +153,16 @@ export class SessionLocks {
     if (r?.result.status !== 'queued' || r.result.name !== name || r.of?.client !== client) return;
     this.#queuedBy.delete(client);
     r.result = result;
+  }
+
+  /**
+   * A retried acquire carries a new grant secret (the acquirer may never have seen the first):
+   * the grant, or the place in the queue, the first attempt got now answers to the new one.
+   */
+  #rekey(command: LockCommand, recorded: LockResult): void {
+    if (command.type !== 'acquire' || command.secretHash === undefined) return;
+    if (recorded.status === 'granted') this.table.rekey(command.name, command.client, recorded.token, command.secretHash);
+    else if (recorded.status === 'queued') this.table.rekey(command.name, command.client, undefined, command.secretHash);
   }
 
   #forget(session: string): void {

@@ -47,20 +47,20 @@ describe('cluster/lock: LockService retries of a queued acquire', () => {
     const locks = new LockService(new LocalOnlyRaft('n1', machine), machine, { requestTimeoutMs: 2000 });
     return { machine, locks };
   };
-  const holdRp1 = async (locks: LockService): Promise<number> => {
+  const holdRp1 = async (locks: LockService): Promise<{ token: number; secret: string }> => {
     const r = await locks.acquire({ name: 'rp1', client: 'A', mode: 'exclusive', ttlMs: 60_000, waitMs: 0, request: { session: 'sessA', seq: 1 } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    return (r.body as { token: number }).token;
+    return r.body as { token: number; secret: string };
   };
   const queued = { name: 'rp1', client: 'B', mode: 'exclusive' as const, ttlMs: 60_000, waitMs: 3000, request: { session: 'sessC', seq: 1 } };
 
   it('a retry while the first attempt is still queued gets the same grant when it comes', async () => {
     const { locks } = setup();
     try {
-      const tokenA = await holdRp1(locks);
+      const { token: tokenA, secret } = await holdRp1(locks);
       const first = locks.acquire(queued);
       const retry = locks.acquire(queued);
-      await locks.release({ name: 'rp1', client: 'A', token: tokenA, request: { session: 'sessA', seq: 2 } });
+      await locks.release({ name: 'rp1', client: 'A', token: tokenA, secret, request: { session: 'sessA', seq: 2 } });
       const [a, b] = await within(Promise.all([first, retry]), 5000, 'acquires');
       assert.equal(a.status, 200, JSON.stringify(a.body));
       assert.equal(b.status, 200, JSON.stringify(b.body));
@@ -73,9 +73,9 @@ describe('cluster/lock: LockService retries of a queued acquire', () => {
   it('a retry after the grant (the first answer lost) gets the same token at once', async () => {
     const { locks } = setup();
     try {
-      const tokenA = await holdRp1(locks);
+      const { token: tokenA, secret } = await holdRp1(locks);
       const first = locks.acquire(queued);
-      await locks.release({ name: 'rp1', client: 'A', token: tokenA, request: { session: 'sessA', seq: 2 } });
+      await locks.release({ name: 'rp1', client: 'A', token: tokenA, secret, request: { session: 'sessA', seq: 2 } });
       const a = await within(first, 5000, 'first acquire');
       const b = await within(locks.acquire(queued), 1000, 'retry');
       assert.equal(b.status, 200, JSON.stringify(b.body));
@@ -107,10 +107,10 @@ describe('cluster/lock: LockService retries of a queued acquire', () => {
       const other = await within(locks.acquire({ ...queued, name: 'rp2' }), 1000, 'acquire of rp2');
       assert.equal(other.status, 409, JSON.stringify(other.body));
       assert.match((other.body as { message: string }).message, /already used seq 1 for the acquire of "rp1" by "B"/);
-      const release = await within(locks.release({ name: 'rp1', client: 'B', token: 1, request: { session: 'sessC', seq: 1 } }), 1000, 'release');
+      const release = await within(locks.release({ name: 'rp1', client: 'B', token: 1, secret: 's', request: { session: 'sessC', seq: 1 } }), 1000, 'release');
       assert.equal(release.status, 409, JSON.stringify(release.body));
       assert.equal((release.body as { error: string }).error, 'conflict');
-      const renew = await within(locks.renew({ name: 'rp1', client: 'B', token: 1, ttlMs: 1000, request: { session: 'sessC', seq: 1 } }), 1000, 'renew');
+      const renew = await within(locks.renew({ name: 'rp1', client: 'B', token: 1, ttlMs: 1000, secret: 's', request: { session: 'sessC', seq: 1 } }), 1000, 'renew');
       assert.equal(renew.status, 409, JSON.stringify(renew.body));
       locks.close();
       await first;

@@ -99,6 +99,19 @@ describe('exactly-once sessions', () => {
     assert.equal(s.table.view('rp2').holders.length, 0);
   });
 
+  it('a retried acquire carries a new secret hash: the grant answers to it (and no longer to the first)', () => {
+    const s = new SessionLocks();
+    const H1 = '1'.repeat(64);
+    const H2 = '2'.repeat(64);
+    const withHash = (h: string): LockLogData => ({ command: { type: 'acquire', name: 'l1', client: 'c1', mode: 'exclusive', ttlMs: 10_000, waitMs: 0, now: 1000, secretHash: h }, request: { session: 'c1', seq: 1 } });
+    const first = s.apply(withHash(H1), 1);
+    const token = first.result.status === 'granted' ? first.result.token : -1;
+    assert.equal(s.apply(withHash(H2), 2).duplicate, true);
+    const release = (h: string, seq: number) => s.apply({ command: { type: 'release', name: 'l1', client: 'c1', token, secretHash: h }, request: { session: 'c1', seq } }, 2 + seq).result;
+    assert.equal(release(H1, 2).status, 'error');
+    assert.deepEqual(release(H2, 3), { status: 'ok' });
+  });
+
   it('rejects a bad bound', () => {
     assert.throws(() => new SessionLocks(0), /maxSessions must be a positive integer/);
   });
