@@ -5,8 +5,8 @@
  * increasing in real-time order, `checkers/fencing-checker.ts`).
  *
  * RPCs: `POST /lock/acquire {name, client, mode, ttlMs, waitMs, session, seq}` → 200
- * `{token}` | 409 | 503; `POST /lock/release {name, client, token, session, seq}` → 200 | 409;
- * `POST /lock/renew {name, client, token, ttlMs, session, seq}` → 200 | 409; `GET /lock/{name}` →
+ * `{token, secret}` | 409 | 503; `POST /lock/release {name, client, token, secret, session, seq}` → 200 | 403 | 409;
+ * `POST /lock/renew {name, client, token, secret, ttlMs, session, seq}` → 200 | 403 | 409; `GET /lock/{name}` →
  * 200 `{holders: [{client, token}, ...]}` (a linearizable read).
  *
  * Ops: invoke `{f: "acquire" | "acquire-shared", value: ["l1", null]}` → ok `["l1", 17]` (17 is
@@ -203,6 +203,11 @@ export class LockClient implements Client {
   readonly #o: LockWorkloadOptions;
   readonly #ttlMs: number;
   readonly #http: HttpClient;
+  /**
+   * Each grant's secret (the proof of ownership release and renew must show), by fencing token:
+   * client-side only, never in the history, so the checkers do not depend on it.
+   */
+  readonly #secrets = new Map<number, string>();
 
   /** `endpoints`: node id → base URL. */
   constructor(endpoints: ReadonlyMap<string, string>, o: LockWorkloadOptions, ttlMs: number, seed: number) {
@@ -229,11 +234,11 @@ export class LockClient implements Client {
         break;
       case 'release':
         path = '/lock/release';
-        body = { name, client, token: tuple[1] };
+        body = { name, client, token: tuple[1], ...this.#secretOf(tuple[1]) };
         break;
       case 'renew':
         path = '/lock/renew';
-        body = { name, client, token: tuple[1], ttlMs: this.#ttlMs };
+        body = { name, client, token: tuple[1], ttlMs: this.#ttlMs, ...this.#secretOf(tuple[1]) };
         break;
       default:
         throw new TypeError(`lock client: unknown op f "${op.f}"`);
@@ -244,9 +249,20 @@ export class LockClient implements Client {
     if (r.outcome === 'ok') {
       const token = op.f === 'release' || op.f === 'renew' ? tuple[1] : r.body?.['token'];
       if (typeof token !== 'number') throw new TypeError(`lock client: ${node} granted ${name} without a token: ${JSON.stringify(r.body)}`);
+      const secret = r.body?.['secret'];
+      if (op.f === 'release') this.#secrets.delete(token);
+      else if (typeof secret === 'string') this.#secrets.set(token, secret);
       return { type: 'ok', value: [name, token], node };
     }
+    // A release or renew that surely failed (not-held: the lease ended) leaves nothing to prove.
+    if (r.outcome === 'fail' && (op.f === 'release' || op.f === 'renew') && typeof tuple[1] === 'number') this.#secrets.delete(tuple[1]);
     return { type: r.outcome, value: [name, tuple[1] ?? null], error: r.error, node };
+  }
+
+  /** `{secret}` of the grant with `token`, when this client was answered with one. */
+  #secretOf(token: unknown): { secret?: string } {
+    const secret = typeof token === 'number' ? this.#secrets.get(token) : undefined;
+    return secret === undefined ? {} : { secret };
   }
 
   /** `GET /lock/{name}`: ok with the holders as sorted `[process token]` pairs. */

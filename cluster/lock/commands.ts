@@ -25,8 +25,10 @@ export type LockCommand =
       /** How long to wait in the queue; 0 makes it a try-acquire. */
       readonly waitMs: number;
       readonly now: number;
+      /** SHA-256 (hex) of the grant's secret, which only the acquirer gets; release and renew must show it. */
+      readonly secretHash?: string;
     }
-  | { readonly type: 'release'; readonly name: string; readonly client: string; readonly token: number }
+  | { readonly type: 'release'; readonly name: string; readonly client: string; readonly token: number; readonly secretHash?: string }
   | {
       readonly type: 'renew';
       readonly name: string;
@@ -34,11 +36,15 @@ export type LockCommand =
       readonly token: number;
       readonly ttlMs: number;
       readonly now: number;
+      readonly secretHash?: string;
     }
   | { readonly type: 'tick'; readonly now: number };
 
-/** Why a command failed; each is definite: the command changed nothing for its client. */
-export type LockError = 'conflict' | 'deadlock' | 'not-held' | 'timeout';
+/**
+ * Why a command failed; each is definite: the command changed nothing for its client.
+ * `forbidden`: a release or renew of a grant without its secret (or with another one).
+ */
+export type LockError = 'conflict' | 'deadlock' | 'not-held' | 'timeout' | 'forbidden';
 
 /** The answer to the client that sent a command. */
 export type LockResult =
@@ -145,6 +151,17 @@ function token(x: Record<string, unknown>): number {
   return v;
 }
 
+/** The hex SHA-256 of a grant's secret. */
+export const SECRET_HASH = /^[0-9a-f]{64}$/;
+
+/** `{secretHash}` when the command carries one (older logs do not). */
+function secretHash(x: Record<string, unknown>): { secretHash?: string } {
+  const v = x['secretHash'];
+  if (v === undefined) return {};
+  if (typeof v !== 'string' || !SECRET_HASH.test(v)) throw new LockCommandError('secretHash', `must be 64 lowercase hex digits, got ${describe(v)}`);
+  return { secretHash: v };
+}
+
 function mode(x: Record<string, unknown>): LockMode {
   const v = x['mode'];
   if (v !== 'exclusive' && v !== 'shared') throw new LockCommandError('mode', `must be "exclusive" or "shared", got ${describe(v)}`);
@@ -168,16 +185,16 @@ export function validateLockCommand(x: unknown): LockCommand {
       const client = id(o, 'client');
       const m = mode(o);
       const now = finite(o, 'now');
-      return { type, name, client, mode: m, ttlMs: duration(o, 'ttlMs', now, true), waitMs: duration(o, 'waitMs', now, false), now };
+      return { type, name, client, mode: m, ttlMs: duration(o, 'ttlMs', now, true), waitMs: duration(o, 'waitMs', now, false), now, ...secretHash(o) };
     }
     case 'release':
-      return { type, name: id(o, 'name'), client: id(o, 'client'), token: token(o) };
+      return { type, name: id(o, 'name'), client: id(o, 'client'), token: token(o), ...secretHash(o) };
     case 'renew': {
       const name = id(o, 'name');
       const client = id(o, 'client');
       const t = token(o);
       const now = finite(o, 'now');
-      return { type, name, client, token: t, ttlMs: duration(o, 'ttlMs', now, true), now };
+      return { type, name, client, token: t, ttlMs: duration(o, 'ttlMs', now, true), now, ...secretHash(o) };
     }
     case 'tick':
       return { type, now: finite(o, 'now') };

@@ -7,7 +7,7 @@ import type { StateMachine } from '../raft/raft-node.js';
 import type { LogEntry } from '../raft/types.js';
 import type { LockEvents, LockResult } from './commands.js';
 import { checkLockLogData } from './log-schema.js';
-import { SessionLocks, type LockLogData, type SessionApplyResult, type SessionLocksSnapshot } from './sessions.js';
+import { SessionLocks, waitFailedResult, type LockLogData, type SessionApplyResult, type SessionLocksSnapshot } from './sessions.js';
 
 /** The outcome of a queued acquire, delivered from a later entry's events. */
 export type WaitOutcome =
@@ -23,13 +23,12 @@ export interface LockCounters {
   expiries: number;
 }
 
-const key = (name: string, client: string): string => `${name}\u0000${client}`;
-
 /** The replicated lock state of one node. */
 export class LockMachine implements StateMachine {
   #locks: SessionLocks;
   readonly #maxSessions: number | undefined;
-  readonly #waiters = new Map<string, Set<(o: WaitOutcome) => void>>();
+  /** Lock name → client → who waits for that client's outcome. Nested maps: no joined key can be ambiguous. */
+  readonly #waiters = new Map<string, Map<string, Set<(o: WaitOutcome) => void>>>();
   readonly counters: LockCounters = { grants: 0, conflicts: 0, deadlocks: 0, timeouts: 0, expiries: 0 };
   /** Called after each applied entry; the service uses it to schedule lease ticks. */
   onApplied: (() => void) | undefined;
@@ -78,33 +77,38 @@ export class LockMachine implements StateMachine {
    * proposing the acquire (the decision may come in the same batch). Returns the unregister function.
    */
   watch(name: string, client: string, deliver: (o: WaitOutcome) => void): () => void {
-    const k = key(name, client);
-    let set = this.#waiters.get(k);
-    if (!set) this.#waiters.set(k, (set = new Set()));
+    let byClient = this.#waiters.get(name);
+    if (!byClient) this.#waiters.set(name, (byClient = new Map()));
+    let set = byClient.get(client);
+    if (!set) byClient.set(client, (set = new Set()));
     set.add(deliver);
     return () => {
-      const s = this.#waiters.get(k);
-      if (!s) return;
+      const m = this.#waiters.get(name);
+      const s = m?.get(client);
+      if (!m || !s) return;
       s.delete(deliver);
-      if (s.size === 0) this.#waiters.delete(k);
+      if (s.size === 0) m.delete(client);
+      if (m.size === 0) this.#waiters.delete(name);
     };
   }
 
   #deliver(events: LockEvents): void {
     if (this.#waiters.size === 0) return;
     for (const g of events.granted) {
-      this.#fire(key(g.name, g.client), { status: 'granted', name: g.name, mode: g.mode, token: g.token, expiresAt: g.expiresAt });
+      this.#fire(g.name, g.client, { status: 'granted', name: g.name, mode: g.mode, token: g.token, expiresAt: g.expiresAt });
     }
     for (const f of events.failed) {
-      const message = f.error === 'deadlock' ? `waiting for "${f.name}" would close a deadlock cycle; ${f.client} is the youngest waiter` : `"${f.name}" was not granted within waitMs`;
-      this.#fire(key(f.name, f.client), { status: 'error', error: f.error, message });
+      const { message } = waitFailedResult(f);
+      this.#fire(f.name, f.client, { status: 'error', error: f.error, message });
     }
   }
 
-  #fire(k: string, o: WaitOutcome): void {
-    const set = this.#waiters.get(k);
-    if (!set) return;
-    this.#waiters.delete(k);
+  #fire(name: string, client: string, o: WaitOutcome): void {
+    const byClient = this.#waiters.get(name);
+    const set = byClient?.get(client);
+    if (!byClient || !set) return;
+    byClient.delete(client);
+    if (byClient.size === 0) this.#waiters.delete(name);
     for (const deliver of set) deliver(o);
   }
 

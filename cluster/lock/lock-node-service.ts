@@ -22,7 +22,7 @@ export interface LockServiceFactoryOptions {
 
 const COUNTERS: readonly (readonly [string, string, keyof LockCounters])[] = [
   ['dsync_lock_grants_total', 'Lock grants applied (immediate and from a queue)', 'grants'],
-  ['dsync_lock_conflicts_total', 'Acquires, releases and renews refused with conflict or not-held', 'conflicts'],
+  ['dsync_lock_conflicts_total', 'Acquires, releases and renews refused with conflict, not-held or forbidden', 'conflicts'],
   ['dsync_lock_deadlocks_total', 'Acquires failed as the victim of a deadlock cycle', 'deadlocks'],
   ['dsync_lock_timeouts_total', 'Queued acquires that were not granted within waitMs', 'timeouts'],
   ['dsync_lock_expiries_total', 'Leases that ran out', 'expiries'],

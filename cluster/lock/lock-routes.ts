@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { LockService } from './lock-service.js';
 import type { RequestId } from './sessions.js';
 import { MAX_ID_LENGTH } from './commands.js';
-import { acquireBody, releaseBody, renewBody } from './lock-schemas.js';
+import { acquireBody, releaseBody, renewBody, CONTROL } from './lock-schemas.js';
 import { HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
 import { validate } from '../node/schemas.js';
 import { onLeader, type LeaderRouting } from '../node/leader-routing.js';
@@ -54,6 +54,7 @@ export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit
     if (name.length === 0 || name.length > MAX_ID_LENGTH) {
       throw new HttpError(400, 'bad-request', `name: must be a non-empty string of at most ${MAX_ID_LENGTH} characters`, { field: 'name' });
     }
+    if (CONTROL.test(name)) throw new HttpError(400, 'bad-request', 'name: must not contain control characters (U+0000–U+001F, U+007F–U+009F)', { field: 'name' });
     // FAILPOINT lock.read-without-confirm: every node answers reads itself instead of forwarding.
     const where = FP['lock.read-without-confirm'] ? { ...routing, serveHere: true } : routing;
     send(res, await onLeader(req, where, locks.requestTimeoutMs, null, () => locks.view(name)));
@@ -69,7 +70,13 @@ export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit
 
 const grant = {
   type: 'object',
-  properties: { name: { type: 'string' }, mode: { enum: ['exclusive', 'shared'] }, token: { type: 'integer', description: 'fencing token' }, expiresAt: { type: 'number' } },
+  properties: {
+    name: { type: 'string' },
+    mode: { enum: ['exclusive', 'shared'] },
+    token: { type: 'integer', description: 'fencing token' },
+    expiresAt: { type: 'number' },
+    secret: { type: 'string', description: 'proof of ownership: release and renew need it; only the acquirer gets it (GET never shows it)' },
+  },
 };
 
 /** The lock API's OpenAPI paths. */
@@ -83,10 +90,18 @@ export function lockOpenApiPaths(): Record<string, unknown> {
       },
     },
     '/lock/release': {
-      post: { summary: 'Release a held lock', requestBody: jsonBody(releaseBody), responses: { '200': jsonResponse('released'), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses } },
+      post: {
+        summary: 'Release a held lock (with the secret its acquire answered)',
+        requestBody: jsonBody(releaseBody),
+        responses: { '200': jsonResponse('released'), '403': jsonResponse('forbidden: no secret, or the wrong one', ERROR_REF), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses },
+      },
     },
     '/lock/renew': {
-      post: { summary: "Renew a holder's lease", requestBody: jsonBody(renewBody), responses: { '200': jsonResponse('renewed'), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses } },
+      post: {
+        summary: "Renew a holder's lease (with the secret its acquire answered)",
+        requestBody: jsonBody(renewBody),
+        responses: { '200': jsonResponse('renewed'), '403': jsonResponse('forbidden: no secret, or the wrong one', ERROR_REF), '409': jsonResponse('not-held', ERROR_REF), ...errorResponses },
+      },
     },
     '/lock/{name}': {
       get: {

@@ -6,10 +6,18 @@
 import { z } from 'zod';
 import { MAX_ID_LENGTH } from './commands.js';
 
+/** A control character (C0, DEL, C1). */
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 /** The longest lease or wait a request may ask for: one day. */
 export const MAX_DURATION_MS = 86_400_000;
 
-const id = z.string().min(1).max(MAX_ID_LENGTH);
+/** Lock names, client ids and session ids: printable text (no control characters), as logs and keys need. */
+const id = z
+  .string()
+  .min(1)
+  .max(MAX_ID_LENGTH)
+  .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, { message: 'must not contain control characters (U+0000–U+001F, U+007F–U+009F)' });
 const token = z.number().int().positive();
 const ttlMs = z.number().int().min(1).max(MAX_DURATION_MS).describe('lease length in ms');
 /** Exactly-once retries: the same session and seq again gets the first attempt's result. */
@@ -31,10 +39,13 @@ export const acquireBody = z
   })
   .refine(bothOrNeither, bothOrNeitherError);
 
+/** The grant's secret (from the acquire's answer); without it release and renew get 403. */
+const secret = z.string().min(1).max(MAX_ID_LENGTH).optional().describe("the grant's secret, from the acquire's answer: proof of ownership (403 without it)");
+
 export const releaseBody = z
-  .strictObject({ name: id, client: id, token, ...session })
+  .strictObject({ name: id, client: id, token, secret, ...session })
   .refine(bothOrNeither, bothOrNeitherError);
 
 export const renewBody = z
-  .strictObject({ name: id, client: id, token, ttlMs, ...session })
+  .strictObject({ name: id, client: id, token, ttlMs, secret, ...session })
   .refine(bothOrNeither, bothOrNeitherError);

@@ -9,6 +9,7 @@
  * new leader's clock takes over — a lease can end early or late by the clock difference between
  * the two leaders (NTP keeps that to milliseconds), which is why grants carry fencing tokens.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import type { LockCommand, LockMode, LockResult } from './commands.js';
 import type { LockMachine, WaitOutcome } from './lock-machine.js';
 import type { LockLogData, RequestId, SessionApplyResult } from './sessions.js';
@@ -37,6 +38,8 @@ export interface ReleaseRequest {
   readonly name: string;
   readonly client: string;
   readonly token: number;
+  /** The grant's secret, from the acquire's answer: the proof of ownership. */
+  readonly secret?: string | undefined;
   readonly request?: RequestId;
 }
 export interface RenewRequest extends ReleaseRequest {
@@ -53,6 +56,18 @@ export interface LockServiceOptions {
 
 class Timeout extends Error {}
 
+/** A fresh grant secret: 192 random bits, URL-safe. */
+const newSecret = (): string => randomBytes(24).toString('base64url');
+
+/** What the log and the replicated state hold of a secret: its SHA-256, in hex. */
+export const hashSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
+
+/** 403 for a release or renew that shows no secret: refused before anything is proposed. */
+const noSecret = (name: string, token: number): ServiceReply => ({
+  status: 403,
+  body: { error: 'forbidden', message: `no secret for the grant of "${name}" with token ${token}: send the "secret" the acquire answered with` },
+});
+
 /** The log entry's data for a command, with its request id when the client sent one. */
 function logData(command: LockCommand, request: RequestId | undefined): LockLogData {
   return request ? { command, request } : { command };
@@ -65,9 +80,10 @@ function fromResult(r: LockResult): ServiceReply {
     case 'ok':
       return { status: 200, body: { ok: true } };
     case 'queued':
-      return { status: 500, body: { error: 'internal', message: `acquire of "${r.name}" still queued` } };
+      // Only a release or renew that reuses the session and seq of a queued acquire (recorded before sessions named their requests).
+      return { status: 409, body: { error: 'conflict', message: `this session and seq belong to an acquire of "${r.name}" that is still queued; use a new seq` } };
     case 'error':
-      return { status: 409, body: { error: r.error, message: r.message } };
+      return { status: r.error === 'forbidden' ? 403 : 409, body: { error: r.error, message: r.message } };
     default: {
       const never: never = r;
       return { status: 500, body: { error: 'internal', message: `unknown result ${JSON.stringify(never)}` } };
@@ -124,7 +140,18 @@ export class LockService {
     for (const wake of this.#wakeOnClose) wake();
   }
 
+  /**
+   * Acquires, answering a grant with the grant's `secret`: a fresh random one, generated here and
+   * not by the state machine (which must stay deterministic); the log and the replicas keep only
+   * its hash, and no read shows it.
+   */
   async acquire(r: AcquireRequest): Promise<ServiceReply> {
+    const secret = newSecret();
+    const reply = await this.#acquire(r, hashSecret(secret));
+    return reply.status === 200 ? { ...reply, body: { ...reply.body, secret } } : reply;
+  }
+
+  async #acquire(r: AcquireRequest, secretHash: string): Promise<ServiceReply> {
     // Deadlines are monotonic (performance.now()): a wall clock that jumps must not end or stretch a wait.
     const deadline = performance.now() + r.waitMs + this.#timeoutMs;
     let outcome: WaitOutcome | undefined;
@@ -135,7 +162,7 @@ export class LockService {
       wake?.();
     });
     try {
-      const command: LockCommand = { type: 'acquire', name: r.name, client: r.client, mode: r.mode, ttlMs: r.ttlMs, waitMs: r.waitMs, now: this.#now() };
+      const command: LockCommand = { type: 'acquire', name: r.name, client: r.client, mode: r.mode, ttlMs: r.ttlMs, waitMs: r.waitMs, now: this.#now(), secretHash };
       const first = await this.#commit(logData(command, r.request), deadline);
       if (!('result' in first)) return first;
       const result = first.result;
@@ -159,12 +186,16 @@ export class LockService {
     }
   }
 
+  /** Releases a grant; 403 `forbidden` without its secret. */
   async release(r: ReleaseRequest): Promise<ServiceReply> {
-    return this.#write({ type: 'release', name: r.name, client: r.client, token: r.token }, r.request);
+    if (r.secret === undefined) return noSecret(r.name, r.token);
+    return this.#write({ type: 'release', name: r.name, client: r.client, token: r.token, secretHash: hashSecret(r.secret) }, r.request);
   }
 
+  /** Renews a grant's lease; 403 `forbidden` without its secret. */
   async renew(r: RenewRequest): Promise<ServiceReply> {
-    return this.#write({ type: 'renew', name: r.name, client: r.client, token: r.token, ttlMs: r.ttlMs, now: this.#now() }, r.request);
+    if (r.secret === undefined) return noSecret(r.name, r.token);
+    return this.#write({ type: 'renew', name: r.name, client: r.client, token: r.token, ttlMs: r.ttlMs, now: this.#now(), secretHash: hashSecret(r.secret) }, r.request);
   }
 
   /** A command whose answer is its own result (no waiting in a queue). */

@@ -25,7 +25,7 @@ import {
   type LockResult,
   type LockView,
 } from './commands.js';
-import { fromSnapshot, toSnapshot, type LockEntry, type LockSnapshot, type TableState } from './state.js';
+import { fromSnapshot, toSnapshot, withHash, type LockEntry, type LockSnapshot, type TableState } from './state.js';
 import { findCycle } from './wait-for-graph.js';
 import { errorMessage } from '../errors.js';
 import { FP } from '../failpoints.js';
@@ -59,6 +59,12 @@ const notHeld = (c: { name: string; client: string; token: number }): LockResult
   status: 'error',
   error: 'not-held',
   message: `${c.client} does not hold "${c.name}" with token ${c.token}`,
+});
+
+const forbidden = (c: { name: string; token: number; secretHash?: string }): LockResult => ({
+  status: 'error',
+  error: 'forbidden',
+  message: `${c.secretHash === undefined ? 'no' : 'the wrong'} secret for the grant of "${c.name}" with token ${c.token}: only its acquirer, who got the secret with the grant, may release or renew it`,
 });
 
 /** Removes the elements matching `pred` from `items` in place and returns them, in order. */
@@ -130,6 +136,19 @@ export class LockTable {
     };
   }
 
+  /**
+   * Replaces the secret hash of `client`'s grant with `token` of `name` (or, with `token`
+   * undefined, of its place in the queue of `name`): a retried acquire (same session and seq)
+   * brings a new secret, the only one its client now knows. Returns whether anything changed.
+   */
+  rekey(name: string, client: string, token: number | undefined, secretHash: string): boolean {
+    const lock = this.#state.locks.get(name);
+    const who = token === undefined ? lock?.waiters.find((w) => w.client === client) : lock?.holders.find((h) => h.client === client && h.token === token);
+    if (who === undefined) return false;
+    who.secretHash = secretHash;
+    return true;
+  }
+
   /** The earliest lease expiry or waiter deadline, or `undefined`: when the leader should propose a tick. */
   nextDeadline(): number | undefined {
     let next: number | undefined;
@@ -184,7 +203,7 @@ export class LockTable {
       if (!lock) s.locks.set(c.name, entry);
       const token = this.#nextToken(ctx.index);
       const expiresAt = c.now + c.ttlMs;
-      entry.holders.push({ client: c.client, token, expiresAt });
+      entry.holders.push({ client: c.client, token, expiresAt, ...withHash(c.secretHash) });
       entry.mode = c.mode;
       return { status: 'granted', name: c.name, mode: c.mode, token, expiresAt };
     }
@@ -194,7 +213,7 @@ export class LockTable {
     }
     const other = s.waiting.get(c.client);
     if (other !== undefined) return conflict(`${c.client} already waits for "${other}"`);
-    lock.waiters.push({ client: c.client, mode: c.mode, ttlMs: c.ttlMs, deadline: c.now + c.waitMs, index: ctx.index });
+    lock.waiters.push({ client: c.client, mode: c.mode, ttlMs: c.ttlMs, deadline: c.now + c.waitMs, index: ctx.index, ...withHash(c.secretHash) });
     s.waiting.set(c.client, c.name);
     ctx.result = { status: 'queued', name: c.name };
     ctx.suspects.add(c.client);
@@ -206,6 +225,7 @@ export class LockTable {
     const lock = this.#state.locks.get(c.name);
     const i = lock ? lock.holders.findIndex((h) => h.client === c.client && h.token === c.token) : -1;
     if (!lock || i < 0) return notHeld(c);
+    if (lock.holders[i]?.secretHash !== c.secretHash) return forbidden(c);
     lock.holders.splice(i, 1);
     if (lock.holders.length === 0) lock.mode = null;
     ctx.touched.add(c.name);
@@ -217,6 +237,7 @@ export class LockTable {
   #renew(c: Extract<LockCommand, { type: 'renew' }>): LockResult {
     const holder = this.#state.locks.get(c.name)?.holders.find((h) => h.client === c.client && h.token === c.token);
     if (!holder) return notHeld(c);
+    if (holder.secretHash !== c.secretHash) return forbidden(c);
     holder.expiresAt = c.now + c.ttlMs;
     return { status: 'ok' };
   }
@@ -265,7 +286,7 @@ export class LockTable {
       lock.waiters.shift();
       s.waiting.delete(head.client);
       const grant: LockGrant = { name, client: head.client, mode: head.mode, token: this.#nextToken(ctx.index), expiresAt: ctx.now + head.ttlMs };
-      lock.holders.push({ client: grant.client, token: grant.token, expiresAt: grant.expiresAt });
+      lock.holders.push({ client: grant.client, token: grant.token, expiresAt: grant.expiresAt, ...withHash(head.secretHash) });
       lock.mode = head.mode;
       if (ctx.acquirer?.name === name && ctx.acquirer.client === head.client) ctx.result = { status: 'granted', ...grant };
       else ctx.granted.push(grant);

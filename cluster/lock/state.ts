@@ -2,13 +2,15 @@
  * The lock table's state: the mutable records it keeps per lock, and their snapshot, a plain
  * JSON value from which a replica rebuilds exactly the same state.
  */
-import { MAX_ID_LENGTH, type LockMode } from './commands.js';
+import { MAX_ID_LENGTH, SECRET_HASH, type LockMode } from './commands.js';
 
 /** A client holding a lock. */
 export interface Holder {
   readonly client: string;
   readonly token: number;
   expiresAt: number;
+  /** SHA-256 (hex) of the grant's secret; absent for grants of older logs. Never shown to clients. */
+  secretHash?: string;
 }
 
 /** A client waiting in a lock's queue. */
@@ -21,6 +23,8 @@ export interface Waiter {
   readonly deadline: number;
   /** The log index of the acquire that queued it: the highest index is the youngest waiter. */
   readonly index: number;
+  /** The secret hash its grant will carry. */
+  secretHash?: string;
 }
 
 /** One lock that someone holds or waits for (idle locks are not kept). */
@@ -44,13 +48,14 @@ export interface LockSnapshot {
   readonly locks: readonly {
     readonly name: string;
     readonly mode: LockMode | null;
-    readonly holders: readonly { readonly client: string; readonly token: number; readonly expiresAt: number }[];
+    readonly holders: readonly { readonly client: string; readonly token: number; readonly expiresAt: number; readonly secretHash?: string }[];
     readonly waiters: readonly {
       readonly client: string;
       readonly mode: LockMode;
       readonly ttlMs: number;
       readonly deadline: number;
       readonly index: number;
+      readonly secretHash?: string;
     }[];
   }[];
 }
@@ -73,10 +78,21 @@ export function toSnapshot(state: TableState): LockSnapshot {
     locks: [...state.locks].map(([name, lock]) => ({
       name,
       mode: lock.mode,
-      holders: lock.holders.map((h) => ({ client: h.client, token: h.token, expiresAt: h.expiresAt })),
-      waiters: lock.waiters.map((w) => ({ client: w.client, mode: w.mode, ttlMs: w.ttlMs, deadline: w.deadline, index: w.index })),
+      holders: lock.holders.map((h) => ({ client: h.client, token: h.token, expiresAt: h.expiresAt, ...withHash(h.secretHash) })),
+      waiters: lock.waiters.map((w) => ({ client: w.client, mode: w.mode, ttlMs: w.ttlMs, deadline: w.deadline, index: w.index, ...withHash(w.secretHash) })),
     })),
   };
+}
+
+/** `{secretHash}` when there is one: absent fields stay absent, so older snapshots compare equal. */
+export function withHash(secretHash: string | undefined): { secretHash?: string } {
+  return secretHash === undefined ? {} : { secretHash };
+}
+
+function hash(v: unknown, path: string): { secretHash?: string } {
+  if (v === undefined) return {};
+  if (typeof v !== 'string' || !SECRET_HASH.test(v)) fail(path, 'must be 64 lowercase hex digits');
+  return { secretHash: v };
 }
 
 function fail(path: string, reason: string): never {
@@ -130,7 +146,12 @@ export function fromSnapshot(snapshot: unknown): TableState {
     if (state.locks.has(name)) fail(`${at}.name`, 'repeats a lock');
     const holders = array(o['holders'], `${at}.holders`).map((h, j): Holder => {
       const r = record(h, `${at}.holders[${j}]`);
-      return { client: str(r['client'], `${at}.holders[${j}].client`), token: num(r['token'], `${at}.holders[${j}].token`, true), expiresAt: num(r['expiresAt'], `${at}.holders[${j}].expiresAt`) };
+      return {
+        client: str(r['client'], `${at}.holders[${j}].client`),
+        token: num(r['token'], `${at}.holders[${j}].token`, true),
+        expiresAt: num(r['expiresAt'], `${at}.holders[${j}].expiresAt`),
+        ...hash(r['secretHash'], `${at}.holders[${j}].secretHash`),
+      };
     });
     const waiters = array(o['waiters'], `${at}.waiters`).map((w, j): Waiter => {
       const p = `${at}.waiters[${j}]`;
@@ -141,6 +162,7 @@ export function fromSnapshot(snapshot: unknown): TableState {
         ttlMs: num(r['ttlMs'], `${p}.ttlMs`),
         deadline: num(r['deadline'], `${p}.deadline`),
         index: num(r['index'], `${p}.index`, true),
+        ...hash(r['secretHash'], `${p}.secretHash`),
       };
       if (state.waiting.has(waiter.client)) fail(`${p}.client`, 'already waits for another lock');
       state.waiting.set(waiter.client, name);

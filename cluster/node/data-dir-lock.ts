@@ -3,7 +3,8 @@
  * and the process's start time, so a reused pid — a container restarted after kill -9 runs as
  * pid 1 again — is not mistaken for the owner). Two processes appending to the same Raft log
  * would corrupt it, so a second node on a dir in use is refused with a clear error; a lock left
- * behind by a process that is gone is taken over.
+ * behind by a process that is gone is taken over — also one killed a moment ago whose parent has
+ * not reaped it yet: a zombie (state `Z` in /proc) holds no files and no longer counts as alive.
  */
 import { open, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -35,20 +36,32 @@ async function identity(pid: number): Promise<string> {
   }
 }
 
-function alive(pid: number): boolean {
+/** A process's state letter from /proc (`R`, `S`, `Z`, ...), or '' where /proc cannot tell. */
+async function state(pid: number): Promise<string> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Whether `pid` is a running process: it exists and is neither a zombie nor dead (exited, not yet reaped). */
+async function alive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const s = await state(pid);
+  return s !== 'Z' && s !== 'X' && s !== 'x';
 }
 
 /** Is the process named by a lock file's text still the one that wrote it? */
 async function holderAlive(text: string): Promise<number | null> {
   const [pidText, recorded = ''] = text.trim().split(' ');
   const pid = Number(pidText);
-  if (!Number.isSafeInteger(pid) || pid <= 0 || !alive(pid)) return null;
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !(await alive(pid))) return null;
   if (recorded === '') return pid; // no identity recorded: trust the pid
   const now = await identity(pid);
   return now === '' || now === recorded ? pid : null;

@@ -3,6 +3,7 @@
  * one error shape every route uses, `{"error": "<code>", "message": "..."}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** An error that becomes an HTTP reply. */
 export class HttpError extends Error {
@@ -71,4 +72,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function sendError(res: ServerResponse, e: HttpError, extraHeaders: Record<string, string> = {}): void {
   const headers: Record<string, string> = { ...(e.status === 413 ? { connection: 'close' } : {}), ...extraHeaders };
   sendJson(res, e.status, { error: e.code, message: e.message, ...e.extra }, headers);
+}
+
+/**
+ * The server's `connect` listener: a `CONNECT` request (no route tunnels) gets 405 with the JSON
+ * error body and the connection closed, where Node would otherwise close it without a reply.
+ */
+export function refuseConnect(req: IncomingMessage, socket: Duplex): void {
+  const text = JSON.stringify({ error: 'method-not-allowed', message: `CONNECT ${String(req.url).slice(0, 100)}: this node is not a proxy; no route accepts CONNECT` });
+  socket.on('error', () => socket.destroy());
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const head = ['HTTP/1.1 405 Method Not Allowed', 'allow: GET, POST', 'connection: close', 'content-type: application/json', `content-length: ${Buffer.byteLength(text)}`];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`);
 }

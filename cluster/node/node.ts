@@ -17,6 +17,7 @@ import { NodeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { nodeRoutes, requestListener } from './routes.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { refuseConnect } from './http-util.js';
 import { nodeServices } from './services.js';
 import { APPLIED_DIGEST_MSG, stateDigest } from './state-digest.js';
 import type { NodeService, ServiceFactory, ServicePlan } from './service.js';
@@ -222,6 +223,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     });
     const listening = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
     server = listening;
+    listening.on('connect', refuseConnect);
     listening.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"bad-request","message":"malformed HTTP request"}');
       else socket.destroy();

@@ -144,11 +144,23 @@ export class Progress {
 
   /**
    * The follower rejected the append whose `prevIndex` was `rejected`, its last index being
-   * `hint`. Returns false, changing nothing, if the rejection is stale: of an append at or below
+   * `hint`. Returns false, changing nothing, if the rejection is stale: of an append below
    * `match`, of any probe but the last, or while waiting for a snapshot. Otherwise moves `next`
    * back (to the hint if that is lower, never to `match` or below) and probes from there.
+   *
+   * A rejection at exactly `match` (a heartbeat's or a probe's prevIndex) means the follower lost
+   * entries it had acknowledged — a torn last record cut when it restarted. Ignoring it would
+   * leave the follower stuck forever, so nothing is taken as matched any more (`match` 0: the
+   * commit index never goes back, and a later acknowledgement sets `match` again) and the
+   * follower is probed from its hint.
    */
   maybeDecrTo(rejected: number, hint: number): boolean {
+    if (rejected === this.#match && rejected > 0 && this.#state !== 'snapshot' && (this.#state === 'replicate' || rejected === this.#next - 1)) {
+      this.#match = 0;
+      this.#next = Math.max(1, Math.min(hint, rejected - 1) + 1);
+      this.becomeProbe();
+      return true;
+    }
     switch (this.#state) {
       case 'replicate':
         if (rejected <= this.#match) return false;

@@ -4,7 +4,8 @@
  * A record is `[u32 length][u32 crc32 of payload][payload]`, both integers little-endian. A log
  * is records back to back; reading stops at the first record that is torn (its length runs past
  * the end of the file), empty (a zero length: what a file extended with zeros by a crash looks
- * like) or fails its CRC, and everything from there on is treated as never written.
+ * like) or fails its CRC. Recovery cuts the file there only when no good record follows (a torn
+ * tail); see {@link findRecordAfter}.
  *
  * Whole files (hard state, snapshot, a compacted log) are replaced atomically: write a temp file,
  * fsync it, rename it over the old one, fsync the directory. A crash at any point leaves either
@@ -105,6 +106,32 @@ export function scanRecords(buf: Buffer): ScanResult {
     at = start + length;
   }
   return { records, end: at, problem: null };
+}
+
+/** The longest record {@link findRecordAfter} considers (no log record comes near it). */
+const MAX_SEARCHED_RECORD = 64 * 1024 * 1024;
+
+/** Is there a whole, non-empty record with a matching CRC at byte `at` of `buf`? */
+function recordAt(buf: Buffer, at: number): boolean {
+  if (buf.length - at < HEADER_BYTES) return false;
+  const length = buf.readUInt32LE(at);
+  if (length === 0 || length > MAX_SEARCHED_RECORD || at + HEADER_BYTES + length > buf.length) return false;
+  return crc32(buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length)) === buf.readUInt32LE(at + 4);
+}
+
+/**
+ * The offset of the first good record (whole, non-empty, matching its CRC) that starts after
+ * byte `from` of `buf`, or null when there is none: what tells a torn tail (nothing good after
+ * it) from a damaged record in the middle of the log. Tries the place the record at `from`
+ * announces first (a flipped payload bit keeps the framing), then every byte after `from`.
+ */
+export function findRecordAfter(buf: Buffer, from: number): number | null {
+  if (buf.length - from >= HEADER_BYTES) {
+    const announced = from + HEADER_BYTES + buf.readUInt32LE(from);
+    if (announced > from + HEADER_BYTES && announced < buf.length && recordAt(buf, announced)) return announced;
+  }
+  for (let at = from + 1; at + HEADER_BYTES < buf.length; at++) if (recordAt(buf, at)) return at;
+  return null;
 }
 
 /**

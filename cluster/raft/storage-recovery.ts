@@ -4,19 +4,23 @@
  *
  * What a crash (or `kill -9`) can leave, and what recovery does about it:
  * - a stale `*.tmp` of an atomic write that never got renamed: deleted;
- * - a torn last record in `raft.log`: the file is truncated at the first bad record and fsynced —
+ * - a torn last record in `raft.log`: the file is truncated at the bad record and fsynced —
  *   those bytes were never acknowledged, since `append` resolves only after the fdatasync that
- *   covers them (truncating also removes whatever else a torn write left further on, which a
- *   later scan could otherwise mistake for records). A tail of nothing but zeros is the space
- *   appends preallocate: it is kept, and appends continue where the records end;
+ *   covers them. A tail of nothing but zeros is the space appends preallocate: it is kept, and
+ *   appends continue where the records end;
  * - a log still holding entries at or below the snapshot index (the crash came between writing
  *   the snapshot and compacting the log): the compaction is finished.
+ * A bad record with a good record after it is not a torn tail but damage (a flipped bit, a bad
+ * sector): the entries from there on may be committed, and cutting them would drop them
+ * silently. Recovery refuses to start instead ({@link LogCorruptError}, naming the file and the
+ * byte), as it does for records that pass their CRC but do not decode or follow their
+ * predecessor; the node is then rebuilt from its peers (README, "Rebuilding a node").
  * The hard-state and snapshot files are only ever replaced by rename, so damage to them is not a
  * crash artifact: recovery refuses to guess (losing a vote breaks Raft's safety) and throws.
  */
 import { dirname, join } from 'node:path';
 import { realFileIo, type FileIo, type IoFile } from './file-io.js';
-import { onFile, scanRecords, withPath, syncDir, timedSync, TEMP_SUFFIX, writeFileAtomic, type SyncStats } from './record-file.js';
+import { findRecordAfter, onFile, scanRecords, withPath, syncDir, timedSync, TEMP_SUFFIX, writeFileAtomic, type SyncStats } from './record-file.js';
 import {
   decodeEntry,
   decodeHardState,
@@ -40,6 +44,18 @@ export interface OpenedLog {
   readonly offsets: number[];
 }
 
+/** The log is damaged before its end: recovery will not cut entries that may be committed. */
+export class LogCorruptError extends StorageFormatError {
+  constructor(
+    readonly path: string,
+    readonly offset: number,
+    what: string,
+  ) {
+    super(`${path} is corrupt at byte ${offset}: ${what}; refusing to start rather than drop the entries from there on, which may be committed. Rebuild this node from its peers: stop it, move its data dir away, start it with an empty one (see README, "Rebuilding a node")`);
+    this.name = 'LogCorruptError';
+  }
+}
+
 /** Recovers the data dir `dir` (an absolute path), creating it if needed. */
 export async function recover(dir: string, stats: SyncStats, io: FileIo): Promise<{ recovered: RecoveredState; log: OpenedLog }> {
   const repaired: string[] = [];
@@ -58,7 +74,7 @@ export async function recover(dir: string, stats: SyncStats, io: FileIo): Promis
   const buf = await readOptional(logPath, io);
   const bytes = buf ?? Buffer.alloc(0);
   const scan = scanRecords(bytes);
-  let end = scan.end;
+  const end = scan.end;
   let problem = scan.problem;
   const entries: LogEntry[] = [];
   let offsets: number[] = [];
@@ -69,13 +85,12 @@ export async function recover(dir: string, stats: SyncStats, io: FileIo): Promis
     try {
       e = decodeEntry(r.payload, `the record at byte ${r.offset} of ${logPath}`);
     } catch (err) {
-      [end, problem] = [r.offset, `undecodable record at byte ${r.offset} (${(err as Error).message})`];
-      break;
+      // It passed its CRC, so no torn write made it: damage (or a bug), never cut quietly.
+      throw new LogCorruptError(logPath, r.offset, `a record that passes its CRC but does not decode (${(err as Error).message})`);
     }
     // Truncation and compaction never leave an index out of order, so this is damage, not history.
     if (previous !== null && e.index !== previous + 1) {
-      [end, problem] = [r.offset, `entry ${e.index} at byte ${r.offset} does not follow entry ${previous}`];
-      break;
+      throw new LogCorruptError(logPath, r.offset, `entry ${e.index} does not follow entry ${previous}`);
     }
     previous = e.index;
     if (e.index <= snapIndex) {
@@ -94,6 +109,10 @@ export async function recover(dir: string, stats: SyncStats, io: FileIo): Promis
   if (problem !== null && end < bytes.length && bytes.subarray(end).equals(Buffer.alloc(bytes.length - end))) {
     problem = null;
     zeroTail = true;
+  }
+  if (problem !== null) {
+    const next = findRecordAfter(bytes, end);
+    if (next !== null) throw new LogCorruptError(logPath, end, `${problem}, with a good record at byte ${next} after it (not a torn tail)`);
   }
   if (problem !== null) repaired.push(`${LOG_FILE}: ${problem}; truncated the file there, dropping ${bytes.length - end} bytes`);
   const keepFrom = offsets[0] ?? end;

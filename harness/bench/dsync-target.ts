@@ -46,7 +46,7 @@ export async function startDsyncCluster(opts: { nodes: number; dir: string; log?
       return {
         async pair(lock: string): Promise<void> {
           const g = await post(pool, '/lock/acquire', { name: lock, client, mode: 'exclusive', ttlMs: TTL_MS, waitMs: WAIT_MS });
-          await post(pool, '/lock/release', { name: lock, client, token: g['token'] });
+          await post(pool, '/lock/release', { name: lock, client, token: g['token'], secret: g['secret'] });
         },
         async close(): Promise<void> {
           // The pools are shared by all clients; stop() closes them.

@@ -4,7 +4,7 @@ import { API_ERRORS, isDefinite, neverSent } from '../../cluster/api-errors.js';
 import type { LockError } from '../../cluster/lock/commands.js';
 
 /** Every error the lock table can answer with; the type makes this list complete. */
-const LOCK_ERRORS = Object.keys({ conflict: true, deadlock: true, 'not-held': true, timeout: true } satisfies Record<LockError, true>) as LockError[];
+const LOCK_ERRORS = Object.keys({ conflict: true, deadlock: true, 'not-held': true, timeout: true, forbidden: true } satisfies Record<LockError, true>) as LockError[];
 
 describe('cluster/api-errors', () => {
   it('has one well-formed entry per code', () => {
@@ -27,6 +27,7 @@ describe('cluster/api-errors', () => {
       deadlock: true,
       timeout: true,
       'not-held': true,
+      forbidden: true,
       'too-large': true,
       internal: false,
       'bad-gateway': false,
@@ -86,16 +87,17 @@ describe('cluster/api-errors', () => {
   });
 
   describe('the lock table errors', () => {
-    it('lists the four lock errors', () => {
-      assert.deepEqual([...LOCK_ERRORS].sort(), ['conflict', 'deadlock', 'not-held', 'timeout']);
+    it('lists the five lock errors', () => {
+      assert.deepEqual([...LOCK_ERRORS].sort(), ['conflict', 'deadlock', 'forbidden', 'not-held', 'timeout']);
     });
     for (const code of LOCK_ERRORS) {
-      it(`${code} is in the table with 409, definite`, () => {
+      const status = code === 'forbidden' ? 403 : 409;
+      it(`${code} is in the table with ${status}, definite`, () => {
         const e = API_ERRORS.get(code);
         assert.ok(e, `${code} is missing from API_ERRORS`);
-        assert.equal(e.status, 409);
+        assert.equal(e.status, status);
         assert.equal(e.definite, true);
-        assert.equal(isDefinite(409, { error: code }), true);
+        assert.equal(isDefinite(status, { error: code }), true);
       });
     }
   });

@@ -264,6 +264,20 @@ describe('workloads/lock: client', function () {
     await c.close();
   });
 
+  it('release and renew send the secret their grant was answered with; the history never holds it', async () => {
+    script = (b) => (b['token'] === undefined ? { status: 200, body: { name: 'l1', mode: 'exclusive', token: 21, secret: 's3cr3t' } } : { status: 200, body: { ok: true } });
+    const c = client();
+    const g = await invoke(c, 'acquire', ['l1', null]);
+    assert.deepEqual(g.value, ['l1', 21]);
+    assert.doesNotMatch(JSON.stringify(g), /s3cr3t/);
+    await invoke(c, 'renew', ['l1', 21]);
+    await invoke(c, 'release', ['l1', 21]);
+    assert.deepEqual(seen.map((x) => [x['path'], x['secret']]), [['/lock/acquire', undefined], ['/lock/renew', 's3cr3t'], ['/lock/release', 's3cr3t']]);
+    await invoke(c, 'release', ['l1', 21]);
+    assert.equal(seen.at(-1)!['secret'], undefined, 'forgotten once released');
+    await c.close();
+  });
+
   it('a renewal sends the token and TTL in the session; ok keeps the token', async () => {
     script = () => ({ status: 200, body: {} });
     const c = client();

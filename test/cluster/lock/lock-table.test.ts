@@ -612,3 +612,47 @@ function hasCycle(views: readonly LockView[]): boolean {
   }
   return false;
 }
+
+describe('lock table: proof of ownership (secret hashes)', () => {
+  const H1 = 'a'.repeat(64);
+  const H2 = 'b'.repeat(64);
+  const acq = (client: string, secretHash: string | undefined, waitMs = 0): LockCommand => ({
+    type: 'acquire', name: 'l', client, mode: 'exclusive', ttlMs: 10_000, waitMs, now: 1000, ...(secretHash ? { secretHash } : {}),
+  });
+
+  it('a release or renew needs the hash its grant carries (forbidden otherwise, changing nothing); the view never shows it', () => {
+    const log = new Log();
+    const t = log.token(acq('c1', H1));
+    for (const secretHash of [undefined, H2]) {
+      const r = log.result({ type: 'release', name: 'l', client: 'c1', token: t, ...(secretHash ? { secretHash } : {}) });
+      assert.equal(r.status === 'error' && r.error, 'forbidden', JSON.stringify(r));
+      const n = log.result({ type: 'renew', name: 'l', client: 'c1', token: t, ttlMs: 50_000, now: 1000, ...(secretHash ? { secretHash } : {}) });
+      assert.equal(n.status === 'error' && n.error, 'forbidden', JSON.stringify(n));
+    }
+    assert.deepEqual(log.table.view('l').holders, [{ client: 'c1', token: t, expiresAt: 11_000 }]);
+    assert.deepEqual(log.result({ type: 'release', name: 'l', client: 'c1', token: t, secretHash: H1 }), { status: 'ok' });
+  });
+
+  it('a waiter granted from the queue holds with the hash of its own acquire, also through a snapshot', () => {
+    const log = new Log();
+    const t = log.token(acq('c1', H1));
+    assert.equal(log.result(acq('c2', H2, 5000)).status, 'queued');
+    const restored = LockTable.restore(JSON.parse(JSON.stringify(log.table.snapshot())) as LockSnapshot);
+    assert.deepEqual(restored.snapshot(), log.table.snapshot());
+    for (const table of [log.table, restored]) {
+      const out = table.apply({ type: 'release', name: 'l', client: 'c1', token: t, secretHash: H1 }, 10);
+      const g = out.events.granted[0];
+      assert.ok(g);
+      assert.equal(table.apply({ type: 'release', name: 'l', client: 'c2', token: g.token, secretHash: H1 }, 11).result.status, 'error');
+      assert.deepEqual(table.apply({ type: 'release', name: 'l', client: 'c2', token: g.token, secretHash: H2 }, 12).result, { status: 'ok' });
+    }
+  });
+
+  it('rejects a malformed secret hash in a command or a snapshot', () => {
+    const log = new Log();
+    const r = log.result({ ...acq('c1', undefined), secretHash: 'nothex' } as LockCommand);
+    assert.match(r.status === 'error' ? r.message : '', /secretHash: must be 64 lowercase hex digits/);
+    const snap = { version: 1, lastToken: 1, clock: 0, locks: [{ name: 'l', mode: 'exclusive', holders: [{ client: 'c', token: 1, expiresAt: 5, secretHash: 7 }], waiters: [] }] };
+    assert.throws(() => LockTable.restore(snap as unknown as LockSnapshot), /secretHash must be 64 lowercase hex digits/);
+  });
+});

@@ -73,6 +73,45 @@ describe('exactly-once sessions', () => {
     assert.deepEqual(run(), { retry: [true, 'granted'], released: 'ok', again: [true, 'ok'] });
   });
 
+  it('a queued acquire\'s record becomes its grant when a later entry grants it, also through a snapshot', () => {
+    const s = new SessionLocks();
+    const held = s.apply(acquire('a', 1), 1);
+    const wait: LockLogData = { command: { type: 'acquire', name: 'l1', client: 'b', mode: 'exclusive', ttlMs: 10_000, waitMs: 5000, now: 1000 }, request: { session: 'sb', seq: 1 } };
+    assert.deepEqual(s.apply(wait, 2).result, { status: 'queued', name: 'l1' });
+    const restored = SessionLocks.restore(JSON.parse(JSON.stringify(s.snapshot())));
+    for (const t of [s, restored]) {
+      const out = t.apply({ command: { type: 'release', name: 'l1', client: 'a', token: held.result.status === 'granted' ? held.result.token : -1 }, request: { session: 'a', seq: 2 } }, 3);
+      const grant = out.events.granted[0];
+      assert.equal(grant?.client, 'b');
+      const retry = t.apply(wait, 4);
+      assert.equal(retry.duplicate, true);
+      assert.deepEqual(retry.result, { status: 'granted', name: 'l1', mode: 'exclusive', token: grant.token, expiresAt: grant.expiresAt });
+    }
+  });
+
+  it('refuses a seq reused for another request with conflict, naming the first', () => {
+    const s = new SessionLocks();
+    s.apply(acquire('c1', 1, 'rp1'), 1);
+    const other = s.apply(acquire('c1', 1, 'rp2'), 2);
+    assert.equal(other.duplicate, true);
+    assert.equal(other.result.status, 'error');
+    assert.match(other.result.status === 'error' ? other.result.message : '', /already used seq 1 for the acquire of "rp1" by "c1"/);
+    assert.equal(s.table.view('rp2').holders.length, 0);
+  });
+
+  it('a retried acquire carries a new secret hash: the grant answers to it (and no longer to the first)', () => {
+    const s = new SessionLocks();
+    const H1 = '1'.repeat(64);
+    const H2 = '2'.repeat(64);
+    const withHash = (h: string): LockLogData => ({ command: { type: 'acquire', name: 'l1', client: 'c1', mode: 'exclusive', ttlMs: 10_000, waitMs: 0, now: 1000, secretHash: h }, request: { session: 'c1', seq: 1 } });
+    const first = s.apply(withHash(H1), 1);
+    const token = first.result.status === 'granted' ? first.result.token : -1;
+    assert.equal(s.apply(withHash(H2), 2).duplicate, true);
+    const release = (h: string, seq: number) => s.apply({ command: { type: 'release', name: 'l1', client: 'c1', token, secretHash: h }, request: { session: 'c1', seq } }, 2 + seq).result;
+    assert.equal(release(H1, 2).status, 'error');
+    assert.deepEqual(release(H2, 3), { status: 'ok' });
+  });
+
   it('rejects a bad bound', () => {
     assert.throws(() => new SessionLocks(0), /maxSessions must be a positive integer/);
   });

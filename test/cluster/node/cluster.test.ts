@@ -4,11 +4,12 @@
  * SIGTERM shuts a node down cleanly. Every process is killed after each test, also on failure.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster, type NodeProcess } from '../../../cluster/local/node-process.js';
 import { eventually } from '../../support/eventually.js';
+import { scanRecords } from '../../../cluster/raft/record-file.js';
 
 interface Reply {
   status: number;
@@ -61,8 +62,43 @@ describe('cluster/node: three node processes', function () {
     await leader.waitHealthy();
     const back = await call(leader, 'GET', '/lock/k');
     assert.equal((back.body['holders'] as { token: number }[])[0]?.token, g.body['token']);
-    const r = await call(leader, 'POST', '/lock/release', { name: 'k', client: 'c1', token: g.body['token'] });
+    const r = await call(leader, 'POST', '/lock/release', { name: 'k', client: 'c1', token: g.body['token'], secret: g.body['secret'] });
     assert.equal(r.status, 200, JSON.stringify(r.body));
+  });
+
+  it('catches up a follower whose torn last record was cut on restart (it lost an entry it had acknowledged)', async () => {
+    cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10'] });
+    const leader = await cluster.agreedLeader();
+    const follower = cluster.nodes.find((n) => n !== leader) as NodeProcess;
+    for (let i = 0; i < 5; i++) assert.equal((await call(leader, 'POST', '/lock/acquire', { name: `t${i}`, client: 'c', ttlMs: 120_000 })).status, 200);
+    const applied = async (n: NodeProcess): Promise<number> => ((await n.status())?.['lastApplied'] as number | undefined) ?? -1;
+    const target = (await leader.status())?.['commitIndex'] as number;
+    await eventually('the follower applied everything', async () => (await applied(follower)) >= target, 10_000);
+    await follower.stop('SIGKILL');
+    // Cut 3 bytes off its last record, as a torn write would leave it.
+    const logFile = join(follower.spec.dataDir, 'raft.log');
+    const bytes = readFileSync(logFile);
+    const last = scanRecords(bytes).records.at(-1);
+    assert.ok(last);
+    truncateSync(logFile, last.offset + 8 + last.payload.length - 3);
+    follower.start();
+    await follower.waitHealthy();
+    assert.match(readFileSync(follower.spec.logFile, 'utf8'), /torn record/, 'repaired on open, with a warning');
+    const g = await call(leader, 'POST', '/lock/acquire', { name: 'after', client: 'c', ttlMs: 120_000 });
+    assert.equal(g.status, 200, JSON.stringify(g.body));
+    const now = (await leader.status())?.['commitIndex'] as number;
+    await eventually(`the follower catches up to ${now}`, async () => (await applied(follower)) >= now, 10_000);
+  });
+
+  it('restarts a node at once after kill -9, again and again (its data-dir lock does not hold it back)', async () => {
+    cluster = await startLocalCluster({ nodes: 3, dir, extraArgs: ['--tick-ms', '10'] });
+    const node = cluster.nodes[0] as NodeProcess;
+    for (let round = 0; round < 2; round++) {
+      await node.stop('SIGKILL');
+      node.start();
+      await node.waitHealthy();
+    }
+    assert.doesNotMatch(readFileSync(node.spec.logFile, 'utf8'), /in use by process/);
   });
 
   it('catches a restarted node up through a snapshot after the log was compacted', async () => {
@@ -75,7 +111,7 @@ describe('cluster/node: three node processes', function () {
       const g = await call(leader, 'POST', '/lock/acquire', { name: `s${i % 5}`, client: 'c', ttlMs: 120_000 });
       assert.equal(g.status, 200, JSON.stringify(g.body));
       lastToken = g.body['token'] as number;
-      if (i < 55) assert.equal((await call(leader, 'POST', '/lock/release', { name: `s${i % 5}`, client: 'c', token: lastToken })).status, 200);
+      if (i < 55) assert.equal((await call(leader, 'POST', '/lock/release', { name: `s${i % 5}`, client: 'c', token: lastToken, secret: g.body['secret'] })).status, 200);
     }
     const ls = await leader.status();
     assert.ok((ls?.['snapshotIndex'] as number) > 40, `the leader compacted: ${JSON.stringify(ls)}`);

@@ -152,6 +152,48 @@ describe('Raft core', () => {
       assert.deepEqual(next.entries.map((e) => [e.index, e.term]), [[3, 3]]);
     });
 
+    it('probes back a follower that lost entries it had acknowledged (a torn tail cut on restart) until it has them again', () => {
+      const { c, drain } = leaderOfTerm2();
+      c.propose('x');
+      c.propose('y');
+      drain();
+      // n2 acknowledges everything: the leader's match for n2 is 4, and 4 commits.
+      c.step({ type: 'append-resp', from: 'n2', to: 'n1', term: 2, success: true, index: 4 });
+      drain();
+      assert.equal(c.status().commitIndex, 4);
+      // n2 restarts having lost entry 4 (its torn last record was cut); n3 stays silent.
+      const entries = [
+        { index: 1, term: 1, data: null },
+        { index: 2, term: 2, data: null },
+        { index: 3, term: 2, data: 'x' },
+      ];
+      const n2 = new RaftCore({ id: 'n2', members: ['n1', 'n2', 'n3'], random: () => 0.5, electionTicks: 1000 }, { hard: { term: 2, vote: 'n1' }, snapshot: null, entries });
+      const applied: unknown[] = [];
+      for (let t = 0; t < 20 && n2.status().lastApplied < 4; t++) {
+        c.tick();
+        let queue = drain();
+        for (let guard = 0; guard < 100 && queue.length > 0; guard++) {
+          const next: Message[] = [];
+          for (const m of queue) {
+            if (m.to === 'n2') n2.step(m);
+            else if (m.to === 'n1') c.step(m);
+          }
+          while (n2.hasReady()) {
+            const rd = n2.ready();
+            next.push(...rd.messages);
+            for (const e of rd.committed) applied.push(e.data);
+            n2.advance(rd);
+          }
+          next.push(...drain());
+          queue = next;
+        }
+      }
+      assert.equal(n2.status().lastIndex, 4, 'the lost entry was sent again');
+      assert.equal(n2.status().commitIndex, 4);
+      assert.deepEqual(applied.filter((d) => d !== null), ['x', 'y']);
+      assert.equal(c.status().commitIndex, 4, 'the commit index never went back');
+    });
+
     it('refuses proposals and reads on a follower', () => {
       const { cores } = cluster(3);
       const f = cores.get('n2') as RaftCore;

@@ -172,7 +172,7 @@ describe('Raft progress', () => {
       { what: 'replicate, a hint below the rejected append: back to the hint', pr: () => replicating(5, [8, 12]), rejected: 8, hint: 6, want: probe(7) },
       { what: 'replicate, no hint (the follower has all before next): back one', pr: () => replicating(5, [8, 12]), rejected: 8, hint: 20, want: probe(12) },
       { what: 'replicate, a hint at or below match: to match + 1, no lower', pr: () => replicating(5, [8, 12]), rejected: 8, hint: 2, want: probe(6) },
-      { what: 'replicate, rejected at match: stale', pr: () => replicating(5, [8, 12]), rejected: 5, hint: 2, want: 'stale' },
+      { what: 'replicate, rejected at match (the follower lost acknowledged entries): match forgotten, back to the hint', pr: () => replicating(5, [8, 12]), rejected: 5, hint: 2, want: { state: 'probe', match: 0, next: 3, inflight: 0, paused: false } },
       { what: 'replicate, rejected below match: stale', pr: () => replicating(5, [8, 12]), rejected: 3, hint: 2, want: 'stale' },
       // Probing: match 5, the last probe at prevIndex 9 (next 10).
       { what: 'probe, the last probe, with a hint: back to the hint', pr: () => probing(5, 10), rejected: 9, hint: 7, want: probe(8) },
@@ -180,7 +180,8 @@ describe('Raft progress', () => {
       { what: 'probe, the last probe, a hint below match: to match + 1, no lower', pr: () => probing(5, 10), rejected: 9, hint: 1, want: probe(6) },
       { what: 'probe, an earlier probe: stale', pr: () => probing(5, 10), rejected: 12, hint: 7, want: 'stale' },
       { what: 'probe, below the last probe: stale', pr: () => probing(5, 10), rejected: 7, hint: 6, want: 'stale' },
-      { what: 'probe, the last probe but at match: stale', pr: () => probing(5, 6), rejected: 5, hint: 1, want: 'stale' },
+      { what: 'probe, the last probe at match (the follower lost acknowledged entries): match forgotten, back to the hint', pr: () => probing(5, 6), rejected: 5, hint: 1, want: { state: 'probe', match: 0, next: 2, inflight: 0, paused: false } },
+      { what: 'probe, an earlier probe at match: stale', pr: () => probing(5, 10), rejected: 5, hint: 1, want: 'stale' },
       { what: 'snapshot: stale (the snapshot has its own answer)', pr: () => snapshotting(5, 9), rejected: 8, hint: 2, want: 'stale' },
     ];
     for (const { what, pr: make, rejected, hint, want } of cases) {

@@ -131,19 +131,65 @@ describe('RaftStorage', () => {
       });
     }
 
-    it('truncates from a record whose payload has a flipped byte (CRC mismatch)', async () => {
+    it('truncates the last record when its payload has a flipped byte (CRC mismatch, nothing after it: a torn tail)', async () => {
       const { storage } = await openDir();
       await storage.append(range(1, 5));
       await storage.close();
       const bytes = await readFile(logFile());
-      const third = scanRecords(bytes).records[2]?.offset as number;
-      bytes[third + 8 + 4] = (bytes[third + 8 + 4] as number) ^ 0x01;
+      const last = scanRecords(bytes).records[4]?.offset as number;
+      bytes[last + 8 + 4] = (bytes[last + 8 + 4] as number) ^ 0x01;
       await writeFile(logFile(), bytes);
 
       const { recovered } = await openDir();
-      assert.deepEqual(indexes(recovered.entries), [1, 2]);
-      assert.match(recovered.repaired.join('\n'), new RegExp(`CRC mismatch in the record at byte ${third}`));
-      assert.equal(await size(logFile()), third);
+      assert.deepEqual(indexes(recovered.entries), [1, 2, 3, 4]);
+      assert.match(recovered.repaired.join('\n'), new RegExp(`CRC mismatch in the record at byte ${last}`));
+      assert.equal(await size(logFile()), last);
+    });
+
+    it('truncates a record cut short by 3 bytes at the end of the log (a torn tail)', async () => {
+      const { storage } = await openDir();
+      await storage.append(range(1, 5));
+      await storage.close();
+      const bytes = await readFile(logFile());
+      const last = scanRecords(bytes).records[4]?.offset as number;
+      await writeFile(logFile(), bytes.subarray(0, bytes.length - 3));
+      const { recovered } = await openDir();
+      assert.deepEqual(indexes(recovered.entries), [1, 2, 3, 4]);
+      assert.match(recovered.repaired.join('\n'), /torn record/);
+      assert.equal(await size(logFile()), last);
+    });
+
+    const damage: [string, (bytes: Buffer, at: number) => void][] = [
+      ['a flipped bit in its payload', (bytes, at) => void (bytes[at + 8 + 4] = (bytes[at + 8 + 4] as number) ^ 0x01)],
+      ['a flipped bit in its CRC', (bytes, at) => void (bytes[at + 5] = (bytes[at + 5] as number) ^ 0x10)],
+      ['a flipped bit in its length', (bytes, at) => void (bytes[at] = (bytes[at] as number) ^ 0x04)],
+      ['its header zeroed', (bytes, at) => void bytes.fill(0, at, at + 8)],
+    ];
+    for (const [what, spoil] of damage) {
+      it(`refuses to start, naming the file and the byte, when record 10 of 34 has ${what} (good records follow: not a torn tail), and leaves the file as it was`, async () => {
+        const { storage } = await openDir();
+        await storage.append(range(1, 34));
+        await storage.close();
+        const bytes = await readFile(logFile());
+        const tenth = scanRecords(bytes).records[9]?.offset as number;
+        spoil(bytes, tenth);
+        await writeFile(logFile(), bytes);
+        await assert.rejects(openDir(), (e: unknown) => {
+          assert.ok(e instanceof StorageFormatError, String(e));
+          assert.match(e.message, new RegExp(`${logFile().replace(/[.]/g, '\\.')} is corrupt at byte ${tenth}: .*not a torn tail.*refusing to start.*Rebuild this node from its peers`));
+          assert.doesNotMatch(e.message, /\n/, 'one line');
+          return true;
+        });
+        assert.deepEqual(await readFile(logFile()), bytes, 'nothing was cut');
+      });
+    }
+
+    it('refuses to start on a record that passes its CRC but does not follow its predecessor', async () => {
+      const { storage } = await openDir();
+      await storage.append(range(1, 3));
+      await storage.close();
+      await appendFile(logFile(), encodeRecords([encodeEntry(entry(7))]).bytes);
+      await assert.rejects(openDir(), /raft\.log is corrupt at byte \d+: entry 7 does not follow entry 3/);
     });
 
     it('finishes a compaction interrupted after the snapshot was written', async () => {
@@ -453,12 +499,13 @@ describe('RaftStorage with preallocation', () => {
     assert.deepEqual(indexes(last.entries).slice(-3), [10, 11, 12]);
   });
 
-  it('truncates a torn write inside the free space, so records beyond it are never read back', async () => {
+  it('refuses a damaged record inside the free space with whole records beyond it (never cuts what may be committed)', async () => {
     const { storage } = await openDir();
     await storage.append(range(1, 5));
     await storage.close();
     const end = framed(range(1, 5));
-    // A crash while appending 6..8: record 6 torn, 7 and 8 whole.
+    // Record 6 damaged, 7 and 8 whole: it could be a torn batch of a power cut, or damage to
+    // committed entries; recovery cannot tell, so it cuts nothing and refuses to start.
     const { bytes, offsets } = encodeRecords(range(6, 8).map(encodeEntry));
     const tornByte = (offsets[1] as number) - 1;
     bytes[tornByte] = (bytes[tornByte] as number) ^ 0xff;
@@ -466,14 +513,7 @@ describe('RaftStorage with preallocation', () => {
     const fh = await open(logFile(), 'r+');
     await fh.write(bytes, 0, bytes.length, end);
     await fh.close();
-    const { storage: again, recovered } = await openDir();
-    assert.deepEqual(indexes(recovered.entries), [1, 2, 3, 4, 5]);
-    assert.match(recovered.repaired.join('\n'), /CRC mismatch/);
-    assert.equal(await size(), end, 'cut at the torn record: the whole records after it are gone too');
-    await again.append([entry(6, 2)]);
-    await again.close();
-    const { recovered: last } = await openDir();
-    assert.deepEqual(last.entries.map((e) => [e.index, e.term]), [[1, 1], [2, 1], [3, 1], [4, 1], [5, 1], [6, 2]]);
+    await assert.rejects(openDir(), new RegExp(`is corrupt at byte ${end}: CRC mismatch`));
   });
 
   it('keeps truncateFrom and compaction exact', async () => {
