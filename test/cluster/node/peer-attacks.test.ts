@@ -95,7 +95,7 @@ describe('cluster/node: attacks on peer RPC (three node processes)', function ()
     const name = `probe-${++probes}`;
     const a = await call(leader, 'POST', '/lock/acquire', { name, client: 'prober', ttlMs: 60_000 });
     assert.equal(a.status, 200, `a client still acquires: ${JSON.stringify(a.body)}`);
-    const r = await call(leader, 'POST', '/lock/release', { name, client: 'prober', token: a.body?.['token'] });
+    const r = await call(leader, 'POST', '/lock/release', { name, client: 'prober', token: a.body?.['token'], secret: a.body?.['secret'] });
     assert.equal(r.status, 200, `a client still releases: ${JSON.stringify(r.body)}`);
     const commit = (await statusOf(leader))['commitIndex'] as number;
     await eventually('every node applied the probe', async () => (await Promise.all((cluster as LocalCluster).nodes.map(statusOf))).every((s) => (s['lastApplied'] as number) >= commit));
@@ -173,7 +173,7 @@ describe('cluster/node: attacks on peer RPC (three node processes)', function ()
       const client = (async () => {
         for (let i = 0; flooding || i < 3; i++) {
           const a = await call(leader, 'POST', '/lock/acquire', { name: 'during-flood', client: 'c', ttlMs: 60_000 });
-          const r = await call(leader, 'POST', '/lock/release', { name: 'during-flood', client: 'c', token: a.body?.['token'] });
+          const r = await call(leader, 'POST', '/lock/release', { name: 'during-flood', client: 'c', token: a.body?.['token'], secret: a.body?.['secret'] });
           clientOps.push(a.status, r.status);
         }
       })();
