@@ -43,12 +43,29 @@ export interface RenewRequest extends ReleaseRequest {
   readonly ttlMs: number;
 }
 
+/**
+ * Caps on what clients may queue up on the node, checked on the leader before an acquire is
+ * proposed (so acquires in flight at once may pass them by their number); over a cap the
+ * acquire is answered 429 `limit-exceeded` naming the limit, and nothing is proposed.
+ */
+export interface LockLimits {
+  /** Most distinct locks held or waited for; an acquire of a new name over it is refused. @default 100000 */
+  readonly maxLocks: number;
+  /** Most waiters queued on one lock; a blocking acquire that would queue past it is refused. @default 1000 */
+  readonly maxWaitersPerLock: number;
+}
+
+/** The defaults of {@link LockLimits}. */
+export const DEFAULT_LOCK_LIMITS: LockLimits = { maxLocks: 100_000, maxWaitersPerLock: 1000 };
+
 /** Options of a {@link LockService}. */
 export interface LockServiceOptions {
   /** How long a request may wait for a commit (beyond an acquire's `waitMs`). @default 5000 */
   readonly requestTimeoutMs?: number;
   /** The wall clock of lease times (`now` in commands and ticks). Request deadlines use `performance.now()`. @default Date.now */
   readonly now?: () => number;
+  /** @default DEFAULT_LOCK_LIMITS */
+  readonly limits?: LockLimits;
 }
 
 class Timeout extends Error {}
@@ -86,6 +103,7 @@ export class LockService {
   readonly #machine: LockMachine;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  readonly #limits: LockLimits;
   #tickTimer: NodeJS.Timeout | undefined;
   #tickAt = Infinity;
   #tickInFlight = false;
@@ -98,6 +116,7 @@ export class LockService {
     this.#machine = machine;
     this.#timeoutMs = o.requestTimeoutMs ?? 5000;
     this.#now = o.now ?? Date.now;
+    this.#limits = o.limits ?? DEFAULT_LOCK_LIMITS;
     // Once per batch of applied entries, not per entry: nextDeadline() scans the table.
     machine.onApplied = () => {
       if (this.#tickCheckQueued) return;
@@ -125,6 +144,8 @@ export class LockService {
   }
 
   async acquire(r: AcquireRequest): Promise<ServiceReply> {
+    const refused = this.#overLimit(r);
+    if (refused !== undefined) return refused;
     // Deadlines are monotonic (performance.now()): a wall clock that jumps must not end or stretch a wait.
     const deadline = performance.now() + r.waitMs + this.#timeoutMs;
     let outcome: WaitOutcome | undefined;
@@ -157,6 +178,20 @@ export class LockService {
     } finally {
       unwatch();
     }
+  }
+
+  /** The 429 for an acquire past a {@link LockLimits} cap, or undefined. */
+  #overLimit(r: AcquireRequest): ServiceReply | undefined {
+    const table = this.#machine.locks.table;
+    const { exists, waiters } = table.occupancy(r.name);
+    const over = (limit: string, max: number, message: string): ServiceReply => ({ status: 429, body: { error: 'limit-exceeded', limit, max, message, definite: true } });
+    if (!exists && table.lockCount >= this.#limits.maxLocks) {
+      return over('max-locks', this.#limits.maxLocks, `the node holds the most locks it may (${this.#limits.maxLocks}, --max-locks); "${r.name}" is a new one`);
+    }
+    if (r.waitMs > 0 && waiters >= this.#limits.maxWaitersPerLock) {
+      return over('max-waiters-per-lock', this.#limits.maxWaitersPerLock, `"${r.name}" has the most waiters it may (${this.#limits.maxWaitersPerLock}, --max-waiters-per-lock)`);
+    }
+    return undefined;
   }
 
   async release(r: ReleaseRequest): Promise<ServiceReply> {

@@ -28,6 +28,8 @@ describe('cluster/api-errors', () => {
       timeout: true,
       'not-held': true,
       'too-large': true,
+      'request-timeout': true,
+      'limit-exceeded': true,
       internal: false,
       'bad-gateway': false,
       unavailable: 'per-response',
