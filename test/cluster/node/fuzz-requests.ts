@@ -220,7 +220,7 @@ export class RequestFuzzer {
         `G\u00e9T /health HTTP/1.1\r\nhost: ${host}\r\n\r\n`,
         `POST /lock/acquire HTTP/1.1\r\nhost: ${host}\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
         `GET /health HTTP/1.1\r\nhost: ${host}\r\nx-long: ${'h'.repeat(20_000)}\r\n\r\n`,
-        `GET /health HTTP/1.1\r\nhost: ${host}\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n`,
+        `GET /health HTTP/1.1\r\nhost: ${host}\r\nconnection: upgrade, close\r\nupgrade: websocket\r\n\r\n`,
         '\u0016\u0003\u0001\u0000\u00a5\u0001\u0000\u0000\u00a1\u0003\u0003',
       ]),
       'latin1',

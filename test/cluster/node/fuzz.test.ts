@@ -133,11 +133,13 @@ describe('cluster/node: fuzzed requests against three node processes', function 
     const t0 = performance.now();
     let next = 0;
     let slowest = 0;
+    const slow: string[] = [];
     const worker = async (): Promise<void> => {
       for (let i = next++; i < requests.length; i = next++) {
         const { node, req } = requests[i] as (typeof requests)[number];
         const a = await send(node.spec.address, req);
         slowest = Math.max(slowest, a.ms);
+        if (a.ms > 5000) slow.push(`#${i} ${req.kind} ${JSON.stringify(req.bytes.toString('latin1').slice(0, 160))} → ${a.status} after ${Math.round(a.ms)} ms${a.error !== undefined ? ` (${a.error})` : ''}`);
         byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
         byKind.set(req.kind, (byKind.get(req.kind) ?? 0) + 1);
         const what = `#${i} ${req.kind} ${JSON.stringify(req.bytes.toString('latin1').slice(0, 300))} → ${a.status} ${a.body.slice(0, 300)}${a.error !== undefined ? ` (${a.error})` : ''}`;
@@ -169,6 +171,7 @@ describe('cluster/node: fuzzed requests against three node processes', function 
     const figures = [...byStatus.entries()].sort((x, y) => x[0] - y[0]).map(([s, n]) => `${s === 0 ? 'closed' : s}: ${n}`).join(', ');
     console.log(`      ${COUNT} requests in ${seconds.toFixed(1)} s (slowest ${Math.round(slowest)} ms); by status: ${figures}`);
     console.log(`      by kind: ${[...byKind.entries()].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    if (slow.length > 0) console.log(`      ${slow.length} answered after more than 5 s, e.g. ${slow[0]}`);
     for (const [id, k] of known) console.log(`      KNOWN FINDING ${id}: ${k.count} time(s), e.g. ${k.example}`);
     assert.deepEqual(failures.slice(0, 20), [], `${failures.length} bad answers (seed ${SEED})`);
 
