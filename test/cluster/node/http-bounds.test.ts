@@ -122,6 +122,14 @@ describe('cluster/node: HTTP bounds (one in-process node, small limits)', functi
     assert.ok(ms < 5000, `closed after ${Math.round(ms)} ms`);
   });
 
+  it('answers CONNECT with 405 and a JSON body instead of closing the socket without a word', async () => {
+    const r = await rawOpen();
+    r.socket.write('CONNECT evil.example:443 HTTP/1.1\r\nhost: evil.example:443\r\n\r\n');
+    await closed(r, 'CONNECT answered and closed', 5000);
+    assert.match(r.data, /^HTTP\/1\.1 405/);
+    assert.match(r.data, /"error":"method-not-allowed"/);
+  });
+
   it('answers a long poll that waits longer than every timeout', async () => {
     const g = await call('POST', '/lock/acquire', { name: 'lp', client: 'h', ttlMs: 60_000 });
     assert.equal(g.status, 200);
