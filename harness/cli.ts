@@ -131,6 +131,12 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .option('--max-inflight <n>', 'most AppendEntries messages in flight, unacknowledged, to one follower (default 32)', int('--max-inflight', 1))
     .option('--audit-every <n>', 'log a digest of the replicated state every n applied entries, for comparing replicas (harness runs set it; default 0: never)', int('--audit-every', 0))
     .option('--request-timeout-ms <n>', 'how long a request waits for a commit, beyond an acquire\'s waitMs (default 5000)', int('--request-timeout-ms', 1))
+    .option('--header-timeout-ms <n>', 'time to receive a request\'s headers, ms (default 10000)', int('--header-timeout-ms', 1))
+    .option('--body-timeout-ms <n>', 'time to receive a request\'s body, ms; peer streams exempt, long polls unaffected (default 30000)', int('--body-timeout-ms', 1))
+    .option('--idle-timeout-ms <n>', 'a connection with no request in progress is closed after this long, ms (default 65000)', int('--idle-timeout-ms', 1))
+    .option('--max-connections <n>', 'most open connections on the listener; the next is answered 503 (default 1024)', int('--max-connections', 1))
+    .option('--max-locks <n>', 'most locks held or waited for on the cluster; an acquire of a new one is answered 429 (default 100000)', int('--max-locks', 1))
+    .option('--max-waiters-per-lock <n>', 'most waiters queued on one lock; a blocking acquire past it is answered 429 (default 1000)', int('--max-waiters-per-lock', 1))
     .option('--cluster-secret-file <path>', `file holding the secret every member of the cluster shares (chmod 600; at least ${MIN_SECRET_BYTES} bytes); peer RPC must prove it. Or set $${CLUSTER_SECRET_ENV}`)
     .option('--insecure', 'run without a cluster secret: peer RPC is not authenticated (anyone who reaches the port can send Raft messages)')
     .addOption(

@@ -4,7 +4,7 @@
  * the leader; the routes serve `/lock/*` on the leader and forward to it from the other nodes.
  */
 import { LockMachine, type LockCounters } from './lock-machine.js';
-import { LockService } from './lock-service.js';
+import { DEFAULT_LOCK_LIMITS, LockService, type LockLimits } from './lock-service.js';
 import { LocalOnlyRaft } from './local-only-raft.js';
 import { lockOpenApiPaths, lockRoutes } from './lock-routes.js';
 import { observedCounter } from '../node/metrics.js';
@@ -18,6 +18,10 @@ export interface LockServiceFactoryOptions {
    * without Raft (see `LocalOnlyRaft`). @default false
    */
   readonly unsafeGrantWithoutQuorum?: boolean;
+  /** Most locks held or waited for (`--max-locks`). @default DEFAULT_LOCK_LIMITS.maxLocks */
+  readonly maxLocks?: number;
+  /** Most waiters queued on one lock (`--max-waiters-per-lock`). @default DEFAULT_LOCK_LIMITS.maxWaitersPerLock */
+  readonly maxWaitersPerLock?: number;
 }
 
 const COUNTERS: readonly (readonly [string, string, keyof LockCounters])[] = [
@@ -31,20 +35,21 @@ const COUNTERS: readonly (readonly [string, string, keyof LockCounters])[] = [
 function start(ctx: ServiceContext, machine: LockMachine, o: LockServiceFactoryOptions): NodeService {
   // FAILPOINT lock.grant-without-quorum: the same test aid as the flag.
   const unsafe = (o.unsafeGrantWithoutQuorum ?? false) || FP['lock.grant-without-quorum'];
+  const limits: LockLimits = { maxLocks: o.maxLocks ?? DEFAULT_LOCK_LIMITS.maxLocks, maxWaitersPerLock: o.maxWaitersPerLock ?? DEFAULT_LOCK_LIMITS.maxWaitersPerLock };
   let locks: LockService;
   if (unsafe) {
     ctx.log.warn('--unsafe-grant-without-quorum (or failpoint lock.grant-without-quorum): this node grants locks from a table of its own, without Raft; safety is broken on purpose (a test aid)');
     const own = new LockMachine();
-    locks = new LockService(new LocalOnlyRaft(ctx.id, own), own, { requestTimeoutMs: ctx.requestTimeoutMs });
+    locks = new LockService(new LocalOnlyRaft(ctx.id, own), own, { requestTimeoutMs: ctx.requestTimeoutMs, limits });
   } else {
-    locks = new LockService(ctx.raft, machine, { requestTimeoutMs: ctx.requestTimeoutMs });
+    locks = new LockService(ctx.raft, machine, { requestTimeoutMs: ctx.requestTimeoutMs, limits });
   }
   for (const [name, help, key] of COUNTERS) observedCounter(ctx.registry, name, help, () => machine.counters[key]);
   return {
     name: 'lock',
     routes: lockRoutes(locks, { id: ctx.id, raft: ctx.raft, forwarder: ctx.forwarder, serveHere: unsafe }, ctx.bodyLimit),
     openapi: { paths: lockOpenApiPaths() },
-    status: () => ({ ...machine.counters, ...(unsafe ? { unsafeGrantWithoutQuorum: true } : {}) }),
+    status: () => ({ ...machine.counters, locks: machine.locks.table.lockCount, limits, ...(unsafe ? { unsafeGrantWithoutQuorum: true } : {}) }),
     onLeadership: () => locks.leadershipChanged(),
     close: () => locks.close(),
   };

@@ -41,7 +41,8 @@ export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit
       const raw = await readBody(req, bodyLimit);
       const b = validate(schema, parseJson(raw), what);
       const request = b.session !== undefined && b.seq !== undefined ? { session: b.session, seq: b.seq } : undefined;
-      send(res, await onLeader(req, routing, waitMs(b) + locks.requestTimeoutMs, raw, () => serve({ ...b, request })));
+      const wait = waitMs(b);
+      send(res, await onLeader(req, routing, wait + locks.requestTimeoutMs, raw, () => serve({ ...b, request }), wait > 0 ? 'long-poll' : 'short'));
     };
 
   const view: Handler = async (req, res, param) => {
@@ -86,7 +87,7 @@ export function lockOpenApiPaths(): Record<string, unknown> {
       post: {
         summary: 'Acquire a lock (waits in a FIFO queue up to waitMs)',
         requestBody: jsonBody(acquireBody),
-        responses: { '200': jsonResponse('granted', grant), '409': jsonResponse('conflict, deadlock or timeout', ERROR_REF), ...errorResponses },
+        responses: { '200': jsonResponse('granted', grant), '409': jsonResponse('conflict, deadlock or timeout', ERROR_REF), '429': jsonResponse('limit-exceeded: --max-locks or --max-waiters-per-lock reached', ERROR_REF), ...errorResponses },
       },
     },
     '/lock/release': {

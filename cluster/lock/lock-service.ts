@@ -46,12 +46,29 @@ export interface RenewRequest extends ReleaseRequest {
   readonly ttlMs: number;
 }
 
+/**
+ * Caps on what clients may queue up on the node, checked on the leader before an acquire is
+ * proposed (so acquires in flight at once may pass them by their number); over a cap the
+ * acquire is answered 429 `limit-exceeded` naming the limit, and nothing is proposed.
+ */
+export interface LockLimits {
+  /** Most distinct locks held or waited for; an acquire of a new name over it is refused. @default 100000 */
+  readonly maxLocks: number;
+  /** Most waiters queued on one lock; a blocking acquire that would queue past it is refused. @default 1000 */
+  readonly maxWaitersPerLock: number;
+}
+
+/** The defaults of {@link LockLimits}. */
+export const DEFAULT_LOCK_LIMITS: LockLimits = { maxLocks: 100_000, maxWaitersPerLock: 1000 };
+
 /** Options of a {@link LockService}. */
 export interface LockServiceOptions {
   /** How long a request may wait for a commit (beyond an acquire's `waitMs`). @default 5000 */
   readonly requestTimeoutMs?: number;
   /** The wall clock of lease times (`now` in commands and ticks). Request deadlines use `performance.now()`. @default Date.now */
   readonly now?: () => number;
+  /** @default DEFAULT_LOCK_LIMITS */
+  readonly limits?: LockLimits;
 }
 
 class Timeout extends Error {}
@@ -102,6 +119,7 @@ export class LockService {
   readonly #machine: LockMachine;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  readonly #limits: LockLimits;
   #tickTimer: NodeJS.Timeout | undefined;
   #tickAt = Infinity;
   #tickInFlight = false;
@@ -114,6 +132,7 @@ export class LockService {
     this.#machine = machine;
     this.#timeoutMs = o.requestTimeoutMs ?? 5000;
     this.#now = o.now ?? Date.now;
+    this.#limits = o.limits ?? DEFAULT_LOCK_LIMITS;
     // Once per batch of applied entries, not per entry: nextDeadline() scans the table.
     machine.onApplied = () => {
       if (this.#tickCheckQueued) return;
@@ -146,6 +165,8 @@ export class LockService {
    * its hash, and no read shows it.
    */
   async acquire(r: AcquireRequest): Promise<ServiceReply> {
+    const refused = this.#overLimit(r);
+    if (refused !== undefined) return refused;
     const secret = newSecret();
     const reply = await this.#acquire(r, hashSecret(secret));
     return reply.status === 200 ? { ...reply, body: { ...reply.body, secret } } : reply;
@@ -184,6 +205,20 @@ export class LockService {
     } finally {
       unwatch();
     }
+  }
+
+  /** The 429 for an acquire past a {@link LockLimits} cap, or undefined. */
+  #overLimit(r: AcquireRequest): ServiceReply | undefined {
+    const table = this.#machine.locks.table;
+    const { exists, waiters } = table.occupancy(r.name);
+    const over = (limit: string, max: number, message: string): ServiceReply => ({ status: 429, body: { error: 'limit-exceeded', limit, max, message, definite: true } });
+    if (!exists && table.lockCount >= this.#limits.maxLocks) {
+      return over('max-locks', this.#limits.maxLocks, `the node holds the most locks it may (${this.#limits.maxLocks}, --max-locks); "${r.name}" is a new one`);
+    }
+    if (r.waitMs > 0 && waiters >= this.#limits.maxWaitersPerLock) {
+      return over('max-waiters-per-lock', this.#limits.maxWaitersPerLock, `"${r.name}" has the most waiters it may (${this.#limits.maxWaitersPerLock}, --max-waiters-per-lock)`);
+    }
+    return undefined;
   }
 
   /** Releases a grant; 403 `forbidden` without its secret. */

@@ -149,6 +149,17 @@ export class LockTable {
     return true;
   }
 
+  /** How many locks are held or waited for. */
+  get lockCount(): number {
+    return this.#state.locks.size;
+  }
+
+  /** Whether `name` is held or waited for, and how many wait for it. */
+  occupancy(name: string): { exists: boolean; waiters: number } {
+    const lock = this.#state.locks.get(name);
+    return { exists: lock !== undefined, waiters: lock?.waiters.length ?? 0 };
+  }
+
   /** The earliest lease expiry or waiter deadline, or `undefined`: when the leader should propose a tick. */
   nextDeadline(): number | undefined {
     let next: number | undefined;

@@ -2,6 +2,10 @@
  * Forwards a client request to the leader (any node accepts any request). undici pools with
  * keep-alive, one per peer. A request that never reached the leader is a definite failure; one
  * that failed after it was sent may have been applied, and says so (`definite: false`).
+ *
+ * Long polls (a blocking acquire) hold their connection for as long as they wait, so they get a
+ * pool of their own per peer: however many of them wait, short requests find a connection in
+ * theirs. A request's deadline covers its time queued for a connection too.
  */
 import { Pool } from 'undici';
 import { unavailable, type ServiceReply } from './reply.js';
@@ -12,24 +16,38 @@ import { parseJsonReply } from '../json-reply.js';
 /** Marks a forwarded request, so that the node it reaches does not forward it again. */
 export const FORWARDED_HEADER = 'x-dsync-forwarded-by';
 
+/** Connection budgets of a {@link Forwarder}, per peer. */
+export interface ForwarderOptions {
+  /** Connections for short requests. @default 128 */
+  readonly connections?: number;
+  /** Connections for long polls, apart from the short ones. @default 1024 */
+  readonly longPollConnections?: number;
+}
+
+/** What kind of request is forwarded: a long poll waits on the leader and uses its own pool. */
+export type ForwardKind = 'short' | 'long-poll';
+
 /** Forwards requests to peers by member id. */
 export class Forwarder {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, Record<ForwardKind, Pool>>();
   readonly #self: string;
 
-  constructor(addresses: ReadonlyMap<string, string>, self: string) {
+  constructor(addresses: ReadonlyMap<string, string>, self: string, o: ForwarderOptions = {}) {
     this.#self = self;
+    const pool = (address: string, connections: number): Pool => new Pool(`http://${address}`, { connections, keepAliveTimeout: 30_000, connectTimeout: 1_000 });
     for (const [id, address] of addresses) {
-      if (id !== self) this.#pools.set(id, new Pool(`http://${address}`, { connections: 128, keepAliveTimeout: 30_000, connectTimeout: 1_000 }));
+      if (id !== self) this.#pools.set(id, { short: pool(address, o.connections ?? 128), 'long-poll': pool(address, o.longPollConnections ?? 1024) });
     }
   }
 
   /** Sends the request to `to` and returns its reply; a 503 reply if it could not. */
-  async forward(to: string, method: 'GET' | 'POST', path: string, body: Buffer | null, timeoutMs: number): Promise<ServiceReply> {
-    const pool = this.#pools.get(to);
+  async forward(to: string, method: 'GET' | 'POST', path: string, body: Buffer | null, timeoutMs: number, kind: ForwardKind = 'short'): Promise<ServiceReply> {
+    const pool = this.#pools.get(to)?.[kind];
     if (!pool) return unavailable(`the leader ${to} is not a known peer`, to, true);
     try {
       const res = await pool.request({
+        // Also ends the wait for a free connection: undici's own timeouts start once it is sent.
+        signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
         method,
         path,
         headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: this.#self },
@@ -45,6 +63,6 @@ export class Forwarder {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#pools.values()].map((p) => p.destroy().catch(() => undefined)));
+    await Promise.all([...this.#pools.values()].flatMap((p) => [p.short, p['long-poll']]).map((p) => p.destroy().catch(() => undefined)));
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RaftNode } from '../raft/raft-node.js';
-import { FORWARDED_HEADER, type Forwarder } from './forwarder.js';
+import { FORWARDED_HEADER, type ForwardKind, type Forwarder } from './forwarder.js';
 import { unavailable, type ServiceReply } from './reply.js';
 
 /** What routing to the leader needs. */
@@ -22,7 +22,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * Runs `serve` on the leader, or forwards the request (`body`, the raw body it came with) to it;
- * retries while the answer is a definite 503 and the deadline allows.
+ * retries while the answer is a definite 503 and the deadline allows. `kind` is `long-poll` for a
+ * request that waits on the leader (it is forwarded over a pool of its own).
  */
 export async function onLeader(
   req: IncomingMessage,
@@ -30,6 +31,7 @@ export async function onLeader(
   timeoutMs: number,
   body: Buffer | null,
   serve: () => Promise<ServiceReply>,
+  kind: ForwardKind = 'short',
 ): Promise<ServiceReply> {
   // A monotonic deadline: a wall clock moved by NTP (or a clock fault) must not end or stretch it.
   const deadline = performance.now() + timeoutMs;
@@ -48,7 +50,7 @@ export async function onLeader(
       const leader = raft.leader ?? (await raft.waitForLeader(deadline - performance.now()));
       if (leader === null) return unavailable('no leader is known (no quorum?)', null, true);
       if (leader === routing.id) continue;
-      last = await routing.forwarder.forward(leader, req.method === 'GET' ? 'GET' : 'POST', req.url ?? '/', body, deadline - performance.now());
+      last = await routing.forwarder.forward(leader, req.method === 'GET' ? 'GET' : 'POST', req.url ?? '/', body, deadline - performance.now(), kind);
     }
     if (!(last.status === 503 && last.body['definite'] === true)) return last;
   }

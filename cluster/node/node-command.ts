@@ -28,6 +28,12 @@ export interface NodeFlags {
   maxInflight?: number;
   auditEvery?: number;
   requestTimeoutMs?: number;
+  headerTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  maxConnections?: number;
+  maxLocks?: number;
+  maxWaitersPerLock?: number;
   unsafeGrantWithoutQuorum?: boolean;
   exitWithParent?: boolean;
 }
@@ -96,6 +102,12 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       ...(flags.maxInflight !== undefined ? { maxInflight: flags.maxInflight } : {}),
       ...(flags.auditEvery !== undefined ? { auditEvery: flags.auditEvery } : {}),
       ...(flags.requestTimeoutMs !== undefined ? { requestTimeoutMs: flags.requestTimeoutMs } : {}),
+      ...(flags.headerTimeoutMs !== undefined ? { headerTimeoutMs: flags.headerTimeoutMs } : {}),
+      ...(flags.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: flags.bodyTimeoutMs } : {}),
+      ...(flags.idleTimeoutMs !== undefined ? { idleTimeoutMs: flags.idleTimeoutMs } : {}),
+      ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
+      ...(flags.maxLocks !== undefined ? { maxLocks: flags.maxLocks } : {}),
+      ...(flags.maxWaitersPerLock !== undefined ? { maxWaitersPerLock: flags.maxWaitersPerLock } : {}),
       ...(flags.unsafeGrantWithoutQuorum ? { unsafeGrantWithoutQuorum: true } : {}),
     });
   } catch (e) {

@@ -16,6 +16,7 @@ import { Forwarder } from './forwarder.js';
 import { NodeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { nodeRoutes, requestListener } from './routes.js';
+import { boundServer, checkHttpLimits, DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './http-bounds.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { refuseConnect } from './http-util.js';
 import { nodeServices } from './services.js';
@@ -61,6 +62,18 @@ export interface NodeOptions {
   readonly requestTimeoutMs?: number;
   /** @default 65536 */
   readonly bodyLimit?: number;
+  /** Time to receive a request's headers, ms. @default 10000 (see `http-bounds.ts`) */
+  readonly headerTimeoutMs?: number;
+  /** Time to receive a request's body, ms (peer streams exempt). @default 30000 */
+  readonly bodyTimeoutMs?: number;
+  /** A connection with no request in progress is closed after this long, ms. @default 65000 */
+  readonly idleTimeoutMs?: number;
+  /** Most open connections on the listener. @default 1024 */
+  readonly maxConnections?: number;
+  /** Most locks held or waited for. @default 100000 */
+  readonly maxLocks?: number;
+  /** Most waiters queued on one lock. @default 1000 */
+  readonly maxWaitersPerLock?: number;
   readonly version?: string;
   /**
    * TEST AID that breaks safety on purpose: serve the lock API from a table of this node's own,
@@ -116,6 +129,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   if (o.clusterSecret === undefined && o.insecure !== true) throw new RangeError('no cluster secret: give --cluster-secret-file FILE (or $DSYNC_CLUSTER_SECRET), or --insecure to run with unauthenticated peer RPC');
   if (o.clusterSecret !== undefined && o.insecure === true) throw new RangeError('--insecure and a cluster secret exclude each other');
   const secret = o.clusterSecret ?? null;
+  const limits: HttpLimits = checkHttpLimits({
+    headerTimeoutMs: o.headerTimeoutMs ?? DEFAULT_HTTP_LIMITS.headerTimeoutMs,
+    bodyTimeoutMs: o.bodyTimeoutMs ?? DEFAULT_HTTP_LIMITS.bodyTimeoutMs,
+    idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_HTTP_LIMITS.idleTimeoutMs,
+    maxConnections: o.maxConnections ?? DEFAULT_HTTP_LIMITS.maxConnections,
+  });
   // Composed before the data dir is taken: a list that cannot be composed leaves nothing to undo.
   const factories = o.services ?? nodeServices(o);
   const plans = factories.map((f) => ({ name: f.name, plan: f.prepare() }));
@@ -221,7 +240,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       log,
       loseUnsynced: lazy !== null,
     });
-    const listening = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
+    const listening = createServer(serverOptions(limits), requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
+    boundServer(listening, limits, log);
     server = listening;
     listening.on('connect', refuseConnect);
     listening.on('clientError', (_err, socket) => {
@@ -247,7 +267,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const http = server;
   const addr = http.address();
   const address = typeof addr === 'object' && addr !== null ? `${host}:${addr.port}` : o.listen;
-  log.info({ address, members: Object.fromEntries(o.peers) }, 'listening');
+  log.info({ address, members: Object.fromEntries(o.peers), limits }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

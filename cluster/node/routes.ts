@@ -12,6 +12,7 @@ import type { Message } from '../raft/types.js';
 import { z } from 'zod';
 import { HttpError, sendError, sendJson } from './http-util.js';
 import { PEER_FROM_HEADER, type PeerAuthenticator } from './peer-auth.js';
+import { exemptFromBodyTimeout } from './http-bounds.js';
 import { raftMessage, validate } from './schemas.js';
 import type { NodeMetrics } from './metrics.js';
 import type { Handler, NodeService, Route } from './service.js';
@@ -58,6 +59,7 @@ const raftStream = (ctx: NodeRouteContext): Handler => (req, res) =>
       return resolve();
     }
     const peer = auth.from;
+    exemptFromBodyTimeout(req);
     req.setEncoding('utf8');
     let partial = '';
     let joined: string[] = [];

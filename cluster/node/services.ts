@@ -10,11 +10,19 @@ import type { ServiceFactory } from './service.js';
 export interface ServiceOptions {
   /** The lock service's TEST AID (see `LockServiceFactoryOptions`). @default false */
   readonly unsafeGrantWithoutQuorum?: boolean;
+  /** Most locks held or waited for on the node (see `LockLimits`). @default 100000 */
+  readonly maxLocks?: number;
+  /** Most waiters queued on one lock. @default 1000 */
+  readonly maxWaitersPerLock?: number;
 }
 
 /** The services of a `dsync node`. */
 export function nodeServices(o: ServiceOptions = {}): ServiceFactory[] {
   return [
-    lockServiceFactory({ unsafeGrantWithoutQuorum: o.unsafeGrantWithoutQuorum ?? false }),
+    lockServiceFactory({
+      unsafeGrantWithoutQuorum: o.unsafeGrantWithoutQuorum ?? false,
+      ...(o.maxLocks !== undefined ? { maxLocks: o.maxLocks } : {}),
+      ...(o.maxWaitersPerLock !== undefined ? { maxWaitersPerLock: o.maxWaitersPerLock } : {}),
+    }),
   ];
 }

@@ -29,6 +29,8 @@ describe('cluster/api-errors', () => {
       'not-held': true,
       forbidden: true,
       'too-large': true,
+      'request-timeout': true,
+      'limit-exceeded': true,
       internal: false,
       'bad-gateway': false,
       unavailable: 'per-response',
