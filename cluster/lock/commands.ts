@@ -38,7 +38,15 @@ export type LockCommand =
       readonly now: number;
       readonly secretHash?: string;
     }
-  | { readonly type: 'tick'; readonly now: number };
+  | { readonly type: 'tick'; readonly now: number }
+  /**
+   * Takes a waiter out of the queue of `name` because its client went away (the leader saw the
+   * long poll's connection close): the waiter of `client` whose grant secret hashes to
+   * `secretHash`, so that a later acquire of the same client is never cancelled by mistake. It
+   * fails the queued acquire (`timeout`: it was not granted) and may let the waiters behind it in.
+   * Nothing changes when that waiter is no longer queued.
+   */
+  | { readonly type: 'cancel'; readonly name: string; readonly client: string; readonly secretHash: string; readonly now: number };
 
 /**
  * Why a command failed; each is definite: the command changed nothing for its client.
@@ -198,7 +206,12 @@ export function validateLockCommand(x: unknown): LockCommand {
     }
     case 'tick':
       return { type, now: finite(o, 'now') };
+    case 'cancel': {
+      const hash = secretHash(o).secretHash;
+      if (hash === undefined) throw new LockCommandError('secretHash', 'is required to cancel a waiter');
+      return { type, name: id(o, 'name'), client: id(o, 'client'), secretHash: hash, now: finite(o, 'now') };
+    }
     default:
-      throw new LockCommandError('type', `must be one of acquire, release, renew, tick, got ${describe(type)}`);
+      throw new LockCommandError('type', `must be one of acquire, release, renew, tick, cancel, got ${describe(type)}`);
   }
 }

@@ -35,14 +35,19 @@ export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit
       schema: S,
       what: string,
       waitMs: (b: z.output<S>) => number,
-      serve: (b: z.output<S> & { request: RequestId | undefined }) => Promise<ServiceReply>,
+      serve: (b: z.output<S> & { request: RequestId | undefined; clientGone: AbortSignal }) => Promise<ServiceReply>,
     ): Handler =>
     async (req, res) => {
       const raw = await readBody(req, bodyLimit);
       const b = validate(schema, parseJson(raw), what);
       const request = b.session !== undefined && b.seq !== undefined ? { session: b.session, seq: b.seq } : undefined;
       const wait = waitMs(b);
-      send(res, await onLeader(req, routing, wait + locks.requestTimeoutMs, raw, () => serve({ ...b, request }), wait > 0 ? 'long-poll' : 'short'));
+      // The client went away before its answer: a long poll is cancelled, here or on the leader.
+      const gone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) gone.abort();
+      });
+      send(res, await onLeader(req, routing, wait + locks.requestTimeoutMs, raw, () => serve({ ...b, request, clientGone: gone.signal }), wait > 0 ? 'long-poll' : 'short', gone.signal));
     };
 
   const view: Handler = async (req, res, param) => {

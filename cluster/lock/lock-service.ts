@@ -33,6 +33,12 @@ export interface AcquireRequest {
   readonly ttlMs: number;
   readonly waitMs: number;
   readonly request?: RequestId;
+  /**
+   * Aborts when the client has gone away (its connection closed): a queued acquire is then
+   * cancelled — a replicated `cancel` takes its waiter out of the queue, so no release hands the
+   * lock to a client that is no longer there.
+   */
+  readonly clientGone?: AbortSignal | undefined;
 }
 export interface ReleaseRequest {
   readonly name: string;
@@ -188,14 +194,23 @@ export class LockService {
       if (!('result' in first)) return first;
       const result = first.result;
       if (result.status !== 'queued') return fromResult(result);
-      if (outcome === undefined && !this.#closed) {
+      const gone = r.clientGone;
+      if (outcome === undefined && !this.#closed && !gone?.aborted) {
         const waited = new Promise<void>((resolve) => (wake = resolve));
+        const onGone = (): void => wake?.();
         this.#wakeOnClose.add(wake as () => void);
+        gone?.addEventListener('abort', onGone, { once: true });
         try {
           await this.#until(deadline, waited);
         } finally {
           this.#wakeOnClose.delete(wake as () => void);
+          gone?.removeEventListener('abort', onGone);
         }
+      }
+      if (outcome === undefined && gone?.aborted && !this.#closed) {
+        // No one reads this answer; the cancel is what matters (committed, or lost with the leadership).
+        await this.#commit(logData({ type: 'cancel', name: r.name, client: r.client, secretHash, now: this.#now() }, undefined), performance.now() + this.#timeoutMs);
+        return unavailable(`the client went away while "${r.name}" was queued; the acquire was cancelled`, this.#raft.leader, true);
       }
       if (outcome === undefined) {
         if (this.#closed) return unavailable('the node is shutting down; the acquire stays queued', null, false);

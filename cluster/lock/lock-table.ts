@@ -195,6 +195,8 @@ export class LockTable {
         return this.#renew(c);
       case 'tick':
         return this.#tick(c.now, ctx);
+      case 'cancel':
+        return this.#cancel(c, ctx);
       default: {
         const never: never = c;
         return conflict(`invalid command: ${JSON.stringify(never)}`);
@@ -250,6 +252,21 @@ export class LockTable {
     if (!holder) return notHeld(c);
     if (holder.secretHash !== c.secretHash) return forbidden(c);
     holder.expiresAt = c.now + c.ttlMs;
+    return { status: 'ok' };
+  }
+
+  #cancel(c: Extract<LockCommand, { type: 'cancel' }>, ctx: Context): LockResult {
+    const lock = this.#state.locks.get(c.name);
+    const gone = lock ? removeWhere(lock.waiters, (w) => w.client === c.client && w.secretHash === c.secretHash) : [];
+    for (const w of gone) {
+      this.#state.waiting.delete(w.client);
+      ctx.failed.push({ name: c.name, client: w.client, error: 'timeout' });
+      ctx.touched.add(c.name);
+    }
+    if (gone.length > 0) {
+      this.#serve(c.name, ctx);
+      this.#resolveDeadlocks(ctx);
+    }
     return { status: 'ok' };
   }
 

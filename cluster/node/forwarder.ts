@@ -41,13 +41,14 @@ export class Forwarder {
   }
 
   /** Sends the request to `to` and returns its reply; a 503 reply if it could not. */
-  async forward(to: string, method: 'GET' | 'POST', path: string, body: Buffer | null, timeoutMs: number, kind: ForwardKind = 'short'): Promise<ServiceReply> {
+  async forward(to: string, method: 'GET' | 'POST', path: string, body: Buffer | null, timeoutMs: number, kind: ForwardKind = 'short', clientGone?: AbortSignal): Promise<ServiceReply> {
     const pool = this.#pools.get(to)?.[kind];
     if (!pool) return unavailable(`the leader ${to} is not a known peer`, to, true);
     try {
       const res = await pool.request({
         // Also ends the wait for a free connection: undici's own timeouts start once it is sent.
-        signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
+        // …and the client going away closes the forwarded request, so the leader cancels a long poll.
+        signal: clientGone ? AbortSignal.any([AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))), clientGone]) : AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
         method,
         path,
         headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: this.#self },

@@ -32,6 +32,8 @@ export async function onLeader(
   body: Buffer | null,
   serve: () => Promise<ServiceReply>,
   kind: ForwardKind = 'short',
+  /** Aborts a forwarded request when the client has gone away, so the leader sees it go too. */
+  clientGone?: AbortSignal,
 ): Promise<ServiceReply> {
   // A monotonic deadline: a wall clock moved by NTP (or a clock fault) must not end or stretch it.
   const deadline = performance.now() + timeoutMs;
@@ -50,7 +52,7 @@ export async function onLeader(
       const leader = raft.leader ?? (await raft.waitForLeader(deadline - performance.now()));
       if (leader === null) return unavailable('no leader is known (no quorum?)', null, true);
       if (leader === routing.id) continue;
-      last = await routing.forwarder.forward(leader, req.method === 'GET' ? 'GET' : 'POST', req.url ?? '/', body, deadline - performance.now(), kind);
+      last = await routing.forwarder.forward(leader, req.method === 'GET' ? 'GET' : 'POST', req.url ?? '/', body, deadline - performance.now(), kind, clientGone);
     }
     if (!(last.status === 503 && last.body['definite'] === true)) return last;
   }

@@ -65,7 +65,7 @@ describe('cluster/node: forwarding long polls (three in-process nodes)', functio
     assert.equal(read.status, 200, JSON.stringify(read.body));
     console.log(`      a read through the follower with 140 long polls waiting: ${Math.round(ms)} ms`);
     assert.ok(ms < 2000, `a read through the follower took ${Math.round(ms)} ms while long polls waited`);
-    assert.equal((await call(leader, 'POST', '/lock/release', { name: 'busy', client: 'holder', token: held.body['token'] })).status, 200);
+    assert.equal((await call(leader, 'POST', '/lock/release', { name: 'busy', client: 'holder', token: held.body['token'], secret: held.body['secret'] })).status, 200);
     const answers = await Promise.all(polls);
     assert.ok(answers.every((a) => a.status === 200 || (a.status === 409 && a.body['error'] === 'timeout')), JSON.stringify(answers.find((a) => a.status !== 200 && a.status !== 409)));
   });

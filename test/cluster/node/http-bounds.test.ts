@@ -138,7 +138,7 @@ describe('cluster/node: HTTP bounds (one in-process node, small limits)', functi
     assert.equal(w.status, 409, JSON.stringify(w.body));
     assert.equal(w.body['error'], 'timeout');
     assert.ok(performance.now() - t0 >= 2400);
-    assert.equal((await call('POST', '/lock/release', { name: 'lp', client: 'h', token: g.body['token'] })).status, 200);
+    assert.equal((await call('POST', '/lock/release', { name: 'lp', client: 'h', token: g.body['token'], secret: g.body['secret'] })).status, 200);
   });
 
   it('answers 503 with a JSON body past the connection cap, and serves again when connections close', async () => {
@@ -152,11 +152,11 @@ describe('cluster/node: HTTP bounds (one in-process node, small limits)', functi
   });
 
   it('answers 429 naming the limit past --max-locks and --max-waiters-per-lock', async () => {
-    const tokens = new Map<string, unknown>();
+    const tokens = new Map<string, [unknown, unknown]>();
     for (const name of ['m1', 'm2', 'm3']) {
       const g = await call('POST', '/lock/acquire', { name, client: 'h', ttlMs: 60_000 });
       assert.equal(g.status, 200, JSON.stringify(g.body));
-      tokens.set(name, g.body['token']);
+      tokens.set(name, [g.body['token'], g.body['secret']]);
     }
     const over = await call('POST', '/lock/acquire', { name: 'm4', client: 'h' });
     assert.equal(over.status, 429);
@@ -171,7 +171,7 @@ describe('cluster/node: HTTP bounds (one in-process node, small limits)', functi
     assert.equal(third.status, 429);
     assert.equal(third.body['limit'], 'max-waiters-per-lock');
     assert.match(String(third.body['message']), /--max-waiters-per-lock/);
-    for (const [name, token] of tokens) await call('POST', '/lock/release', { name, client: 'h', token });
+    for (const [name, [token, secret]] of tokens) assert.equal((await call('POST', '/lock/release', { name, client: 'h', token, secret })).status, 200);
     // The first waiter gets m1; the second waits behind it until its waitMs ends.
     const [first] = await Promise.all(waiting);
     assert.equal(first?.status, 200, JSON.stringify(first?.body));
