@@ -210,7 +210,8 @@ export class LockService {
       if (outcome === undefined && gone?.aborted && !this.#closed) {
         // No one reads this answer; the cancel is what matters (committed, or lost with the leadership).
         await this.#commit(logData({ type: 'cancel', name: r.name, client: r.client, secretHash, now: this.#now() }, undefined), performance.now() + this.#timeoutMs);
-        return unavailable(`the client went away while "${r.name}" was queued; the acquire was cancelled`, this.#raft.leader, true);
+        // Not definite: the cancel may have lost the race with a grant. Nobody reads it anyway.
+        return unavailable(`the client went away while "${r.name}" was queued; the acquire was cancelled`, this.#raft.leader, false);
       }
       if (outcome === undefined) {
         if (this.#closed) return unavailable('the node is shutting down; the acquire stays queued', null, false);

@@ -54,6 +54,7 @@ export async function onLeader(
       if (leader === routing.id) continue;
       last = await routing.forwarder.forward(leader, req.method === 'GET' ? 'GET' : 'POST', req.url ?? '/', body, deadline - performance.now(), kind, clientGone);
     }
-    if (!(last.status === 503 && last.body['definite'] === true)) return last;
+    // A definite 503 is retried — unless the client has gone: no one waits for the answer.
+    if (!(last.status === 503 && last.body['definite'] === true) || clientGone?.aborted) return last;
   }
 }
