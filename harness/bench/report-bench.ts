@@ -6,6 +6,10 @@
  * keys (linearizable but for one corrupt read, so the counterexample view is drawn too), spread
  * over ~100 s with a partition every 10 s, stored as `dsync run` stores runs, checked by the real
  * checker. `--from DIR` measures an existing run folder instead.
+ *
+ * Exit 1 when the size limit or the load-time target is missed or the page has a problem;
+ * `--time-target-warns` makes a missed load-time target a printed warning only (CI: the time
+ * depends on the machine and its load; the number is printed either way).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
     store: { type: 'string' },
     loads: { type: 'string', default: '3' },
     valid: { type: 'boolean', default: false },
+    'time-target-warns': { type: 'boolean', default: false },
   },
 });
 
@@ -131,7 +136,8 @@ async function main(): Promise<void> {
     const loadOk = median < LOAD_TARGET_MS;
     console.log(`chromium, navigation → drawn: ${times.map(secs).join(', ')} (median ${secs(median)}; target < 3 s: ${loadOk ? 'met' : 'NOT met'})`);
     for (const p of problems) console.log(`  PROBLEM ${p}`);
-    if (!sizeOk || !loadOk || problems.length > 0) process.exitCode = 1;
+    if (!loadOk && args['time-target-warns']) console.log('  WARNING the load-time target is missed on this machine (--time-target-warns: not a failure)');
+    if (!sizeOk || (!loadOk && !args['time-target-warns']) || problems.length > 0) process.exitCode = 1;
   } finally {
     if (args.store === undefined) rmSync(root, { recursive: true, force: true });
   }
