@@ -15,23 +15,28 @@ import { TEST_AIDS_ENV } from '../test-aids.js';
 /** The `dsync` executable of this checkout. */
 export const DSYNC_BIN = fileURLToPath(new URL('../../../bin/dsync.js', import.meta.url));
 
-/** Free TCP ports on 127.0.0.1 (bound then released; fine on a test machine). */
+/** Free TCP ports on 127.0.0.1, below the ephemeral range (bound then released; fine on a test machine). */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+  const ports: number[] = [];
+  // Below Linux's ephemeral range (32768–60999 by default): a port the OS picks for port 0 can be
+  // taken by any outgoing connection (a node's own, to a peer) before the node binds it.
+  for (let tries = 0; ports.length < n; tries++) {
+    if (tries >= 1000) throw new Error(`no ${n} free ports found in ${PORT_LOW}–${PORT_HIGH - 1} after 1000 tries`);
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
+    if (ports.includes(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
       const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => {
-    const a = s.address();
-    if (typeof a !== 'object' || a === null) throw new Error('no port');
-    return a.port;
-  });
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) ports.push(port);
+  }
   return ports;
 }
+
+/** Where {@link freePorts} looks: outside the kernel's ephemeral port range. */
+const PORT_LOW = 20_000;
+const PORT_HIGH = 32_000;
 
 /** How to run one node. */
 export interface NodeSpec {
