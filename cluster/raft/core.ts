@@ -18,13 +18,16 @@ import { RaftLog } from './log.js';
 import { ProgressTracker } from './progress.js';
 import type { Progress } from './progress.js';
 import { ReadIndexTracker } from './read-index.js';
+import { followerAppend, followerSnapshot } from './follower.js';
 import { FP } from '../failpoints.js';
 import type {
   AppendRequest,
   AppendResponse,
-  HardState,
   LogEntry,
   Message,
+  RaftConfig,
+  RaftInitialState,
+  RaftStatus,
   ReadState,
   Ready,
   Role,
@@ -34,42 +37,7 @@ import type {
   VoteResponse,
 } from './types.js';
 
-/** Configuration of one member. */
-export interface RaftConfig {
-  /** This member's id. */
-  readonly id: string;
-  /** Every member's id, this one included. */
-  readonly members: readonly string[];
-  /** Ticks without hearing from a leader before an election (randomized to [n, 2n)). @default 10 */
-  readonly electionTicks?: number;
-  /** Ticks between a leader's heartbeats. @default 1 */
-  readonly heartbeatTicks?: number;
-  /** Most entries in one AppendEntries message. @default 512 */
-  readonly maxEntriesPerMessage?: number;
-  /** Most unacknowledged AppendEntries messages per follower (pipelining window). @default 32 */
-  readonly maxInflight?: number;
-  /** Randomness for election timeouts, in [0, 1). Tests pass a seeded one. */
-  readonly random: () => number;
-}
-
-/** What a member recovered from its disk. */
-export interface RaftInitialState {
-  readonly hard: HardState;
-  readonly snapshot: Snapshot | null;
-  readonly entries: readonly LogEntry[];
-}
-
-/** A member's view of the cluster, for `/status`. */
-export interface RaftStatus {
-  readonly id: string;
-  readonly role: Role;
-  readonly term: number;
-  readonly leader: string | null;
-  readonly commitIndex: number;
-  readonly lastApplied: number;
-  readonly lastIndex: number;
-  readonly snapshotIndex: number;
-}
+export type { RaftConfig, RaftInitialState, RaftStatus } from './types.js';
 
 /** The Raft core of one member. */
 export class RaftCore {
@@ -463,54 +431,17 @@ export class RaftCore {
   }
 
   #handleAppend(m: AppendRequest): void {
-    const log = this.#log;
-    let prevIndex = m.prevIndex;
-    let prevTerm = m.prevTerm;
-    let entries = m.entries;
-    const base = log.snapshotMeta.index;
-    if (prevIndex < base) {
-      // The prefix up to our snapshot is committed, so it matches; skip it.
-      entries = entries.filter((e) => e.index > base);
-      prevIndex = base;
-      prevTerm = log.snapshotMeta.term;
-    }
-    if (prevIndex > log.lastIndex() || log.term(prevIndex) !== prevTerm) {
-      this.#respond(m.from, false, Math.min(log.lastIndex(), Math.max(prevIndex - 1, log.commit)), m.read, m.prevIndex);
-      return;
-    }
-    for (const e of entries) {
-      const t = log.term(e.index);
-      if (t === e.term) continue;
-      if (t !== undefined) {
-        if (log.truncateFrom(e.index)) {
-          this.#truncateFrom = Math.min(this.#truncateFrom ?? Infinity, e.index);
-        }
-      }
-      log.append(e);
-    }
-    const lastNew = prevIndex + entries.length;
-    if (m.commit > log.commit) log.commit = Math.max(log.commit, Math.min(m.commit, lastNew));
-    this.#respond(m.from, true, lastNew, m.read);
+    const o = followerAppend(this.#log, m);
+    if (o.truncateFrom !== undefined) this.#truncateFrom = Math.min(this.#truncateFrom ?? Infinity, o.truncateFrom);
+    // A rejection names the prevIndex it refused, so the leader can tell a lost tail from a stale answer.
+    this.#respond(m.from, o.success, o.index, m.read, o.success ? undefined : m.prevIndex);
   }
 
   #handleSnapshot(m: SnapshotRequest): void {
-    const log = this.#log;
-    const meta = m.snapshot.meta;
-    if (meta.index <= log.commit) {
-      this.#respond(m.from, true, log.commit, undefined);
-      return;
-    }
-    if (log.term(meta.index) === meta.term) {
-      // We already have the entries it covers: just learn that they are committed.
-      log.commit = meta.index;
-      this.#respond(m.from, true, meta.index, undefined);
-      return;
-    }
-    // Our log disagrees with the snapshot: it replaces the whole log, on disk too.
-    log.restore(m.snapshot);
-    this.#truncateFrom = meta.index + 1;
-    this.#receivedSnapshot = m.snapshot;
-    this.#respond(m.from, true, meta.index, undefined);
+    const o = followerSnapshot(this.#log, m);
+    if (o.truncateFrom !== undefined) this.#truncateFrom = o.truncateFrom;
+    if (o.snapshot !== undefined) this.#receivedSnapshot = o.snapshot;
+    this.#respond(m.from, true, o.index, undefined);
   }
 
   // ---- replication: leader side -----------------------------------------------------------

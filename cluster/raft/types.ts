@@ -113,3 +113,40 @@ export interface Ready {
   /** Reads that cannot be served by this member (it is not, or no longer, the leader). */
   readonly failedReads: readonly number[];
 }
+
+/** Configuration of one member. */
+export interface RaftConfig {
+  /** This member's id. */
+  readonly id: string;
+  /** Every member's id, this one included. */
+  readonly members: readonly string[];
+  /** Ticks without hearing from a leader before an election (randomized to [n, 2n)). @default 10 */
+  readonly electionTicks?: number;
+  /** Ticks between a leader's heartbeats. @default 1 */
+  readonly heartbeatTicks?: number;
+  /** Most entries in one AppendEntries message. @default 512 */
+  readonly maxEntriesPerMessage?: number;
+  /** Most unacknowledged AppendEntries messages per follower (pipelining window). @default 32 */
+  readonly maxInflight?: number;
+  /** Randomness for election timeouts, in [0, 1). Tests pass a seeded one. */
+  readonly random: () => number;
+}
+
+/** What a member recovered from its disk. */
+export interface RaftInitialState {
+  readonly hard: HardState;
+  readonly snapshot: Snapshot | null;
+  readonly entries: readonly LogEntry[];
+}
+
+/** A member's view of the cluster, for `/status`. */
+export interface RaftStatus {
+  readonly id: string;
+  readonly role: Role;
+  readonly term: number;
+  readonly leader: string | null;
+  readonly commitIndex: number;
+  readonly lastApplied: number;
+  readonly lastIndex: number;
+  readonly snapshotIndex: number;
+}
