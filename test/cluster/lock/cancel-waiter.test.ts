@@ -12,11 +12,9 @@ import { startNode, type RunningNode } from '../../../cluster/node/node.js';
 import { freePorts } from '../../../cluster/local/node-process.js';
 import { LockTable } from '../../../cluster/lock/lock-table.js';
 import { eventually } from '../../support/eventually.js';
+import { callJson, type JsonReply } from '../../support/http-json.js';
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
+type Reply = JsonReply;
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
@@ -45,15 +43,7 @@ describe('cluster/node: a waiter whose client went away (three in-process nodes)
   let dir: string;
   const nodes: RunningNode[] = [];
 
-  async function call(node: RunningNode, method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<Reply> {
-    const res = await fetch(`http://${node.address}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: signal ?? AbortSignal.timeout(20_000),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
+  const call = (node: RunningNode, method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<Reply> => callJson(node.address, method, path, body, signal ?? AbortSignal.timeout(20_000));
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dsync-cancel-'));

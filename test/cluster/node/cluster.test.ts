@@ -10,21 +10,11 @@ import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster, type NodeProcess } from '../../../cluster/local/node-process.js';
 import { eventually } from '../../support/eventually.js';
 import { scanRecords } from '../../../cluster/raft/record-file.js';
+import { callJson, type JsonReply } from '../../support/http-json.js';
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
+type Reply = JsonReply;
 
-async function call(node: NodeProcess, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 8000): Promise<Reply> {
-  const res = await fetch(`http://${node.spec.address}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const call = (node: NodeProcess, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 8000): Promise<Reply> => callJson(node.spec.address, method, path, body, AbortSignal.timeout(timeoutMs));
 
 describe('cluster/node: three node processes', function () {
   this.timeout(60_000);

@@ -11,26 +11,16 @@ import { pino } from 'pino';
 import { startNode, type RunningNode } from '../../../cluster/node/node.js';
 import { freePorts } from '../../../cluster/local/node-process.js';
 import { eventually } from '../../support/eventually.js';
+import { callJson, type JsonReply } from '../../support/http-json.js';
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
+type Reply = JsonReply;
 
 describe('cluster/node: forwarding long polls (three in-process nodes)', function () {
   this.timeout(60_000);
   let dir: string;
   const nodes: RunningNode[] = [];
 
-  async function call(node: RunningNode, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Reply> {
-    const res = await fetch(`http://${node.address}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(20_000),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
+  const call = (node: RunningNode, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Reply> => callJson(node.address, method, path, body, AbortSignal.timeout(20_000));
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dsync-forwarder-'));

@@ -19,6 +19,7 @@ import { parseHostPort } from '../../../cluster/node/node.js';
 import { APPLIED_DIGEST_MSG } from '../../../cluster/node/state-digest.js';
 import { eventually } from '../../support/eventually.js';
 import { RequestFuzzer, type FuzzRequest } from './fuzz-requests.js';
+import { callJson } from '../../support/http-json.js';
 
 const COUNT = Number(process.env['DSYNC_FUZZ_COUNT'] ?? 10_000);
 const SEED = process.env['DSYNC_FUZZ_SEED'] !== undefined ? Number(process.env['DSYNC_FUZZ_SEED']) : Math.floor(Math.random() * 2 ** 31);
@@ -91,15 +92,7 @@ const logLines = (n: NodeProcess): Record<string, unknown>[] =>
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-async function call(node: NodeProcess, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`http://${node.spec.address}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(8000),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const call = (node: NodeProcess, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => callJson(node.spec.address, method, path, body);
 
 describe('cluster/node: fuzzed requests against three node processes', function () {
   this.timeout(300_000);

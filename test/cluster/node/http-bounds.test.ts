@@ -12,11 +12,9 @@ import { pino } from 'pino';
 import { startNode, type RunningNode } from '../../../cluster/node/node.js';
 import { parseHostPort } from '../../../cluster/node/node.js';
 import { eventually } from '../../support/eventually.js';
+import { callJson, type JsonReply } from '../../support/http-json.js';
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
+type Reply = JsonReply;
 
 /** A raw connection: what it received and when it closed (ms after it opened). */
 interface Raw {
@@ -46,13 +44,9 @@ describe('cluster/node: HTTP bounds (one in-process node, small limits)', functi
   this.timeout(30_000);
   let dir: string;
   let node: RunningNode;
-  let base: string;
   const raws: Raw[] = [];
 
-  async function call(method: string, path: string, body?: unknown): Promise<Reply> {
-    const res = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(10_000) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<Reply> => callJson(node.address, method, path, body, AbortSignal.timeout(10_000));
   const rawOpen = async (): Promise<Raw> => {
     const r = await open(node.address);
     raws.push(r);
@@ -76,7 +70,6 @@ describe('cluster/node: HTTP bounds (one in-process node, small limits)', functi
       maxLocks: 3,
       maxWaitersPerLock: 2,
     });
-    base = `http://${node.address}`;
     await eventually('leader elected', async () => (await call('GET', '/status')).body['role'] === 'leader');
   });
   afterEach(() => {

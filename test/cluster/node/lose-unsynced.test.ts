@@ -9,16 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster, type NodeProcess } from '../../../cluster/local/node-process.js';
 import { eventually } from '../../support/eventually.js';
+import { callJson } from '../../support/http-json.js';
 
-async function call(node: NodeProcess, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`http://${node.spec.address}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(8000),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const call = (node: NodeProcess, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => callJson(node.spec.address, method, path, body);
 
 /** The log lines of `node` with message `msg`, parsed. */
 const logged = (node: NodeProcess, msg: string): Record<string, unknown>[] =>
