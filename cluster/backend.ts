@@ -84,6 +84,8 @@ export interface LeaderView {
   readonly term: number;
   /** Its Raft role, e.g. `leader`, `follower`, `candidate`. */
   readonly role: string;
+  /** How many of the services' own Raft groups (the queue's) it leads, by its own view. @default 0 */
+  readonly groupsLed?: number;
 }
 
 /** Each node's own view of the leader (its `/status`), to find leaders when the nodes disagree. */

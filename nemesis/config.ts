@@ -31,9 +31,10 @@ export type NemesisFaultKind = (typeof NEMESIS_FAULT_KINDS)[number];
  * leader every running node agrees on (`leader`), the leader a majority agrees on in the highest
  * term (`majority-leader`: during a partition, the leader of the majority side), or a node that
  * believes it leads without a majority (`minority-leader`: the old leader cut off on the minority
- * side).
+ * side), or the node that leads the most of the services' own Raft groups by its own view
+ * (`group-leader`: the queue's owner — with 3 nodes the one queue group's leader).
  */
-export const NEMESIS_TARGETS = ['one', 'minority', 'majority', 'all', 'leader', 'majority-leader', 'minority-leader', 'new-leader'] as const;
+export const NEMESIS_TARGETS = ['one', 'minority', 'majority', 'all', 'leader', 'majority-leader', 'minority-leader', 'new-leader', 'group-leader'] as const;
 
 /** The targets a kill or pause picks from when the config lists none. */
 export const DEFAULT_TARGETS = ['one', 'minority', 'leader'] as const satisfies readonly NemesisTarget[];

@@ -215,6 +215,23 @@ class BackendNemesis implements Nemesis {
   }
 
   /**
+   * The node leading the most service groups (the queue's) by its own view — random among ties —
+   * asking again until one shows within {@link LEADER_TIMEOUT_MS}; null if none does.
+   */
+  async #groupLeader(): Promise<string | null> {
+    const b = this.#backend;
+    if (!hasLeaderViews(b)) return null;
+    const deadline = Date.now() + LEADER_TIMEOUT_MS;
+    for (;;) {
+      const views = await b.leaderViews();
+      const most = Math.max(0, ...views.map((v) => v.groupsLed ?? 0));
+      if (most > 0) return this.#pick(views.filter((v) => (v.groupsLed ?? 0) === most).map((v) => v.node));
+      if (Date.now() >= deadline) return null;
+      await new Promise((r) => setTimeout(r, VIEWS_POLL_MS));
+    }
+  }
+
+  /**
    * The next leader: the first node that names itself leader in a term above every term the
    * nodes report when the search starts, asked for every {@link NEW_LEADER_POLL_MS} so that it
    * is hit before its first appends land (with link latency, at least); null if none within
@@ -362,6 +379,11 @@ class BackendNemesis implements Nemesis {
         if (leader === null) return target === 'leader' ? 'no leader' : `no ${target.replace('-', ' ')}`;
         return up.includes(leader) ? [leader] : `leader ${leader} is already down`;
       }
+      case 'group-leader': {
+        const leader = await this.#groupLeader();
+        if (leader === null) return 'no node leads a service group';
+        return up.includes(leader) ? [leader] : `group leader ${leader} is already down`;
+      }
       case 'new-leader': {
         const leader = await this.#newLeader();
         if (leader === null) return `no new leader within ${NEW_LEADER_TIMEOUT_MS / 1000} s`;
@@ -434,7 +456,7 @@ function checkPowers(config: NemesisConfig, backend: ClusterBackend): void {
         if (!(kind === 'kill' ? isKillable(backend) : isPausable(backend))) lacks(kind, kind === 'kill' ? 'killable nodes (Killable)' : 'pausable nodes (Pausable)');
         for (const t of used<NemesisTarget>(`start-${kind}`, config[kind].targets)) {
           if (t === 'leader' && !hasLeader(backend)) lacks(`${kind} leader`, 'a leader (HasLeader)');
-          if ((t === 'majority-leader' || t === 'minority-leader' || t === 'new-leader') && !hasLeaderViews(backend)) lacks(`${kind} ${t}`, "each node's view of the leader (LeaderViews)");
+          if ((t === 'majority-leader' || t === 'minority-leader' || t === 'new-leader' || t === 'group-leader') && !hasLeaderViews(backend)) lacks(`${kind} ${t}`, "each node's view of the leader (LeaderViews)");
         }
         break;
       case 'latency':

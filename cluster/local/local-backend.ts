@@ -140,7 +140,7 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
       const s = statuses[i];
       if (!s || typeof s['term'] !== 'number') return [];
       const leader = typeof s['leader'] === 'string' ? s['leader'] : null;
-      return [{ node: n.spec.id, leader, term: s['term'], role: String(s['role'] ?? 'unknown') }];
+      return [{ node: n.spec.id, leader, term: s['term'], role: String(s['role'] ?? 'unknown'), groupsLed: groupsLed(s) }];
     });
   }
 
@@ -152,6 +152,13 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
       await this.#cluster.destroy();
     })());
   }
+}
+
+/** How many queue groups a node's `/status` says it leads. */
+export function groupsLed(status: Record<string, unknown>): number {
+  const services = status['services'] as { queue?: { groups?: unknown } } | undefined;
+  const groups = services?.queue?.groups;
+  return Array.isArray(groups) ? groups.filter((g) => (g as { role?: unknown } | null)?.role === 'leader').length : 0;
 }
 
 /** The local backend whose nodes run under libfaketime: clock faults by rewriting each node's offset file. */

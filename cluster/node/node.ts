@@ -1,6 +1,7 @@
 /**
  * One dsync node: opens its data dir, recovers, starts its Raft node and the services it is
- * configured with (`services.ts`: the lock manager today), and serves their APIs and peer RPC
+ * configured with (`services.ts`: the lock manager and the queue; a service may open Raft groups
+ * of its own, `raft-group.ts`), and serves their APIs and peer RPC
  * over one HTTP server. {@link startNode} returns once it listens; `stop()` shuts it down cleanly
  * (stops accepting, lets the disk finish what it was writing, closes connections).
  */
@@ -12,6 +13,7 @@ import { LazyFileIo, LOSE_UNSYNCED_ENV, loseUnsyncedFromEnv } from '../raft/lazy
 import { RaftNode, type StateMachine } from '../raft/raft-node.js';
 import { MAX_PEER_LINE_CHARS, MAX_PEER_MESSAGE_CHARS, PeerStreamTransport } from './peer-stream.js';
 import { PeerAuthenticator } from './peer-auth.js';
+import { RaftGroups, timingOptions, type RaftGroupTiming } from './raft-group.js';
 import { Forwarder } from './forwarder.js';
 import { NodeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -161,6 +163,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const onPeerError = (peer: string, err: Error): void => log.warn({ peer, err: err.message }, 'peer unreachable');
   if (secret === null) log.warn({ insecure: true }, '--insecure: peer RPC is not authenticated; anyone who reaches this port can send Raft messages');
   const transport = new PeerStreamTransport(o.peers, o.id, secret, onPeerError);
+  const timing: RaftGroupTiming = {
+    tickMs: o.tickMs ?? 20,
+    electionTicks: o.electionTicks ?? 10,
+    heartbeatTicks: o.heartbeatTicks ?? 2,
+    snapshotEvery: o.snapshotEvery ?? 10_000,
+    maxEntriesPerMessage: o.maxAppendEntries,
+    maxInflight: o.maxInflight,
+  };
   let metrics: NodeMetrics | undefined;
   const services: NodeService[] = [];
   let reportFailure: (e: Error) => void = () => undefined;
@@ -172,12 +182,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     recovered,
     transport,
     machine,
-    tickMs: o.tickMs ?? 20,
-    electionTicks: o.electionTicks ?? 10,
-    heartbeatTicks: o.heartbeatTicks ?? 2,
-    snapshotEvery: o.snapshotEvery ?? 10_000,
-    ...(o.maxAppendEntries !== undefined ? { maxEntriesPerMessage: o.maxAppendEntries } : {}),
-    ...(o.maxInflight !== undefined ? { maxInflight: o.maxInflight } : {}),
+    ...timingOptions(timing),
     auditEvery: o.auditEvery ?? 0,
     observer: {
       persisted: (s) => metrics?.fsync.observe(s),
@@ -207,17 +212,28 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   });
   metrics = new NodeMetrics({ status: () => raft.status(), peerStats: () => transport.stats }, { node: o.id });
   const forwarder = new Forwarder(o.peers, o.id);
+  const groups = new RaftGroups({
+    self: o.id,
+    addresses: o.peers,
+    secret,
+    dataDir: o.dataDir,
+    io: lazy ?? realFileIo,
+    log,
+    timing,
+    onFatal: (err) => reportFailure(err),
+  });
   const registry = metrics.registry;
   let server: Server | undefined;
   try {
     // One by one, so that those started before one that throws are closed again below.
     for (const { name, plan } of plans) {
       services.push(
-        plan.start({
+        await plan.start({
           id: o.id,
           members: o.peers,
           dataDir: o.dataDir,
           raft,
+          openRaftGroup: (spec) => groups.open(spec),
           forwarder,
           log: log.child({ service: name }),
           registry,
@@ -231,6 +247,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       id: o.id,
       members: o.peers,
       raft,
+      groups: groups.byName,
       services,
       metrics,
       openapi,
@@ -257,6 +274,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     });
   } catch (e) {
     for (const svc of services) await svc.close();
+    await groups.close();
     await raft.stop();
     await transport.close();
     await forwarder.close();
@@ -276,6 +294,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       await raft.stop();
+      await groups.close();
       // A clean stop is no power cut: write back what the lazy storage still holds, as an OS would.
       await lazy?.flush().then(() => lazy.close()).catch((err: unknown) => log.warn({ err: String(err) }, 'lazy storage: flush at stop failed'));
       // Long polls were answered (503) when raft stopped; cut whatever connection is left.

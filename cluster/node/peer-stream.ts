@@ -21,6 +21,11 @@ import type { RaftTransport } from '../raft/raft-node.js';
 import { asError } from '../errors.js';
 import { peerHeaders } from './peer-auth.js';
 
+/** The stream route of the node's own Raft group. */
+export const RAFT_STREAM_PATH = '/internal/raft/stream';
+/** The stream routes of the services' Raft groups: this prefix and the group's name (`raft-group.ts`). */
+export const GROUP_STREAM_PREFIX = '/internal/raft/group/';
+
 /** Bytes written to a stream and not yet taken by the socket beyond which the stream is dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
@@ -58,15 +63,18 @@ export class PeerStreamTransport implements RaftTransport {
   readonly #self: string;
   readonly #secret: Buffer | null;
   readonly #onError: (peer: string, error: Error) => void;
+  readonly #path: string;
   #closed = false;
   /** Counters for /metrics. */
   readonly stats = { sent: 0, dropped: 0, requests: 0, failures: 0 };
 
   /**
    * @param secret the cluster secret that signs each stream's challenge; `null` (`--insecure`) sends none
+   * @param path the peers' stream route: the node's Raft group's, or a service group's (`raft-group.ts`)
    */
-  constructor(addresses: ReadonlyMap<string, string>, self: string, secret: Buffer | null, onError: (peer: string, error: Error) => void = () => undefined) {
+  constructor(addresses: ReadonlyMap<string, string>, self: string, secret: Buffer | null, onError: (peer: string, error: Error) => void = () => undefined, path = RAFT_STREAM_PATH) {
     this.#self = self;
+    this.#path = path;
     this.#secret = secret;
     this.#onError = onError;
     for (const [id, address] of addresses) {
@@ -116,7 +124,7 @@ export class PeerStreamTransport implements RaftTransport {
       .then((nonce) =>
         link.client.request({
           method: 'POST',
-          path: '/internal/raft/stream',
+          path: this.#path,
           headers: { 'content-type': 'application/x-ndjson', ...peerHeaders(this.#secret, this.#self, peer, nonce) },
           body,
         }),

@@ -1,6 +1,6 @@
 /**
  * The node's HTTP routes: its own — peer RPC under `/internal/raft/*` (authenticated, see
- * `peer-auth.ts`), and `/health`, `/status`,
+ * `peer-auth.ts`; a stream for the node's Raft group and one per service group), and `/health`, `/status`,
  * `/metrics`, `/openapi.json` — and every service's (see `service.ts`), behind one request
  * listener. Every error is a JSON `{"error", "message"}` with a 4xx/5xx status; nothing a client
  * sends can throw past this module.
@@ -12,6 +12,7 @@ import type { Message } from '../raft/types.js';
 import { z } from 'zod';
 import { HttpError, sendError, sendJson } from './http-util.js';
 import { PEER_FROM_HEADER, type PeerAuthenticator } from './peer-auth.js';
+import { GROUP_STREAM_PREFIX, RAFT_STREAM_PATH } from './peer-stream.js';
 import { exemptFromBodyTimeout } from './http-bounds.js';
 import { raftMessage, validate } from './schemas.js';
 import type { NodeMetrics } from './metrics.js';
@@ -24,6 +25,8 @@ export interface NodeRouteContext {
   readonly id: string;
   readonly members: ReadonlyMap<string, string>;
   readonly raft: RaftNode;
+  /** The services' Raft groups by name (`raft-group.ts`), each with a stream route of its own. */
+  readonly groups: ReadonlyMap<string, RaftNode>;
   readonly services: readonly NodeService[];
   readonly metrics: NodeMetrics;
   readonly openapi: Record<string, unknown>;
@@ -49,8 +52,13 @@ const partLine = z.strictObject({ type: z.literal('part'), data: z.string(), las
  * (413), or a message that fails validation ends the stream with a 400 (the peer reconnects).
  * Each refusal is logged; the node goes on serving and nothing refused reaches Raft.
  */
-const raftStream = (ctx: NodeRouteContext): Handler => (req, res) =>
+const raftStream = (ctx: NodeRouteContext, pick: (param: string | undefined) => RaftNode | undefined): Handler => (req, res, param) =>
   new Promise<void>((resolve) => {
+    const raft = pick(param);
+    if (raft === undefined) {
+      sendJson(res, 404, { error: 'not-found', message: `no raft group "${param ?? ''}" on ${ctx.id}` }, { connection: 'close' });
+      return resolve();
+    }
     const auth = ctx.auth.check(req.headers);
     if (!auth.ok) {
       ctx.log.warn({ peer: req.headers[PEER_FROM_HEADER], remote: req.socket.remoteAddress, why: auth.message }, 'peer stream refused: not authenticated');
@@ -116,7 +124,7 @@ const raftStream = (ctx: NodeRouteContext): Handler => (req, res) =>
         } catch (e) {
           return fail(e instanceof HttpError ? e : new HttpError(400, 'bad-request', String(e)));
         }
-        if (m !== null) ctx.raft.step(m);
+        if (m !== null) raft.step(m);
       }
       if (partial.length > ctx.peerLineLimit) fail(new HttpError(413, 'too-large', `a raft message line is over the limit of ${ctx.peerLineLimit} characters`));
     });
@@ -157,7 +165,8 @@ export function nodeRoutes(ctx: NodeRouteContext): Route[] {
   };
   return [
     { method: 'GET', path: '/internal/raft/challenge', name: 'raft-challenge', handler: challenge },
-    { method: 'POST', path: '/internal/raft/stream', name: 'raft-stream', handler: raftStream(ctx) },
+    { method: 'POST', path: RAFT_STREAM_PATH, name: 'raft-stream', handler: raftStream(ctx, () => ctx.raft) },
+    { method: 'POST', path: GROUP_STREAM_PREFIX, name: 'raft-group-stream', handler: raftStream(ctx, (name) => (name === undefined ? undefined : ctx.groups.get(name))) },
     { method: 'GET', path: '/health', name: 'health', handler: health },
     { method: 'GET', path: '/status', name: 'status', handler: status },
     { method: 'GET', path: '/metrics', name: 'metrics', handler: metrics },
@@ -179,9 +188,31 @@ export function checkRoutes(routes: readonly Route[]): void {
   }
 }
 
+/** The segment a `{name}` route segment captured from `path`, or null when the route does not match it. */
+function templateParam(template: string, path: string): string | null {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return null;
+  let param: string | null = null;
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] as string;
+    const g = got[i] as string;
+    if (w.startsWith('{') && w.endsWith('}')) {
+      if (g.length === 0) return null;
+      param = g;
+    } else if (w !== g) return null;
+  }
+  return param;
+}
+
 function match(routes: readonly Route[], path: string): { routes: Route[]; param: string | undefined } {
   const exact = routes.filter((r) => r.path === path);
   if (exact.length > 0) return { routes: exact, param: undefined };
+  for (const r of routes) {
+    if (!r.path.includes('{')) continue;
+    const param = templateParam(r.path, path);
+    if (param !== null) return { routes: routes.filter((o) => o.path === r.path), param };
+  }
   const prefixed = routes.filter((r) => r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length && !path.slice(r.path.length).includes('/'));
   return { routes: prefixed, param: prefixed.length > 0 ? path.slice((prefixed[0] as Route).path.length) : undefined };
 }

@@ -6,7 +6,7 @@
  * A service is started in two steps by its {@link ServiceFactory}: `prepare()` before the node's
  * Raft starts (a service that replicates through the Raft log hands over its state machine
  * there), then `start(ctx)` with everything the node offers (its id and members, its data dir,
- * the Raft node, peer forwarding, a logger, the metrics registry).
+ * the Raft node, Raft groups of its own, peer forwarding, a logger, the metrics registry).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -14,6 +14,7 @@ import type { Registry } from 'prom-client';
 import type { RaftNode, StateMachine } from '../raft/raft-node.js';
 import type { Role } from '../raft/types.js';
 import type { Forwarder } from './forwarder.js';
+import type { OpenRaftGroup } from './raft-group.js';
 
 /** Serves one request; `param` is the path's captured tail for a prefix route. Throw `HttpError` for a 4xx. */
 export type Handler = (req: IncomingMessage, res: ServerResponse, param: string | undefined) => Promise<void>;
@@ -21,7 +22,10 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, param: string 
 /** One route of the node's HTTP API. */
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** Exact path, or a prefix ending in `/` that captures one more path segment as `param`. */
+  /**
+   * Exact path; a prefix ending in `/` that captures one more path segment as `param`; or a
+   * template with one `{name}` segment (e.g. `/queue/{queue}/enqueue`) that captures it.
+   */
   readonly path: string;
   /** The route's name in metrics and logs, e.g. `lock-acquire`. */
   readonly name: string;
@@ -38,6 +42,11 @@ export interface ServiceContext {
   readonly dataDir: string;
   /** The node's Raft node (the state machine is the service's own if its plan handed one over). */
   readonly raft: RaftNode;
+  /**
+   * Opens a Raft group of the service's own among some of the members (its storage under the
+   * data dir, its peer streams); the node stops it after the service closes.
+   */
+  readonly openRaftGroup: OpenRaftGroup;
   /** Forwards a client request to a peer (the leader, a queue's owner, a key's home). */
   readonly forwarder: Forwarder;
   /** A child logger tagged with the service's name. */
@@ -68,7 +77,7 @@ export interface NodeService {
 export interface ServicePlan {
   /** The state machine the node's Raft log drives, for a service that replicates through it. */
   readonly machine?: StateMachine;
-  start(ctx: ServiceContext): NodeService;
+  start(ctx: ServiceContext): NodeService | Promise<NodeService>;
 }
 
 /** How a node makes a service: the entry of the node's list of services. */

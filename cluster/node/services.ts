@@ -4,6 +4,7 @@
  * the node.
  */
 import { lockServiceFactory } from '../lock/lock-node-service.js';
+import { queueServiceFactory } from '../queue/queue-node-service.js';
 import type { ServiceFactory } from './service.js';
 
 /** Node options the services read. */
@@ -24,5 +25,6 @@ export function nodeServices(o: ServiceOptions = {}): ServiceFactory[] {
       ...(o.maxLocks !== undefined ? { maxLocks: o.maxLocks } : {}),
       ...(o.maxWaitersPerLock !== undefined ? { maxWaitersPerLock: o.maxWaitersPerLock } : {}),
     }),
+    queueServiceFactory(),
   ];
 }

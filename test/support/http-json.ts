@@ -8,7 +8,7 @@ export interface JsonReply {
 
 /**
  * Sends `method path` to the node at `address` (host:port) with `body` as JSON (if given) and
- * reads the JSON reply. `signal` ends the request (default: 8 s).
+ * reads the JSON reply (`{}` for an empty one, a 204). `signal` ends the request (default: 8 s).
  */
 export async function callJson(address: string, method: string, path: string, body?: unknown, signal: AbortSignal = AbortSignal.timeout(8000)): Promise<JsonReply> {
   const res = await fetch(`http://${address}${path}`, {
@@ -17,5 +17,6 @@ export async function callJson(address: string, method: string, path: string, bo
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     signal,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const text = await res.text();
+  return { status: res.status, body: text.length === 0 ? {} : (JSON.parse(text) as Record<string, unknown>) };
 }

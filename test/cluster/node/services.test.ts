@@ -79,7 +79,7 @@ describe('cluster/node: services composed by the node', function () {
     const grant = await fetch(`${base}/lock/acquire`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'a', client: 'c' }) });
     assert.equal(grant.status, 200, 'the lock service still serves');
     const status = (await (await fetch(`${base}/status`)).json()) as { services: Record<string, Record<string, unknown>> };
-    assert.deepEqual(Object.keys(status.services), ['lock', 'counter']);
+    assert.deepEqual(Object.keys(status.services), ['lock', 'queue', 'counter']);
     assert.deepEqual(status.services['counter'], { hits: 1 });
     assert.equal(status.services['lock']?.['grants'], 1);
     assert.match(await (await fetch(`${base}/metrics`)).text(), /^dsync_counter_hits_total\{node="n1"\} 1$/m);
