@@ -85,7 +85,7 @@ describe('cluster/node: services composed by the node', function () {
     assert.match(await (await fetch(`${base}/metrics`)).text(), /^dsync_counter_hits_total\{node="n1"\} 1$/m);
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown>; info: { description: string } };
     assert.ok(doc.paths['/counter/hit'] && doc.paths['/lock/acquire'] && doc.paths['/status'], Object.keys(doc.paths).join(', '));
-    assert.match(doc.info.description, /serving: lock, counter/);
+    assert.match(doc.info.description, /serving: lock, queue, counter/);
     assert.ok(seen.roles.includes('leader'), `leadership news: ${seen.roles.join(', ')}`);
     assert.equal(seen.dataDir, dir);
     await node.stop();
