@@ -30,3 +30,5 @@ export type { LeaseParams } from './models/lease-lock.js';
 export { canonical } from './values.js';
 export { nodeLogChecker, checkNodeLogs, NODE_LOG_RULES, MAX_MATCHES } from './node-log-checker.js';
 export type { NodeLogRule, NodeLogMatch, NodeLogRuleResult, NodeLogResult } from './node-log-checker.js';
+export { queueChecker, checkQueue, isQueueResult, QUEUE_CONTRACTS } from './queue.js';
+export type { QueueContract, QueueCheckerResult, QueueMessageRef, UnexpectedRef, UnexpectedWhy, DuplicateRef, AckedLostRef, FifoInversion } from './queue.js';

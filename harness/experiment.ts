@@ -88,7 +88,7 @@ interface FieldIssue {
  * everything known before any node starts.
  */
 function crossFieldIssues(e: Omit<Experiment, 'name'>): FieldIssue[] {
-  const facts = { runS: workloadRunS(e), nodes: e.nodes, seed: e.seed };
+  const facts = { runS: workloadRunS(e), finalPhaseS: e.finalPhaseS, nodes: e.nodes, seed: e.seed };
   return [
     ...workloadDefinition(e.workload.name)
       .validate(e.workload, facts)

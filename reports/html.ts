@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { REPORT_STYLE } from './report-style.js';
 import { faultWindowsHtml } from './fault-table.js';
+import { queueSectionHtml } from './queue-section.js';
 import { escapeHtml, fmtDuration, fmtInt, fmtMs, fmtRoundDuration, fmtShare } from './html-format.js';
 
 export { escapeHtml } from './html-format.js';
@@ -77,6 +78,7 @@ ${verdictsHtml(data)}
 ${summaryHtml(data)}
 ${notesHtml(data)}
 ${faultWindowsHtml(data)}
+${queueSectionHtml(data)}
 <section id="sec-counterexamples" class="card">
 <h2>Counterexamples</h2>
 <div id="counterexamples"></div>
@@ -151,6 +153,7 @@ function headerHtml(data: ReportData): string {
       ['sec-verdicts', 'Verdicts'],
       ['sec-summary', 'Summary'],
       ['sec-faults', 'Faults'],
+      ...(data.queue === null ? [] : [['sec-queue', 'Queue']]),
       ['sec-counterexamples', 'Counterexamples'],
       ['sec-timeline', 'Timeline'],
       ['sec-latency', 'Latency'],

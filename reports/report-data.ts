@@ -14,6 +14,7 @@ import type { Counterexample, FaultBand, NemesisMark, ReportData, VerdictRow } f
 import { linearizability, readRunFolder, type RunFolder } from './run-folder.js';
 import type { StoredResults } from '../harness/store-format.js';
 import { nsToMs, timelineData } from './timeline-data.js';
+import { queueSection } from './queue-data.js';
 
 /** Limits that keep a report small. */
 export interface ReportLimits {
@@ -137,6 +138,7 @@ export function reportDataOf(run: RunFolder, limits: ReportLimits = {}, now: Dat
     percentiles: percentileCurves(ops),
     opTable: opTable(perf),
     counterexamples: examples,
+    queue: queueSection(results, history),
     notes,
   };
 }

@@ -48,6 +48,9 @@ table.data tr.total td{font-weight:600;border-top:2px solid var(--border)}
 table.data thead th.group{text-align:center;border-bottom:1px solid #eaeef2}
 table.data th.first,table.data td.first{border-left:1px solid var(--border)}
 #final-heal{margin:10px 0 0}
+#sec-queue h3{font-size:14px;margin:16px 0 0}
+dl.summary .bad dd{color:var(--invalid);font-weight:700}
+.valid-text{color:var(--valid);font-weight:600}.invalid-text{color:var(--invalid);font-weight:600}.unknown-text{color:var(--unknown);font-weight:600}
 #op-table{font-size:12.5px}#op-table th,#op-table td{padding:4px 7px}
 details summary{cursor:pointer;color:#0969da}
 ul.files{margin:0;padding-left:20px;columns:2 280px}

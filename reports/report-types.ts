@@ -44,6 +44,8 @@ export interface ReportData {
   readonly opTable: readonly OpRow[];
   /** One per invalid (or unknown, when a partial linearization exists) linearizability partition. */
   readonly counterexamples: readonly Counterexample[];
+  /** The queue checker's findings; null when the run did not use it. */
+  readonly queue: QueueSection | null;
   /** Sentences about what was cut to keep the report small (empty when nothing was). */
   readonly notes: readonly string[];
 }
@@ -232,4 +234,58 @@ export interface CounterexampleOp {
   readonly stateAfter: string | null;
   /** The op the longest linearization could not take next. */
   readonly breaking: boolean;
+}
+
+/** Completions of one f by outcome. */
+export interface OutcomeCountRow {
+  readonly ok: number;
+  readonly fail: number;
+  readonly info: number;
+}
+
+/**
+ * The queue checker's findings (`checkers/queue.ts`), when the run used it: counts, the listed
+ * anomalies with the enqueue op of each message, and the delivery-count histogram.
+ */
+export interface QueueSection {
+  /** The checker's name in the results, e.g. `queue`. */
+  readonly checker: string;
+  readonly contract: string;
+  readonly valid: Validity;
+  readonly summary: string;
+  readonly counts: {
+    readonly enqueue: OutcomeCountRow;
+    /** `ok` = `delivered` + `empty`. */
+    readonly dequeue: OutcomeCountRow & { readonly delivered: number; readonly empty: number };
+    readonly ack: OutcomeCountRow;
+  };
+  readonly messages: { readonly attempted: number; readonly enqueued: number; readonly delivered: number };
+  /** How many of each anomaly there are (the lists below hold at most the checker's first 50). */
+  readonly totals: {
+    readonly lost: number;
+    readonly unexpected: number;
+    readonly duplicated: number;
+    readonly redeliveries: number;
+    readonly unexplained: number;
+    readonly recovered: number;
+    readonly ackedLost: number;
+    readonly fifoInversions: number;
+  };
+  readonly lost: readonly QueueMessageRow[];
+  readonly unexpected: readonly QueueMessageRow[];
+  readonly ackedLost: readonly QueueMessageRow[];
+  /** Messages by how many ok dequeues delivered them (0: lost), ascending. */
+  readonly histogram: readonly { readonly deliveries: number; readonly messages: number }[];
+}
+
+/** A message the queue checker named, with its enqueue op in words. */
+export interface QueueMessageRow {
+  readonly queue: string;
+  readonly message: string;
+  /** History index of the enqueue's invocation; null: never enqueued. */
+  readonly enqueueIndex: number | null;
+  /** The enqueue op: process, outcome, times, e.g. `process 3: enqueue ok, 1.204–1.219 s`; null: none. */
+  readonly enqueue: string | null;
+  /** What else the checker says of it (why unexpected, which ack and dequeue), possibly empty. */
+  readonly detail: string;
 }

@@ -7,7 +7,8 @@
  * - a 5xx is retried on another node (random, or the chosen one again); it counts as surely
  *   without effect only as {@link isDefinite} says (`unavailable` with `definite: true`);
  * - any other status (409, any other 4xx, …) is `fail` at once: the state machine's definite
- *   answer, or a refusal before anything was done;
+ *   answer, or a refusal before anything was done (flagged `earlierMayHaveApplied` when an
+ *   earlier attempt may have taken effect);
  * - a request that failed without a reply (a timeout, a reset) is retried; it counts as surely
  *   without effect only when its connection was never made ({@link neverSent});
  * - out of time, an op is `fail` `unavailable` if every attempt surely had no effect, else `info`
@@ -91,6 +92,13 @@ export type HttpResult =
       readonly error: string;
       /** The status of the last reply, if any attempt got one. */
       readonly status?: number;
+      /**
+       * Set when the last reply refused the request but an earlier attempt may have taken effect
+       * (a timeout, a reset, a 5xx not definite). Without a session a retry is not idempotent, so
+       * the refusal may answer the effect of that earlier attempt (e.g. an ack whose receipt
+       * the first attempt used up); the caller decides whether the op is then `info`.
+       */
+      readonly earlierMayHaveApplied?: true;
       readonly node: string | null;
       readonly attempts: number;
     }
@@ -200,7 +208,7 @@ export class HttpClient {
         continue;
       }
       // A definite answer of the state machine (409) or a refusal before anything was done (4xx).
-      return { outcome: 'fail', error: code, status: a.status, node, attempts };
+      return { outcome: 'fail', error: code, status: a.status, node, attempts, ...(allDefinite ? {} : { earlierMayHaveApplied: true as const }) };
     }
     return allDefinite
       ? { outcome: 'fail', error: 'unavailable', ...(lastStatus === undefined ? {} : { status: lastStatus }), node, attempts }

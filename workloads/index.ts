@@ -5,6 +5,7 @@
  * {@link registerWorkload} line below.
  */
 import { lockWorkloadDefinition } from './lock.js';
+import { queueWorkloadDefinition } from './queue.js';
 import type { WorkloadDefinition } from './workload.js';
 import { Registry } from '../cluster/registry.js';
 
@@ -32,3 +33,4 @@ export const workloadDefinitions = (): readonly WorkloadDefinition[] => registry
 export const workloadDefinition = (name: string): WorkloadDefinition => registry.get(name);
 
 registerWorkload(lockWorkloadDefinition);
+registerWorkload(queueWorkloadDefinition);

@@ -58,6 +58,8 @@ export interface WorkloadContext {
 export interface WorkloadFacts {
   /** How long the run may last, seconds — the same value {@link WorkloadContext.runS} will have. */
   readonly runS: number;
+  /** How long the final phase (after the final heal, the workload's `finalGenerator`) may last, seconds. */
+  readonly finalPhaseS: number;
   /** Cluster size. */
   readonly nodes: number;
   /** The experiment's seed. */

@@ -49,6 +49,7 @@ namespace DsyncReport {
       ['the latency plot', drawLatency],
       ['the throughput plot', drawThroughput],
       ['the percentile plot', drawPercentiles],
+      ['the delivery histogram', drawQueueHistogram],
     ];
     for (const [what, draw] of parts) {
       try {

@@ -157,9 +157,15 @@ describe('harness/experiment', () => {
       },
       {
         what: 'an unknown workload name',
-        text: 'nodes: 3\nworkload: { name: queue }\n',
+        text: 'nodes: 3\nworkload: { name: kafka }\n',
         lines: ['x.yaml:2: workload.name:'],
-        contains: ['got "queue"'],
+        contains: ['got "kafka"'],
+      },
+      {
+        what: 'a queue workload whose final phase cannot drain its leases',
+        text: 'nodes: 3\nfinalPhaseS: 5\nworkload: { name: queue, visibilityMs: 2000 }\n',
+        lines: ['x.yaml:3: workload.visibilityMs:'],
+        contains: ['need a final phase of at least 7 s', '(finalPhaseS is 5)'],
       },
       {
         what: 'a name with a slash',
@@ -237,12 +243,12 @@ describe('harness/experiment', () => {
     });
 
     for (const f of files) {
-      it(`loads experiments/${f}: a lock run of 3 or 5 nodes lasting 20-30 s, that round-trips through YAML`, () => {
+      it(`loads experiments/${f}: a lock or queue run (as its name says) of 3 or 5 nodes lasting 20-30 s, that round-trips through YAML`, () => {
         const file = join(dir, f);
         const e = loadExperiment(file);
         assert.equal(e.name, f.replace(/\.yaml$/, ''));
         assert.ok(e.nodes === 3 || e.nodes === 5, `${e.nodes} nodes`);
-        assert.equal(e.workload.name, 'lock');
+        assert.equal(e.workload.name, f.startsWith('queue-') ? 'queue' : 'lock');
         const total = e.timeLimitS + e.finalPhaseS;
         assert.ok(total >= 20 && total <= 30, `timeLimitS + finalPhaseS = ${total}`);
         assert.ok(e.description.length > 0);

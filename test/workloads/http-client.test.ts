@@ -106,6 +106,16 @@ describe('workloads/http-client', function () {
     assert.equal(seen.length, 1);
   });
 
+  it('a 409 after an attempt that may have taken effect is flagged earlierMayHaveApplied; after definite 503s it is not', async () => {
+    script = (_r, n) => (n === 1 ? { status: 503, json: { error: 'unavailable', definite: false } } : { status: 409, json: { error: 'unknown-receipt' } });
+    const r = await client({ timeoutMs: 2000 }).request({ method: 'POST', path: '/queue/q0/ack', body: { receipt: 'r1' } });
+    assert.deepEqual([r.outcome, r.outcome === 'fail' && r.error, r.outcome === 'fail' && r.earlierMayHaveApplied, r.attempts], ['fail', 'unknown-receipt', true, 2]);
+    seen = [];
+    script = (_r, n) => (n === 1 ? { status: 503, json: { error: 'unavailable', definite: true } } : { status: 409, json: { error: 'unknown-receipt' } });
+    const d = await client({ timeoutMs: 2000 }).request({ method: 'POST', path: '/queue/q0/ack', body: { receipt: 'r1' } });
+    assert.deepEqual([d.outcome, d.outcome === 'fail' && 'earlierMayHaveApplied' in d, d.attempts], ['fail', false, 2]);
+  });
+
   it('any other 4xx is a fail at once too: its code, or http-<status> without one', async () => {
     script = () => ({ status: 400, json: { error: 'bad-request', message: 'name: required', field: 'name' } });
     const c = client();

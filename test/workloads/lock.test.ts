@@ -119,7 +119,7 @@ describe('workloads/lock: lease TTL', () => {
   });
 
   it('the registry entry refuses the same TTL at load time, as an issue on the ttlMs field', () => {
-    const facts = { runS: 25, nodes: 3, seed: 1 };
+    const facts = { runS: 25, finalPhaseS: 5, nodes: 3, seed: 1 };
     assert.deepEqual(lockWorkloadDefinition.validate({ name: 'lock', ttlMs: 85_000 }, facts), []);
     assert.deepEqual(lockWorkloadDefinition.validate({ name: 'lock' }, facts), []);
     assert.deepEqual(lockWorkloadDefinition.validate({ name: 'lock', ttlMs: 1500, leases: {} }, facts), []);
