@@ -31,7 +31,7 @@ export interface JetStreamOptions {
   queues: readonly string[];
   /** Receives progress lines and the servers' error lines. */
   log?: (line: string) => void;
-  /** How long the servers and the streams may take to be ready (default 30 s). */
+  /** How long the servers and the streams may take to be ready (default 60 s: a clustered JetStream has taken 18 s to elect its meta leader here). */
   startTimeoutMs?: number;
 }
 
@@ -79,7 +79,7 @@ export async function startJetStream(opts: JetStreamOptions): Promise<QueueTarge
   if (!(await natsAvailable())) throw new Error('nats-server is not installed (no nats-server on PATH): apt-get install nats-server');
   const { servers: count, dir } = opts;
   const log = opts.log ?? (() => undefined);
-  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  const timeoutMs = opts.startTimeoutMs ?? 60_000;
   const label = `JetStream ${count} server${count === 1 ? '' : 's'}, R=${count}`;
   const flat = await freePorts(3 * count);
   const ports = Array.from({ length: count }, (_, i) => ({ client: flat[3 * i] as number, http: flat[3 * i + 1] as number, route: flat[3 * i + 2] as number }));
@@ -123,6 +123,7 @@ export async function startJetStream(opts: JetStreamOptions): Promise<QueueTarge
       return answers.every(Boolean);
     };
     await waitReady(label, processes, healthy, () => health, timeoutMs);
+    log(`${label}: servers healthy`);
     let why = 'not tried yet';
     const nc = await connect({ servers: `${HOST}:${ports[0]?.client}` });
     try {
