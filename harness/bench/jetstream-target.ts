@@ -10,7 +10,7 @@
  * `Nats-Msg-Id` (so a retry is deduplicated), awaited until the stream's PubAck; dequeue is a
  * pull of one message; ack is a double ack (`ackAck`), awaited until the server confirms it.
  *
- * JetStream 2.9 does not fsync each message (it syncs its files every 2 minutes by default);
+ * JetStream 2.9 does not fsync each message before its PubAck (it syncs in the background);
  * dsync fsyncs every enqueue before acknowledging it.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
