@@ -5,6 +5,7 @@ import { EXIT_CODES as EXIT, modelNames } from '../checkers/index.js';
 import { checkCommand, DEFAULT_CHECK_MAX_MEMORY_MB, DEFAULT_CHECK_TIMEOUT_MS, parseTimeoutMs, type Output } from './check-command.js';
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
+import { registerQueueBenchCommand } from './bench/queue-bench.js';
 import { registerRunCommands } from './run-command.js';
 import { registerCatalogueCommand } from './catalogue-command.js';
 import { FAILPOINT_NAMES } from '../cluster/failpoints.js';
@@ -151,7 +152,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
   registerRunCommands(program, (c) => (code = c), io);
   registerReportCommand(program, (c) => (code = c), io);
   registerCatalogueCommand(program, (c) => (code = c), io, () => FAILPOINT_NAMES);
-  registerBenchCommand(program, (c) => (code = c), io);
+  registerQueueBenchCommand(registerBenchCommand(program, (c) => (code = c), io), (c) => (code = c), io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -11,7 +11,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { intList, ms, plural, ratio, seconds } from './bench-format.js';
 import type { Output } from '../check-command.js';
 import { startDsyncCluster } from './dsync-target.js';
 import { etcdAvailable, startEtcd } from './etcd-target.js';
@@ -254,44 +255,13 @@ export function formatLockBench(rows: readonly BenchRow[], opts: Pick<LockBenchO
   return lines;
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-const mode = (contended: boolean): string => (contended ? 'contended' : 'uncontended');
-const ratio = (x: number): string => (Number.isNaN(x) ? '?' : x.toFixed(2));
-
-/** A latency in ms, e.g. `0.45 ms`, `3.0 ms`, `101 ms`. */
-function ms(x: number): string {
-  if (Number.isNaN(x)) return '—';
-  return `${x < 1 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0)} ms`;
-}
-
 /** One table cell, e.g. `812 pairs/s · p50 1.1 ms · p99 3.0 ms`. */
 function cell(r: LoadResult): string {
   const errors = r.errors === 0 ? '' : ` · ${plural(r.errors, 'error')}`;
   return `${Math.round(r.pairsPerSec).toLocaleString('en-US')} pairs/s · p50 ${ms(r.p50Ms)} · p99 ${ms(r.p99Ms)}${errors}`;
 }
 
-/** A commander parser of a comma-separated list of integers in [min, max]. */
-function intList(flag: string, min: number, max: number): (value: string) => number[] {
-  return (value) => {
-    const parts = value.split(',').map((s) => s.trim());
-    const nums = parts.map(Number);
-    if (parts.some((s) => !/^\d+$/.test(s)) || nums.some((n) => n < min || n > max)) {
-      throw new InvalidArgumentError(`${flag} takes a comma-separated list of integers from ${min} to ${max}, e.g. ${flag === '--nodes' ? '1,3' : '1,16,64'}`);
-    }
-    return [...new Set(nums)];
-  };
-}
-
-/** A commander parser of a number of seconds in [min, max] (min excluded when `positive`). */
-function seconds(flag: string, positive: boolean, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || (positive ? n <= 0 : n < 0) || n > max) {
-      throw new InvalidArgumentError(`${flag} takes a number of seconds ${positive ? '> 0' : '≥ 0'} and ≤ ${max}, got '${value}'`);
-    }
-    return n;
-  };
-}
+const mode = (contended: boolean): string => (contended ? 'contended' : 'uncontended');
 
 /**
  * Adds `bench` with its subcommand `lock` to `program`; the action hands its exit code to
@@ -303,8 +273,8 @@ export function registerBenchCommand(program: Command, setCode: (code: number) =
   bench
     .command('lock')
     .description('lock acquire+release pairs per second and latency, uncontended and contended, optionally against etcd')
-    .option('--nodes <list>', 'cluster sizes, comma-separated', intList('--nodes', 1, 9), [...LOCK_BENCH_DEFAULTS.nodes])
-    .option('--clients <list>', 'concurrent clients, comma-separated', intList('--clients', 1, 1024), [...LOCK_BENCH_DEFAULTS.clients])
+    .option('--nodes <list>', 'cluster sizes, comma-separated', intList('--nodes', 1, 9, '1,3'), [...LOCK_BENCH_DEFAULTS.nodes])
+    .option('--clients <list>', 'concurrent clients, comma-separated', intList('--clients', 1, 1024, '1,16,64'), [...LOCK_BENCH_DEFAULTS.clients])
     .option('--duration-s <s>', 'measured seconds per combination', seconds('--duration-s', true, 3600), LOCK_BENCH_DEFAULTS.durationS)
     .option('--warmup-s <s>', 'unmeasured seconds before each combination', seconds('--warmup-s', false, 600), LOCK_BENCH_DEFAULTS.warmupS)
     .addOption(new Option('--contended <mode>', 'a lock per client (no), all clients on one lock (yes), or both').choices(['both', 'yes', 'no']).default('both'))

@@ -1,0 +1,129 @@
+/**
+ * Redis as a queue-benchmark target, for comparison: one `redis-server` on loopback with
+ * `--appendonly yes --appendfsync always` (every write is in the AOF, fsync'd, before Redis
+ * answers it), driven with the reliable-queue pattern through ioredis:
+ * enqueue `LPUSH q "<id>\n<message>"`; dequeue `BLMOVE q q:processing RIGHT LEFT <wait>` (the
+ * blocking LMOVE, so an idle consumer waits on the server instead of polling); ack
+ * `LREM q:processing 1 <element>`. No reaper moves stale elements back from `processing` — the
+ * benchmark's consumers ack everything they take.
+ *
+ * Single node only: compare it with dsync's 1-node cell. Each benchmark client has a connection
+ * of its own (a blocked BLMOVE holds its connection).
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { Redis } from 'ioredis';
+import { freePorts } from '../../cluster/local/node-process.js';
+import { errorMessage } from '../../cluster/errors.js';
+import type { Delivery, QueueClient, QueueTarget } from './queue-target.js';
+import { onPath, ServerProcess, waitReady } from './server-process.js';
+
+/** How {@link startRedis} starts Redis. */
+export interface RedisOptions {
+  /** The target's own folder: created if missing, holds the AOF, removed by `stop()`. */
+  dir: string;
+  /** Receives progress lines and the server's warnings. */
+  log?: (line: string) => void;
+  /** How long the server may take to answer PING (default 20 s). */
+  startTimeoutMs?: number;
+}
+
+const HOST = '127.0.0.1';
+
+/** Whether `redis-server` is on PATH. */
+export const redisAvailable = (): Promise<boolean> => onPath('redis-server');
+
+/** The list holding the messages a consumer took from `queue` and has not acked. */
+const processing = (queue: string): string => `${queue}:processing`;
+
+/** Starts one Redis on 127.0.0.1 with an fsync-always AOF in `dir`, and waits until it answers PING. */
+export async function startRedis(opts: RedisOptions): Promise<QueueTarget> {
+  if (!(await redisAvailable())) throw new Error('redis-server is not installed (no redis-server on PATH): apt-get install redis-server');
+  const { dir } = opts;
+  const log = opts.log ?? (() => undefined);
+  const label = 'Redis 1 server, AOF fsync always';
+  const [port] = await freePorts(1);
+  await mkdir(dir, { recursive: true });
+  const args = [
+    ...['--bind', HOST, '--port', String(port), '--dir', dir],
+    ...['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
+    ...['--daemonize', 'no', '--logfile', '', '--loglevel', 'warning'],
+  ];
+  log(`${label}: starting on ${HOST}:${port}`);
+  const server = new ServerProcess('redis', 'redis-server', args, log, (line) => /error|fatal/i.test(line));
+  const probe = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined); // reported by ping() below
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    probe.disconnect();
+    await server.kill();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    let why = 'no answer yet';
+    const ready = async (): Promise<boolean> => {
+      try {
+        if (probe.status !== 'ready') await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } catch (e) {
+        why = errorMessage(e);
+        probe.disconnect();
+        return false;
+      }
+    };
+    await waitReady(label, [server], ready, () => why, opts.startTimeoutMs ?? 20_000);
+    const aof = await probe.config('GET', 'appendfsync');
+    if (aof[1] !== 'always') throw new Error(`${label}: appendfsync is ${String(aof[1])}, not always`);
+    probe.disconnect();
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  return {
+    label,
+    async client(): Promise<QueueClient> {
+      if (stopped) throw new Error(`${label} is stopped`);
+      const redis = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 1 });
+      let lastError: unknown;
+      redis.on('error', (e: unknown) => (lastError = e)); // a failed command rejects; this only keeps the event from crashing us
+      try {
+        await redis.connect();
+      } catch (e) {
+        redis.disconnect();
+        throw new Error(`${label}: cannot connect: ${errorMessage(lastError ?? e)}`);
+      }
+      return new RedisQueueClient(redis);
+    },
+    stop,
+  };
+}
+
+/** One benchmark client of Redis: one connection. */
+class RedisQueueClient implements QueueClient {
+  constructor(readonly redis: Redis) {}
+
+  async enqueue(queue: string, message: string, id: string): Promise<void> {
+    await this.redis.lpush(queue, `${id}\n${message}`);
+  }
+
+  async dequeue(queue: string, waitMs: number): Promise<Delivery | null> {
+    const element = await this.redis.blmove(queue, processing(queue), 'RIGHT', 'LEFT', waitMs / 1000);
+    if (element === null) return null;
+    const nl = element.indexOf('\n');
+    const redis = this.redis;
+    return {
+      id: nl < 0 ? '' : element.slice(0, nl),
+      message: nl < 0 ? element : element.slice(nl + 1),
+      async ack(): Promise<void> {
+        const removed = await redis.lrem(processing(queue), 1, element);
+        if (removed !== 1) throw new Error(`Redis ${queue}: the ack removed ${removed} elements from ${processing(queue)}, not 1`);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
