@@ -10,6 +10,9 @@
  * and finds, by message:
  *
  * - **lost**: an ok enqueue that no ok dequeue ever delivered;
+ * - **unacked**: a delivered message none of whose deliveries was acknowledged (no ack ended ok
+ *   or unknown) — its consumer crashed — and that was never delivered again: at-least-once
+ *   promises it comes back after its lease, and the final phase drains every queue;
  * - **unexpected**: a delivered message that was never enqueued, whose enqueue definitely failed
  *   (`fail`: the node lied), that was enqueued on another queue, or that was delivered before its
  *   enqueue was invoked;
@@ -23,7 +26,7 @@
  *   `b`'s first delivery completed before the dequeue that first delivered `a` was invoked.
  *   Reported, never a failure: partitioned queues and redelivery do not promise FIFO.
  *
- * Valid when nothing is lost, unexpected or acked-lost; under the `exactly-once` contract, also
+ * Valid when nothing is lost, unacked, unexpected or acked-lost; under the `exactly-once` contract, also
  * when nothing is duplicated. An `info` enqueue that was never delivered is not lost (it may
  * never have happened). One pass over the history plus per-message work: linear in its size.
  */
@@ -102,6 +105,8 @@ export interface QueueCheckerResult extends CheckerResult {
   /** Distinct messages: enqueued (any outcome but fail), enqueued ok, delivered at least once. */
   readonly messages: { readonly attempted: number; readonly enqueued: number; readonly delivered: number };
   readonly lost: Listed<QueueMessageRef>;
+  /** Delivered, never acknowledged by any delivery's ack (ok or unknown), never delivered again. */
+  readonly unacked: Listed<QueueMessageRef>;
   readonly unexpected: Listed<UnexpectedRef>;
   readonly duplicated: Listed<DuplicateRef> & { readonly redeliveries: number; readonly unexplained: number };
   readonly recovered: Listed<QueueMessageRef>;
@@ -181,6 +186,8 @@ export function checkQueue(history: History, contract: QueueContract = 'at-least
   const okByComplete: Enqueue[] = [];
   const deliveries = new Map<string, Delivery[]>();
   const ackedReceipts = new Set<string>();
+  /** Messages an ack ended ok or unknown for: maybe consumed. */
+  const maybeAcked = new Set<string>();
   /** Per message, the earliest ok ack's completion (position and index). */
   const firstAck = new Map<string, { pos: number; index: number }>();
   const open = new Map<ProcessId, number>();
@@ -231,6 +238,7 @@ export function checkQueue(history: History, contract: QueueContract = 'at-least
       }
       case 'ack': {
         counts.ack[type]++;
+        if (type !== 'fail') maybeAcked.add(need(inv, inv.value, 'message'));
         if (type !== 'ok' || done === null) return;
         const message = need(inv, inv.value, 'message');
         const receipt = str(field(inv.value, 'receipt'));
@@ -268,6 +276,7 @@ export function checkQueue(history: History, contract: QueueContract = 'at-least
   });
 
   const lost = new Capped<QueueMessageRef>();
+  const unacked = new Capped<QueueMessageRef>();
   const unexpected = new Capped<UnexpectedRef>();
   const duplicated = new Capped<DuplicateRef>();
   const recovered = new Capped<QueueMessageRef>();
@@ -304,6 +313,7 @@ export function checkQueue(history: History, contract: QueueContract = 'at-least
       : ds.some((d) => d.queue !== e.queue) ? 'wrong-queue'
       : first.completePos < e.invokePos ? 'before-enqueue'
       : null;
+    if (why === null && !maybeAcked.has(m)) unacked.push(ref(m, first.queue, e));
     if (why !== null) {
       const at = why === 'wrong-queue' ? (ds.find((d) => d.queue !== e?.queue) as Delivery) : first;
       unexpected.push({ ...ref(m, at.queue, e), why, deliveryIndex: at.invokeIndex });
@@ -333,12 +343,12 @@ export function checkQueue(history: History, contract: QueueContract = 'at-least
   okByInvoke.sort((a, b) => a.invokePos - b.invokePos);
   const fifo = fifoInversions(okByInvoke, okByComplete, deliveries, ref);
 
-  let valid: Validity = lost.count === 0 && unexpected.count === 0 && ackedLost.count === 0;
+  let valid: Validity = lost.count === 0 && unacked.count === 0 && unexpected.count === 0 && ackedLost.count === 0;
   if (contract === 'exactly-once' && duplicated.count > 0) valid = false;
 
   const summary =
     `queue (${contract}): ${plural(enqueued, 'message')} enqueued ok, ${plural(deliveries.size, 'message')} delivered; ` +
-    `${lost.count} lost, ${unexpected.count} unexpected, ${duplicated.count} duplicated (${plural(redeliveries, 'redelivery', 'redeliveries')}, ${unexplained} unexplained), ` +
+    `${lost.count} lost, ${unacked.count} delivered but never acked, ${unexpected.count} unexpected, ${duplicated.count} duplicated (${plural(redeliveries, 'redelivery', 'redeliveries')}, ${unexplained} unexplained), ` +
     `${recovered.count} recovered, ${ackedLost.count} acked then redelivered, ${plural(fifo.inversions, 'FIFO inversion')}`;
   const problems: string[] = [];
   const firstOf = (l: Capped<QueueMessageRef>): string => {
@@ -346,6 +356,7 @@ export function checkQueue(history: History, contract: QueueContract = 'at-least
     return r === undefined ? '' : ` (first: ${r.message} on ${r.queue}${r.enqueueIndex === null ? '' : `, enqueue op ${r.enqueueIndex}`})`;
   };
   if (lost.count > 0) problems.push(`${plural(lost.count, 'acknowledged message')} never delivered${firstOf(lost)}`);
+  if (unacked.count > 0) problems.push(`${plural(unacked.count, 'message')} delivered, never acknowledged and never delivered again${firstOf(unacked)}`);
   if (unexpected.count > 0) {
     const u = unexpected.messages[0] as UnexpectedRef;
     problems.push(`${plural(unexpected.count, 'unexpected message')} delivered (first: ${u.message} on ${u.queue}, ${u.why}, dequeue op ${u.deliveryIndex})`);
@@ -366,6 +377,7 @@ export function checkQueue(history: History, contract: QueueContract = 'at-least
     counts,
     messages: { attempted, enqueued, delivered: deliveries.size },
     lost: lost.listed,
+    unacked: unacked.listed,
     unexpected: unexpected.listed,
     duplicated: { ...duplicated.listed, redeliveries, unexplained },
     recovered: recovered.listed,

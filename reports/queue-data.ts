@@ -43,7 +43,7 @@ export function queueSection(results: StoredResults, history: readonly Op[]): Qu
   if (found === undefined) return null;
   const r = found.result;
   const wanted = new Set<number>();
-  for (const list of [r.lost.messages, r.unexpected.messages, r.ackedLost.messages]) {
+  for (const list of [r.lost.messages, r.unacked.messages, r.unexpected.messages, r.ackedLost.messages]) {
     for (const m of list as readonly QueueMessageRef[]) if (m.enqueueIndex !== null) wanted.add(m.enqueueIndex);
   }
   const ops = enqueueOps(history, wanted);
@@ -63,6 +63,7 @@ export function queueSection(results: StoredResults, history: readonly Op[]): Qu
     messages: r.messages,
     totals: {
       lost: r.lost.count,
+      unacked: r.unacked.count,
       unexpected: r.unexpected.count,
       duplicated: r.duplicated.count,
       redeliveries: r.duplicated.redeliveries,
@@ -72,6 +73,7 @@ export function queueSection(results: StoredResults, history: readonly Op[]): Qu
       fifoInversions: r.fifo.inversions,
     },
     lost: r.lost.messages.map((m) => row(m, '')),
+    unacked: r.unacked.messages.map((m) => row(m, 'delivered; no ack ended ok or unknown; never delivered again')),
     unexpected: r.unexpected.messages.map((m) => row(m, `${m.why}; delivered by the dequeue invoked at op ${m.deliveryIndex}`)),
     ackedLost: r.ackedLost.messages.map((m) => row(m, `acked ok at op ${m.ackIndex}, delivered again by the dequeue invoked at op ${m.deliveryIndex}`)),
     histogram: r.deliveryHistogram,

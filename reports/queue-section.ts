@@ -49,6 +49,7 @@ function totalsHtml(q: QueueSection): string {
     ['Enqueued ok', fmtInt(q.messages.enqueued), false],
     ['Delivered', `${fmtInt(q.messages.delivered)} <span class="muted">messages</span>`, false],
     ['Lost', fmtInt(t.lost), t.lost > 0],
+    ['Delivered, never acked or redelivered', fmtInt(t.unacked), t.unacked > 0],
     ['Unexpected', fmtInt(t.unexpected), t.unexpected > 0],
     ['Acked, then delivered again', fmtInt(t.ackedLost), t.ackedLost > 0],
     [
@@ -75,6 +76,7 @@ export function queueSectionHtml(data: ReportData): string {
     totalsHtml(q),
     countsTable(q),
     messagesTable('queue-lost', 'Lost (enqueued ok, never delivered)', q.lost, q.totals.lost),
+    messagesTable('queue-unacked', 'Delivered, never acknowledged, never delivered again', q.unacked, q.totals.unacked),
     messagesTable('queue-unexpected', 'Unexpected (delivered, not enqueued as such)', q.unexpected, q.totals.unexpected),
     messagesTable('queue-acked-lost', 'Acknowledged, then delivered again', q.ackedLost, q.totals.ackedLost),
     `<h3>Deliveries per message</h3>`,

@@ -263,6 +263,8 @@ export interface QueueSection {
   /** How many of each anomaly there are (the lists below hold at most the checker's first 50). */
   readonly totals: {
     readonly lost: number;
+    /** Delivered, never acknowledged, never delivered again. */
+    readonly unacked: number;
     readonly unexpected: number;
     readonly duplicated: number;
     readonly redeliveries: number;
@@ -272,6 +274,7 @@ export interface QueueSection {
     readonly fifoInversions: number;
   };
   readonly lost: readonly QueueMessageRow[];
+  readonly unacked: readonly QueueMessageRow[];
   readonly unexpected: readonly QueueMessageRow[];
   readonly ackedLost: readonly QueueMessageRow[];
   /** Messages by how many ok dequeues delivered them (0: lost), ascending. */

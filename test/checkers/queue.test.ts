@@ -62,7 +62,7 @@ describe('checkers/queue', () => {
     assert.deepEqual(r.messages, { attempted: 2, enqueued: 2, delivered: 2 });
     assert.deepEqual(r.deliveryHistogram, [{ deliveries: 1, messages: 2 }]);
     assert.equal(r.lost.count + r.unexpected.count + r.duplicated.count + r.ackedLost.count + r.recovered.count, 0);
-    assert.match(r.summary ?? '', /^queue \(at-least-once\): 2 messages enqueued ok, 2 messages delivered; 0 lost, 0 unexpected, 0 duplicated/);
+    assert.match(r.summary ?? '', /^queue \(at-least-once\): 2 messages enqueued ok, 2 messages delivered; 0 lost, 0 delivered but never acked, 0 unexpected, 0 duplicated/);
   });
 
   it('invalid: an acknowledged enqueue never delivered is lost, named with its enqueue op', () => {
@@ -73,6 +73,20 @@ describe('checkers/queue', () => {
     assert.deepEqual(r.lost.messages, [{ queue: 'q1', message: 'm2', id: 'm2', enqueueIndex: 6 }]);
     assert.deepEqual(r.deliveryHistogram, [{ deliveries: 0, messages: 1 }, { deliveries: 1, messages: 1 }]);
     assert.match(r.reason ?? '', /1 acknowledged message never delivered \(first: m2 on q1, enqueue op 6\)/);
+  });
+
+  it('invalid: a message delivered, never acked (its consumer crashed) and never delivered again is unacked; an unknown ack or a later delivery saves it', () => {
+    const crashed = checkQueue(history(enq(0, 'q0', 'm1'), deq(1, 'q0', 'm1'), ack(1, 'q0', 'm1', 'r-m1', 'fail')));
+    assert.equal(crashed.valid, false);
+    assert.equal(crashed.unacked.count, 1);
+    assert.deepEqual(crashed.unacked.messages[0], { queue: 'q0', message: 'm1', id: 'm1', enqueueIndex: 0 });
+    assert.match(crashed.reason ?? '', /delivered, never acknowledged and never delivered again \(first: m1 on q0, enqueue op 0\)/);
+    assert.equal(crashed.lost.count, 0, 'delivered, so not lost');
+    const maybe = checkQueue(history(enq(0, 'q0', 'm1'), deq(1, 'q0', 'm1'), ack(1, 'q0', 'm1', 'r-m1', 'info')));
+    assert.equal(maybe.valid, true, maybe.reason);
+    const back = checkQueue(history(enq(0, 'q0', 'm1'), deq(1, 'q0', 'm1'), deq(2, 'q0', 'm1', 'r2', 2), ack(2, 'q0', 'm1', 'r2')));
+    assert.equal(back.valid, true, back.reason);
+    assert.equal(back.unacked.count, 0);
   });
 
   it('an info enqueue delivered is recovered; one never delivered is not lost', () => {
@@ -86,7 +100,7 @@ describe('checkers/queue', () => {
   });
 
   it('an enqueue still in flight when the history ends counts as info (recovered if delivered)', () => {
-    const h = history(enqInv(0, 'q0', 'm1'), deq(1, 'q0', 'm1'));
+    const h = history(enqInv(0, 'q0', 'm1'), deq(1, 'q0', 'm1'), ack(1, 'q0', 'm1'));
     const r = checkQueue(h);
     assert.equal(r.valid, true, r.reason);
     assert.equal(r.counts.enqueue.info, 1);
@@ -161,6 +175,8 @@ describe('checkers/queue', () => {
       enqDone(2, 'q1', 'd'),
       deq(1, 'q1', 'd'),
       deq(1, 'q1', 'c'),
+      ['a', 'b'].flatMap((m) => ack(1, 'q0', m)),
+      ['c', 'd'].flatMap((m) => ack(1, 'q1', m)),
     );
     const r = checkQueue(h);
     assert.equal(r.valid, true, r.reason);

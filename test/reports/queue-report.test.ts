@@ -81,7 +81,7 @@ describe('reports: the queue section', function () {
     assert.equal(q.checker, 'queue');
     assert.equal(q.valid, false);
     assert.deepEqual(q.counts.dequeue, { ok: 6, fail: 0, info: 0, delivered: 5, empty: 1 });
-    assert.deepEqual(q.totals, { lost: 1, unexpected: 1, duplicated: 1, redeliveries: 2, unexplained: 0, recovered: 0, ackedLost: 0, fifoInversions: 0 });
+    assert.deepEqual(q.totals, { lost: 1, unacked: 0, unexpected: 1, duplicated: 1, redeliveries: 2, unexplained: 0, recovered: 0, ackedLost: 0, fifoInversions: 0 });
     assert.deepEqual(q.lost, [{ queue: 'q1', message: 'm2', enqueueIndex: 2, enqueue: 'process 0: enqueue ok, 0.150–0.200 s', detail: '' }]);
     assert.equal(q.unexpected.length, 1);
     assert.deepEqual([q.unexpected[0]?.message, q.unexpected[0]?.enqueue], ['ghost', null]);
