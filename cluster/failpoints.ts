@@ -29,7 +29,7 @@ export const FAILPOINTS = [
   ['session.no-dedupe', 'a retried request (same session and seq) is applied again instead of answered from the session table'],
   ['lock.expire-by-local-clock', "leases expire by each replica's own clock when a tick is applied, not by the tick's replicated time"],
   ['lock.grant-without-quorum', 'the node grants locks from a table of its own, without Raft (= --unsafe-grant-without-quorum)'],
-  ['queue.ack-before-commit', 'a queue leader answers an enqueue at once and proposes it up to 100 ms later (write-behind): a crash or partition loses acknowledged messages'],
+  ['queue.ack-before-commit', 'a queue leader answers an enqueue at once and proposes it up to 500 ms later (write-behind): a crash or partition loses acknowledged messages'],
   ['queue.expired-lease-drops', 'a message whose lease ran out (its consumer never acked) is not delivered again'],
   ['queue.ack-on-leader-only', 'an ack removes the message on the leader only, never replicated: after a failover the acked message is delivered again'],
 ] as const;

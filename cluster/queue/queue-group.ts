@@ -159,7 +159,7 @@ export class QueueGroup {
 
   /**
    * FAILPOINT queue.ack-before-commit: answers at once and proposes the buffered enqueues every
-   * 100 ms (write-behind) — a crash or an isolated leader loses what it acknowledged.
+   * 500 ms (write-behind) — a crash or an isolated leader loses what it acknowledged.
    */
   #enqueueWriteBehind(command: QueueCommand): ServiceReply {
     if (this.raft.role !== 'leader') return unavailable(`${this.raft.id} is not the leader of queue group ${this.name}`, this.raft.leader, true);
@@ -168,7 +168,7 @@ export class QueueGroup {
       const batch = this.#writeBehind;
       this.#writeBehind = [];
       for (const c of batch) this.raft.propose(c).catch(() => undefined);
-    }, 100);
+    }, 500);
     this.counters.enqueued++;
     return { status: 200, body: { id: command.id } };
   }
