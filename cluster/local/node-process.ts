@@ -35,6 +35,8 @@ export async function freePorts(n: number): Promise<number[]> {
 }
 
 /** Where {@link freePorts} looks: outside the kernel's ephemeral port range. */
+/** Where nodes write CPU profiles (`$DSYNC_PROF_DIR`), if anywhere. */
+const PROF_DIR = process.env['DSYNC_PROF_DIR'] || undefined;
 const PORT_LOW = 20_000;
 const PORT_HIGH = 32_000;
 
@@ -88,7 +90,9 @@ export class NodeProcess {
     // The child inherits this process's environment (execa's default), $DSYNC_FAILPOINTS included:
     // `DSYNC_FAILPOINTS=... dsync run X.yaml` plants those bugs in every node.
     const auth = s.secretFile !== undefined ? ['--cluster-secret-file', s.secretFile] : ['--insecure'];
-    const child = execa(process.execPath, [DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, ...auth, '--exit-with-parent', ...(s.extraArgs ?? [])], {
+    // $DSYNC_PROF_DIR (a developer's aid): each node writes a V8 CPU profile there when it exits.
+    const prof = PROF_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROF_DIR];
+    const child = execa(process.execPath, [...prof, DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, ...auth, '--exit-with-parent', ...(s.extraArgs ?? [])], {
       stdout: { file: s.logFile, append: true },
       stderr: { file: s.logFile, append: true },
       reject: false,
@@ -272,7 +276,8 @@ export async function startLocalCluster(o: {
     links,
     agreedLeader: (timeoutMs = 10_000) => agreedLeader(nodes, timeoutMs),
     destroy: async () => {
-      await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+      // A profiled node must exit by itself to write its profile.
+      await Promise.all(nodes.map((n) => n.stop(PROF_DIR === undefined ? 'SIGKILL' : 'SIGTERM')));
       await stopLinks();
     },
   };

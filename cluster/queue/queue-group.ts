@@ -91,6 +91,10 @@ export class QueueGroup {
   /** FAILPOINT queue.ack-before-commit: enqueues answered but not yet proposed. */
   #writeBehind: QueueCommand[] = [];
   #writeBehindTimer: NodeJS.Timeout | undefined;
+  /** The ReadIndex in flight, and the one queued behind it (see #confirmLeadership). */
+  #readInFlight: Promise<number> | null = null;
+  #nextRead: Promise<number> | null = null;
+  #startNext: (() => void) | null = null;
 
   constructor(name: string, members: readonly string[], raft: RaftNode, machine: QueueMachine, o: QueueGroupOptions) {
     this.name = name;
@@ -183,7 +187,7 @@ export class QueueGroup {
       if (this.#closed) return unavailable('the node is shutting down', null, true);
       if (this.raft.role !== 'leader') return unavailable(`${this.raft.id} is not the leader of queue group ${this.name}`, this.raft.leader, true);
       try {
-        const confirmed = await until(performance.now() + this.#timeoutMs, this.raft.readIndex());
+        const confirmed = await until(performance.now() + this.#timeoutMs, this.#confirmLeadership());
         if (!confirmed) return unavailable(`could not confirm leadership of queue group ${this.name} with a quorum in time`, this.raft.leader, true);
       } catch (e) {
         return this.#failure(e, true);
@@ -195,6 +199,34 @@ export class QueueGroup {
       if (left <= 0 || clientGone?.aborted) return { status: 204, body: {} };
       await this.#waitForMessage(q, left, clientGone);
     }
+  }
+
+  /**
+   * A ReadIndex started after this call: resolves once a majority confirmed this node still
+   * leads and the state is applied that far. Dequeues that arrive while one is in flight share
+   * the next one (etcd's read loop): one heartbeat round per batch, not per dequeue.
+   */
+  #confirmLeadership(): Promise<number> {
+    if (this.#nextRead) return this.#nextRead;
+    const start = (): Promise<number> => {
+      const p = this.raft.readIndex();
+      this.#readInFlight = p;
+      const done = (): void => {
+        this.#readInFlight = null;
+        const startNext = this.#startNext;
+        this.#nextRead = null;
+        this.#startNext = null;
+        startNext?.();
+      };
+      p.then(done, done);
+      return p;
+    };
+    if (this.#readInFlight === null) return start();
+    // One is in flight (it started before this call): queue behind it.
+    this.#nextRead = new Promise<number>((resolve, reject) => {
+      this.#startNext = () => start().then(resolve, reject);
+    });
+    return this.#nextRead;
   }
 
   /** Takes the oldest deliverable message of `q` (not leased, or its lease ran out) and leases it. */
