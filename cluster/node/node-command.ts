@@ -34,6 +34,8 @@ export interface NodeFlags {
   maxConnections?: number;
   maxLocks?: number;
   maxWaitersPerLock?: number;
+  queueVnodes?: number;
+  queueReplication?: number;
   unsafeGrantWithoutQuorum?: boolean;
   exitWithParent?: boolean;
 }
@@ -109,6 +111,8 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       maxConnections: flags.maxConnections,
       maxLocks: flags.maxLocks,
       maxWaitersPerLock: flags.maxWaitersPerLock,
+      queueVnodes: flags.queueVnodes,
+      queueReplication: flags.queueReplication,
       ...(flags.unsafeGrantWithoutQuorum ? { unsafeGrantWithoutQuorum: true } : {}),
     });
   } catch (e) {

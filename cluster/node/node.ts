@@ -76,6 +76,10 @@ export interface NodeOptions {
   readonly maxLocks?: number;
   /** Most waiters queued on one lock. @default 1000 */
   readonly maxWaitersPerLock?: number;
+  /** Points per node on the queue's hash ring. @default 128 */
+  readonly queueVnodes?: number;
+  /** Replicas per queue. @default 3 */
+  readonly queueReplication?: number;
   readonly version?: string;
   /**
    * TEST AID that breaks safety on purpose: serve the lock API from a table of this node's own,

@@ -15,6 +15,10 @@ export interface ServiceOptions {
   readonly maxLocks?: number;
   /** Most waiters queued on one lock. @default 1000 */
   readonly maxWaitersPerLock?: number;
+  /** Points per node on the queue's ring (see `QueueServiceOptions`). @default 128 */
+  readonly queueVnodes?: number;
+  /** Replicas per queue. @default 3 */
+  readonly queueReplication?: number;
 }
 
 /** The services of a `dsync node`. */
@@ -25,6 +29,9 @@ export function nodeServices(o: ServiceOptions = {}): ServiceFactory[] {
       ...(o.maxLocks !== undefined ? { maxLocks: o.maxLocks } : {}),
       ...(o.maxWaitersPerLock !== undefined ? { maxWaitersPerLock: o.maxWaitersPerLock } : {}),
     }),
-    queueServiceFactory(),
+    queueServiceFactory({
+      ...(o.queueVnodes !== undefined ? { vnodes: o.queueVnodes } : {}),
+      ...(o.queueReplication !== undefined ? { replication: o.queueReplication } : {}),
+    }),
   ];
 }
