@@ -25,7 +25,7 @@ const TABLE: readonly ApiErrorCode[] = [
   { code: 'not-held', status: 409, definite: true, doc: 'release/renew of a lock this client does not hold with this token' },
   { code: 'request-timeout', status: 408, definite: true, doc: 'the request body did not end within the body timeout (--body-timeout-ms); the connection is closed' },
   { code: 'too-large', status: 413, definite: true, doc: 'the body is over the limit' },
-  { code: 'limit-exceeded', status: 429, definite: true, doc: 'a node limit was reached (`limit` names it: max-locks, max-waiters-per-lock); nothing was proposed' },
+  { code: 'limit-exceeded', status: 429, definite: true, doc: 'a node limit was reached (`limit` names it: max-locks, max-waiters-per-lock, max-queue-messages); nothing was proposed' },
   { code: 'internal', status: 500, definite: false, doc: 'a bug in the node' },
   { code: 'bad-gateway', status: 502, definite: false, doc: 'the leader answered a forwarded request with something unreadable' },
   { code: 'unavailable', status: 503, definite: 'per-response', doc: 'no quorum or leader within the deadline; `definite: true` when the command was surely not applied' },

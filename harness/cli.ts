@@ -140,6 +140,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .option('--max-waiters-per-lock <n>', 'most waiters queued on one lock; a blocking acquire past it is answered 429 (default 1000)', int('--max-waiters-per-lock', 1))
     .option('--queue-vnodes <n>', 'points per node on the queue\'s hash ring; every node must use the same (default 128)', int('--queue-vnodes', 1))
     .option('--queue-replication <n>', 'replicas per queue (a Raft group of that many), at most the cluster size; every node must use the same (default 3)', int('--queue-replication', 1))
+    .option('--max-queue-messages <n>', 'most messages pending in one queue replica group; an enqueue past it is answered 429 (default 1000000)', int('--max-queue-messages', 1))
     .option('--cluster-secret-file <path>', `file holding the secret every member of the cluster shares (chmod 600; at least ${MIN_SECRET_BYTES} bytes); peer RPC must prove it. Or set $${CLUSTER_SECRET_ENV}`)
     .option('--insecure', 'run without a cluster secret: peer RPC is not authenticated (anyone who reaches the port can send Raft messages)')
     .addOption(

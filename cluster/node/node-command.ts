@@ -36,6 +36,7 @@ export interface NodeFlags {
   maxWaitersPerLock?: number;
   queueVnodes?: number;
   queueReplication?: number;
+  maxQueueMessages?: number;
   unsafeGrantWithoutQuorum?: boolean;
   exitWithParent?: boolean;
 }
@@ -113,6 +114,7 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       maxWaitersPerLock: flags.maxWaitersPerLock,
       queueVnodes: flags.queueVnodes,
       queueReplication: flags.queueReplication,
+      maxQueueMessages: flags.maxQueueMessages,
       ...(flags.unsafeGrantWithoutQuorum ? { unsafeGrantWithoutQuorum: true } : {}),
     });
   } catch (e) {

@@ -80,6 +80,8 @@ export interface NodeOptions {
   readonly queueVnodes?: number;
   /** Replicas per queue. @default 3 */
   readonly queueReplication?: number;
+  /** Most messages pending per queue replica group. @default 1000000 */
+  readonly maxQueueMessages?: number;
   readonly version?: string;
   /**
    * TEST AID that breaks safety on purpose: serve the lock API from a table of this node's own,

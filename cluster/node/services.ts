@@ -19,6 +19,8 @@ export interface ServiceOptions {
   readonly queueVnodes?: number;
   /** Replicas per queue. @default 3 */
   readonly queueReplication?: number;
+  /** Most messages pending per queue replica group. @default 1000000 */
+  readonly maxQueueMessages?: number;
 }
 
 /** The services of a `dsync node`. */
@@ -32,6 +34,7 @@ export function nodeServices(o: ServiceOptions = {}): ServiceFactory[] {
     queueServiceFactory({
       ...(o.queueVnodes !== undefined ? { vnodes: o.queueVnodes } : {}),
       ...(o.queueReplication !== undefined ? { replication: o.queueReplication } : {}),
+      ...(o.maxQueueMessages !== undefined ? { maxMessages: o.maxQueueMessages } : {}),
     }),
   ];
 }

@@ -55,7 +55,12 @@ export interface QueueCounters {
 export interface QueueGroupOptions {
   /** How long a request may wait for a commit or a ReadIndex, ms. */
   readonly requestTimeoutMs: number;
+  /** Most messages pending in the group (all its queues); an enqueue past it is 429. @default DEFAULT_MAX_QUEUE_MESSAGES */
+  readonly maxMessages?: number;
 }
+
+/** The default of {@link QueueGroupOptions.maxMessages}. */
+export const DEFAULT_MAX_QUEUE_MESSAGES = 1_000_000;
 
 class Timeout extends Error {}
 
@@ -86,6 +91,7 @@ export class QueueGroup {
   readonly machine: QueueMachine;
   readonly counters: QueueCounters = { enqueued: 0, delivered: 0, redelivered: 0, acked: 0, failovers: 0 };
   readonly #timeoutMs: number;
+  readonly #maxMessages: number;
   #queues = new Map<string, LeaderQueue>();
   #closed = false;
   /** FAILPOINT queue.ack-before-commit: enqueues answered but not yet proposed. */
@@ -102,6 +108,7 @@ export class QueueGroup {
     this.raft = raft;
     this.machine = machine;
     this.#timeoutMs = o.requestTimeoutMs;
+    this.#maxMessages = o.maxMessages ?? DEFAULT_MAX_QUEUE_MESSAGES;
     machine.events = {
       enqueued: (q) => this.#wake(q),
       acked: (q, id) => {
@@ -152,6 +159,10 @@ export class QueueGroup {
 
   /** Enqueues `message` as `id`; answers once a majority of the group has it. */
   async enqueue(q: string, id: string, message: string): Promise<ServiceReply> {
+    // Checked on the leader before proposing: enqueues in flight at once may pass it by their number.
+    if (this.machine.pendingTotal >= this.#maxMessages) {
+      return { status: 429, body: { error: 'limit-exceeded', limit: 'max-queue-messages', max: this.#maxMessages, definite: true, message: `queue group ${this.name} holds the most messages it may (${this.#maxMessages}, --max-queue-messages); ack some first` } };
+    }
     const command: QueueCommand = { t: 'enq', q, id, m: message };
     if (FP['queue.ack-before-commit']) return this.#enqueueWriteBehind(command);
     const out = await this.#commit(command);
@@ -266,6 +277,8 @@ export class QueueGroup {
       const done = (): void => {
         clearTimeout(timer);
         lq.waiters.delete(done);
+        // A poll of a queue with nothing leased leaves nothing behind (any name may be polled).
+        if (lq.waiters.size === 0 && lq.leases.size === 0 && lq.dropped.size === 0 && this.#queues.get(q) === lq) this.#queues.delete(q);
         clientGone?.removeEventListener('abort', done);
         resolve();
       };

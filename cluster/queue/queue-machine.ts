@@ -63,6 +63,8 @@ export interface QueueMachineEvents {
 /** The queues of one replica group. */
 export class QueueMachine implements StateMachine {
   readonly queues = new Map<string, QueueState>();
+  /** Messages pending over all queues. */
+  pendingTotal = 0;
   events: QueueMachineEvents = {};
 
   /** The state of `queue` (created empty on first use). */
@@ -80,10 +82,12 @@ export class QueueMachine implements StateMachine {
       if (s.pending.has(c.id) || s.acked.has(c.id)) return { t: 'enq', id: c.id, duplicate: true };
       s.pending.set(c.id, c.m);
       s.enqueued++;
+      this.pendingTotal++;
       this.events.enqueued?.(c.q, c.id);
       return { t: 'enq', id: c.id, duplicate: false };
     }
     if (!s.pending.delete(c.id)) return { t: 'ack', id: c.id, acked: false };
+    this.pendingTotal--;
     s.acked.add(c.id);
     s.ackedTotal++;
     if (s.acked.size > ACKED_WINDOW) s.acked.delete(s.acked.values().next().value as string);
@@ -110,9 +114,11 @@ export class QueueMachine implements StateMachine {
   restore(data: unknown): void {
     const snap = snapshotSchema.parse(data);
     this.queues.clear();
+    this.pendingTotal = 0;
     for (const [q, v] of snap.queues) {
       const s = this.queue(q);
       for (const [id, m] of v.pending) s.pending.set(id, m);
+      this.pendingTotal += s.pending.size;
       for (const id of v.acked) s.acked.add(id);
       s.enqueued = v.enqueued;
       s.ackedTotal = v.ackedTotal;

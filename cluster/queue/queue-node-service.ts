@@ -20,6 +20,8 @@ export interface QueueServiceOptions {
   readonly vnodes?: number;
   /** Replicas per queue, at most the cluster's size (`--queue-replication`). @default 3 */
   readonly replication?: number;
+  /** Most messages pending per replica group (`--max-queue-messages`). @default 1000000 */
+  readonly maxMessages?: number;
 }
 
 const COUNTERS: readonly (readonly [string, string, keyof QueueCounters])[] = [
@@ -38,7 +40,7 @@ async function start(ctx: ServiceContext, o: QueueServiceOptions): Promise<NodeS
     const machine = new QueueMachine();
     let group: QueueGroup | undefined;
     const raft = await ctx.openRaftGroup({ name, members, machine, observer: { roleChanged: (role) => group?.leadershipChanged(role) } });
-    group = new QueueGroup(name, members, raft, machine, { requestTimeoutMs: ctx.requestTimeoutMs });
+    group = new QueueGroup(name, members, raft, machine, { requestTimeoutMs: ctx.requestTimeoutMs, ...(o.maxMessages !== undefined ? { maxMessages: o.maxMessages } : {}) });
     groups.set(name, group);
   }
   const fps = enabledFailpoints().filter((f) => f.startsWith('queue.'));

@@ -90,8 +90,8 @@ describe('cluster/queue: three node processes', function () {
     assert.ok(performance.now() - started < 4000, 'answered when the message came, not at the end of the wait');
   });
 
-  it('refuses bad input with a 400 naming the field', async () => {
-    cluster = await startLocalCluster({ nodes: 1, dir });
+  it('refuses bad input with a 400 naming the field, and an enqueue past --max-queue-messages with a 429', async () => {
+    cluster = await startLocalCluster({ nodes: 1, dir, extraArgs: ['--max-queue-messages', '2'] });
     const [a] = cluster.nodes as [NodeProcess];
     const cases: [string, unknown, string][] = [
       ['/queue/jobs/enqueue', {}, 'message'],
@@ -109,6 +109,13 @@ describe('cluster/queue: three node processes', function () {
       assert.equal(r.status, 400, `${path} ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
       assert.equal(r.body['field'], field, `${path} ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
     }
+    for (const m of ['one', 'two']) assert.equal((await call(a, 'POST', '/queue/jobs/enqueue', { message: m })).status, 200);
+    const over = await call(a, 'POST', '/queue/other/enqueue', { message: 'three' });
+    assert.equal(over.status, 429, JSON.stringify(over.body));
+    assert.deepEqual([over.body['error'], over.body['limit'], over.body['max']], ['limit-exceeded', 'max-queue-messages', 2]);
+    const d = await call(a, 'POST', '/queue/jobs/dequeue', {});
+    assert.equal((await call(a, 'POST', '/queue/jobs/ack', { receipt: d.body['receipt'] })).status, 200);
+    assert.equal((await call(a, 'POST', '/queue/other/enqueue', { message: 'three' })).status, 200, 'room again after an ack');
     const ack = await call(a, 'POST', '/queue/jobs/ack', { receipt: 'never-given' });
     assert.equal(ack.status, 409);
     assert.equal(ack.body['error'], 'unknown-receipt');
