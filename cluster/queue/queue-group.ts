@@ -14,7 +14,7 @@
  * message deliverable again with its count raised; a new leader starts with none (messages in
  * flight are delivered again: at-least-once).
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { NotLeaderError, StoppedError, type ProposalOutcome, type RaftNode } from '../raft/raft-node.js';
 import type { QueueCommand, QueueMachine, QueueResult } from './queue-machine.js';
 import { unavailable, type ServiceReply } from '../node/reply.js';
@@ -80,8 +80,8 @@ async function until(deadline: number, p: Promise<unknown>): Promise<boolean> {
   }
 }
 
-/** A receipt: 128 random bits, URL-safe. */
-const newReceipt = (): string => randomBytes(16).toString('base64url');
+/** A receipt: a random (v4) UUID, 122 random bits — from a cached pool of randomness, so cheap per call. */
+const newReceipt = (): string => randomUUID();
 
 /** The queues of one replica group on this node. */
 export class QueueGroup {
