@@ -12,7 +12,11 @@ import { z } from 'zod';
 import type { LogEntry } from '../raft/types.js';
 import type { StateMachine } from '../raft/raft-node.js';
 
-/** Acknowledged ids a queue remembers for de-duplication (a retried enqueue of an acked id within them is not enqueued again). */
+/**
+ * Acknowledged ids a replica group remembers, over all its queues, for de-duplication (a retried
+ * enqueue of an acked id among them is not enqueued again); older ones are forgotten, so memory
+ * and snapshots stay bounded however many queues and messages pass through.
+ */
 export const ACKED_WINDOW = 100_000;
 
 /** Longest queue name, message id, in characters. */
@@ -37,15 +41,15 @@ export type QueueResult =
   | { readonly t: 'ack'; readonly id: string; /** false: no such pending message (already acked, or never enqueued). */ readonly acked: boolean };
 
 const snapshotSchema = z.strictObject({
-  queues: z.array(z.tuple([name, z.strictObject({ pending: z.array(z.tuple([name, message])), acked: z.array(name), enqueued: z.number().int().min(0), ackedTotal: z.number().int().min(0) })])),
+  queues: z.array(z.tuple([name, z.strictObject({ pending: z.array(z.tuple([name, message])), enqueued: z.number().int().min(0), ackedTotal: z.number().int().min(0) })])),
+  /** The remembered acked ids, oldest first, as [queue, id]. */
+  acked: z.array(z.tuple([name, name])).max(ACKED_WINDOW),
 });
 
 /** One queue's replicated state. */
 export class QueueState {
   /** id → message, in enqueue order. */
   readonly pending = new Map<string, string>();
-  /** The latest {@link ACKED_WINDOW} acknowledged ids, oldest first. */
-  readonly acked = new Set<string>();
   enqueued = 0;
   ackedTotal = 0;
 }
@@ -65,6 +69,8 @@ export class QueueMachine implements StateMachine {
   readonly queues = new Map<string, QueueState>();
   /** Messages pending over all queues. */
   pendingTotal = 0;
+  /** The latest {@link ACKED_WINDOW} acknowledged messages, oldest first, keyed `queue\nid`. */
+  readonly acked = new Set<string>();
   events: QueueMachineEvents = {};
 
   /** The state of `queue` (created empty on first use). */
@@ -79,7 +85,7 @@ export class QueueMachine implements StateMachine {
     const c = queueCommand.parse(entry.data);
     const s = this.queue(c.q);
     if (c.t === 'enq') {
-      if (s.pending.has(c.id) || s.acked.has(c.id)) return { t: 'enq', id: c.id, duplicate: true };
+      if (s.pending.has(c.id) || this.acked.has(`${c.q}\n${c.id}`)) return { t: 'enq', id: c.id, duplicate: true };
       s.pending.set(c.id, c.m);
       s.enqueued++;
       this.pendingTotal++;
@@ -88,9 +94,9 @@ export class QueueMachine implements StateMachine {
     }
     if (!s.pending.delete(c.id)) return { t: 'ack', id: c.id, acked: false };
     this.pendingTotal--;
-    s.acked.add(c.id);
+    this.acked.add(`${c.q}\n${c.id}`);
     s.ackedTotal++;
-    if (s.acked.size > ACKED_WINDOW) s.acked.delete(s.acked.values().next().value as string);
+    if (this.acked.size > ACKED_WINDOW) this.acked.delete(this.acked.values().next().value as string);
     this.events.acked?.(c.q, c.id);
     return { t: 'ack', id: c.id, acked: true };
   }
@@ -102,7 +108,8 @@ export class QueueMachine implements StateMachine {
 
   snapshot(): z.output<typeof snapshotSchema> {
     return {
-      queues: [...this.queues].map(([q, s]) => [q, { pending: [...s.pending], acked: [...s.acked], enqueued: s.enqueued, ackedTotal: s.ackedTotal }]),
+      queues: [...this.queues].map(([q, s]) => [q, { pending: [...s.pending], enqueued: s.enqueued, ackedTotal: s.ackedTotal }]),
+      acked: [...this.acked].map((key) => key.split('\n') as [string, string]),
     };
   }
 
@@ -114,12 +121,13 @@ export class QueueMachine implements StateMachine {
   restore(data: unknown): void {
     const snap = snapshotSchema.parse(data);
     this.queues.clear();
+    this.acked.clear();
     this.pendingTotal = 0;
+    for (const [q, id] of snap.acked) this.acked.add(`${q}\n${id}`);
     for (const [q, v] of snap.queues) {
       const s = this.queue(q);
       for (const [id, m] of v.pending) s.pending.set(id, m);
       this.pendingTotal += s.pending.size;
-      for (const id of v.acked) s.acked.add(id);
       s.enqueued = v.enqueued;
       s.ackedTotal = v.ackedTotal;
     }
