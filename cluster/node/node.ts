@@ -20,7 +20,7 @@ import { openApiDocument } from './openapi.js';
 import { nodeRoutes, requestListener } from './routes.js';
 import { boundServer, checkHttpLimits, DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './http-bounds.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { refuseConnect } from './http-util.js';
+import { rawReply } from './http-util.js';
 import { nodeServices } from './services.js';
 import { APPLIED_DIGEST_MSG, stateDigest } from './state-digest.js';
 import type { NodeService, ServiceFactory, ServicePlan } from './service.js';
@@ -264,9 +264,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     const listening = createServer(serverOptions(limits), requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
     boundServer(listening, limits, log);
     server = listening;
-    listening.on('connect', refuseConnect);
     listening.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"bad-request","message":"malformed HTTP request"}');
+      if (socket.writable) socket.end(rawReply('400 Bad Request', 'bad-request', 'malformed HTTP request'));
       else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {
