@@ -12,7 +12,7 @@ import { realFileIo } from '../raft/file-io.js';
 import { LazyFileIo, LOSE_UNSYNCED_ENV, loseUnsyncedFromEnv } from '../raft/lazy-file-io.js';
 import { RaftNode, type StateMachine } from '../raft/raft-node.js';
 import { MAX_PEER_LINE_CHARS, MAX_PEER_MESSAGE_CHARS, PeerStreamTransport } from './peer-stream.js';
-import { PeerAuthenticator } from './peer-auth.js';
+import { checkSecretMode, PeerAuthenticator } from './peer-auth.js';
 import { RaftGroups, timingOptions, type RaftGroupTiming } from './raft-group.js';
 import { Forwarder } from './forwarder.js';
 import { NodeMetrics } from './metrics.js';
@@ -132,9 +132,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const lazy = (o.loseUnsynced ?? loseUnsyncedFromEnv()) ? new LazyFileIo() : null;
   if (!o.peers.has(o.id)) throw new RangeError(`--peers does not list this node's id "${o.id}"`);
   const { host, port } = parseHostPort(o.listen);
-  if (o.clusterSecret === undefined && o.insecure !== true) throw new RangeError('no cluster secret: give --cluster-secret-file FILE (or $DSYNC_CLUSTER_SECRET), or --insecure to run with unauthenticated peer RPC');
-  if (o.clusterSecret !== undefined && o.insecure === true) throw new RangeError('--insecure and a cluster secret exclude each other');
   const secret = o.clusterSecret ?? null;
+  checkSecretMode(secret, o.insecure === true);
   const limits: HttpLimits = checkHttpLimits({
     headerTimeoutMs: o.headerTimeoutMs ?? DEFAULT_HTTP_LIMITS.headerTimeoutMs,
     bodyTimeoutMs: o.bodyTimeoutMs ?? DEFAULT_HTTP_LIMITS.bodyTimeoutMs,
