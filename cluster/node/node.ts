@@ -11,7 +11,7 @@ import { RaftStorage } from '../raft/storage.js';
 import { realFileIo } from '../raft/file-io.js';
 import { LazyFileIo, LOSE_UNSYNCED_ENV, loseUnsyncedFromEnv } from '../raft/lazy-file-io.js';
 import { RaftNode, type StateMachine } from '../raft/raft-node.js';
-import { MAX_PEER_LINE_CHARS, MAX_PEER_MESSAGE_CHARS, PeerStreamTransport } from './peer-stream.js';
+import { PeerStreamTransport } from './peer-stream.js';
 import { checkSecretMode, PeerAuthenticator } from './peer-auth.js';
 import { RaftGroups, timingOptions, type RaftGroupTiming } from './raft-group.js';
 import { Forwarder } from './forwarder.js';
@@ -255,8 +255,6 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       metrics,
       openapi,
       auth: new PeerAuthenticator(secret, o.id, o.peers.keys()),
-      peerLineLimit: MAX_PEER_LINE_CHARS,
-      peerMessageLimit: MAX_PEER_MESSAGE_CHARS,
       log,
       loseUnsynced: lazy !== null,
     });
