@@ -68,9 +68,10 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
   let secret: Buffer | null;
   try {
     checkFailpoints();
+    const failpoints = enabledFailpoints();
     checkTestAids([
       ...(flags.unsafeGrantWithoutQuorum ? ['--unsafe-grant-without-quorum'] : []),
-      ...(enabledFailpoints().length > 0 ? [`${FAILPOINTS_ENV}=${enabledFailpoints().join(',')}`] : []),
+      ...(failpoints.length > 0 ? [`${FAILPOINTS_ENV}=${failpoints.join(',')}`] : []),
       ...(loseUnsyncedFromEnv() ? [`${LOSE_UNSYNCED_ENV}=1`] : []),
     ]);
     secret = loadClusterSecret(flags.clusterSecretFile);
