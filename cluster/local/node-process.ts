@@ -50,8 +50,8 @@ export interface NodeSpec {
   readonly dataDir: string;
   /** Its stdout+stderr go here (appended across restarts). */
   readonly logFile: string;
-  /** The cluster secret's file (`--cluster-secret-file`); without one the node runs `--insecure`. */
-  readonly secretFile?: string;
+  /** The cluster secret's file (`--cluster-secret-file`). */
+  readonly secretFile: string;
   /** More flags, e.g. `['--snapshot-every', '50']`. */
   readonly extraArgs?: readonly string[];
   /** More environment variables (e.g. libfaketime's or `{DSYNC_LOSE_UNSYNCED: '1'}`), on top of this process's. */
@@ -89,10 +89,9 @@ export class NodeProcess {
     mkdirSync(s.dataDir, { recursive: true });
     // The child inherits this process's environment (execa's default), $DSYNC_FAILPOINTS included:
     // `DSYNC_FAILPOINTS=... dsync run X.yaml` plants those bugs in every node.
-    const auth = s.secretFile !== undefined ? ['--cluster-secret-file', s.secretFile] : ['--insecure'];
     // $DSYNC_PROF_DIR (a developer's aid): each node writes a V8 CPU profile there when it exits.
     const prof = PROF_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROF_DIR];
-    const child = execa(process.execPath, [...prof, DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, ...auth, '--exit-with-parent', ...(s.extraArgs ?? [])], {
+    const child = execa(process.execPath, [...prof, DSYNC_BIN, 'node', '--id', s.id, '--listen', s.address, '--peers', s.peers, '--data', s.dataDir, '--cluster-secret-file', s.secretFile, '--exit-with-parent', ...(s.extraArgs ?? [])], {
       stdout: { file: s.logFile, append: true },
       stderr: { file: s.logFile, append: true },
       reject: false,

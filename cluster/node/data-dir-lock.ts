@@ -24,12 +24,21 @@ export class DataDirInUseError extends Error {
   }
 }
 
+/**
+ * The fields of `/proc/<pid>/stat` after the command name (which may hold spaces and
+ * parentheses): the state letter is the first, the start time the 20th.
+ * @throws where /proc cannot tell (no such process, not Linux)
+ */
+async function procStatFields(pid: number): Promise<string[]> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** `boot-id:start-time` of a process on Linux, or '' where /proc cannot tell. */
 async function identity(pid: number): Promise<string> {
   try {
-    const [boot, stat] = await Promise.all([readFile('/proc/sys/kernel/random/boot_id', 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
-    // Fields after the command name (which may hold spaces and parentheses); start time is field 22.
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const [boot, fields] = await Promise.all([readFile('/proc/sys/kernel/random/boot_id', 'utf8'), procStatFields(pid)]);
+    const start = fields[19]; // field 22 of the whole line
     return start === undefined ? '' : `${boot.trim()}:${start}`;
   } catch {
     return '';
@@ -39,8 +48,7 @@ async function identity(pid: number): Promise<string> {
 /** A process's state letter from /proc (`R`, `S`, `Z`, ...), or '' where /proc cannot tell. */
 async function state(pid: number): Promise<string> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '';
+    return (await procStatFields(pid))[0] ?? '';
   } catch {
     return '';
   }

@@ -44,11 +44,12 @@ export class Forwarder {
   async forward(to: string, method: 'GET' | 'POST', path: string, body: Buffer | null, timeoutMs: number, kind: ForwardKind = 'short', clientGone?: AbortSignal): Promise<ServiceReply> {
     const pool = this.#pools.get(to)?.[kind];
     if (!pool) return unavailable(`the leader ${to} is not a known peer`, to, true);
+    // Also ends the wait for a free connection: undici's own timeouts start once it is sent.
+    const deadline = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)));
     try {
       const res = await pool.request({
-        // Also ends the wait for a free connection: undici's own timeouts start once it is sent.
         // …and the client going away closes the forwarded request, so the leader cancels a long poll.
-        signal: clientGone ? AbortSignal.any([AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))), clientGone]) : AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
+        signal: clientGone ? AbortSignal.any([deadline, clientGone]) : deadline,
         method,
         path,
         headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: this.#self },

@@ -11,7 +11,7 @@ import type { Server, IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { sendJson } from './http-util.js';
+import { rawReply, sendJson } from './http-util.js';
 
 /** The limits of one listener. */
 export interface HttpLimits {
@@ -44,11 +44,6 @@ export function exemptFromBodyTimeout(req: IncomingMessage): void {
   exempt.add(req);
 }
 
-const rawReply = (status: string, error: string, message: string): string => {
-  const body = JSON.stringify({ error, message });
-  return `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-};
-
 /** Limits checked against {@link HttpLimits}; a message naming the bad field otherwise. */
 export function checkHttpLimits(l: HttpLimits): HttpLimits {
   for (const [k, v] of Object.entries(l)) {
@@ -59,9 +54,9 @@ export function checkHttpLimits(l: HttpLimits): HttpLimits {
 
 /**
  * Applies the body and idle timeouts and the connection cap to `server` (created with
- * {@link serverOptions}); its counters are read through the returned `open()`.
+ * {@link serverOptions}), and answers a CONNECT request with 405.
  */
-export function boundServer(server: Server, l: HttpLimits, log: Logger): { open(): number } {
+export function boundServer(server: Server, l: HttpLimits, log: Logger): void {
   let open = 0;
   const served = new WeakSet<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -104,5 +99,4 @@ export function boundServer(server: Server, l: HttpLimits, log: Logger): { open(
     timer.unref();
     req.once('end', () => clearTimeout(timer));
   });
-  return { open: () => open };
 }

@@ -3,7 +3,6 @@
  * one error shape every route uses, `{"error": "<code>", "message": "..."}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 
 /** An error that becomes an HTTP reply. */
 export class HttpError extends Error {
@@ -75,16 +74,11 @@ export function sendError(res: ServerResponse, e: HttpError, extraHeaders: Recor
 }
 
 /**
- * The server's `connect` listener: a `CONNECT` request (no route tunnels) gets 405 with the JSON
- * error body and the connection closed, where Node would otherwise close it without a reply.
+ * A whole HTTP/1.1 reply as raw text, for a socket no `ServerResponse` wraps (a refused
+ * connection, a CONNECT, a request Node could not parse): `status` is the status line's tail
+ * (`'405 Method Not Allowed'`), the body is the JSON error shape, and the connection closes.
  */
-export function refuseConnect(req: IncomingMessage, socket: Duplex): void {
-  const text = JSON.stringify({ error: 'method-not-allowed', message: `CONNECT ${String(req.url).slice(0, 100)}: this node is not a proxy; no route accepts CONNECT` });
-  socket.on('error', () => socket.destroy());
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const head = ['HTTP/1.1 405 Method Not Allowed', 'allow: GET, POST', 'connection: close', 'content-type: application/json', `content-length: ${Buffer.byteLength(text)}`];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`);
+export function rawReply(status: string, error: string, message: string): string {
+  const body = JSON.stringify({ error, message });
+  return `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }

@@ -9,7 +9,7 @@ import { parseHostPort, startNode, type RunningNode } from './node.js';
 import { checkFailpoints, enabledFailpoints, FAILPOINTS_ENV } from '../failpoints.js';
 import { LOSE_UNSYNCED_ENV, loseUnsyncedFromEnv } from '../raft/lazy-file-io.js';
 import { checkTestAids } from '../test-aids.js';
-import { CLUSTER_SECRET_ENV, loadClusterSecret } from './peer-auth.js';
+import { checkSecretMode, CLUSTER_SECRET_ENV, loadClusterSecret } from './peer-auth.js';
 
 /** The parsed flags. */
 export interface NodeFlags {
@@ -69,14 +69,14 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
   let secret: Buffer | null;
   try {
     checkFailpoints();
+    const failpoints = enabledFailpoints();
     checkTestAids([
       ...(flags.unsafeGrantWithoutQuorum ? ['--unsafe-grant-without-quorum'] : []),
-      ...(enabledFailpoints().length > 0 ? [`${FAILPOINTS_ENV}=${enabledFailpoints().join(',')}`] : []),
+      ...(failpoints.length > 0 ? [`${FAILPOINTS_ENV}=${failpoints.join(',')}`] : []),
       ...(loseUnsyncedFromEnv() ? [`${LOSE_UNSYNCED_ENV}=1`] : []),
     ]);
     secret = loadClusterSecret(flags.clusterSecretFile);
-    if (secret !== null && flags.insecure) throw new RangeError(`--insecure and ${flags.clusterSecretFile !== undefined ? '--cluster-secret-file' : `$${CLUSTER_SECRET_ENV}`} exclude each other`);
-    if (secret === null && !flags.insecure) throw new RangeError(`no cluster secret: give --cluster-secret-file FILE (or $${CLUSTER_SECRET_ENV}), or --insecure to run with unauthenticated peer RPC`);
+    checkSecretMode(secret, flags.insecure === true, flags.clusterSecretFile !== undefined ? '--cluster-secret-file' : `$${CLUSTER_SECRET_ENV}`);
     parseHostPort(flags.listen);
     peers = parsePeers(flags.peers);
     if (!peers.has(flags.id)) throw new RangeError(`--peers does not list --id "${flags.id}" (members: ${[...peers.keys()].join(', ')})`);

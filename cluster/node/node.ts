@@ -11,8 +11,8 @@ import { RaftStorage } from '../raft/storage.js';
 import { realFileIo } from '../raft/file-io.js';
 import { LazyFileIo, LOSE_UNSYNCED_ENV, loseUnsyncedFromEnv } from '../raft/lazy-file-io.js';
 import { RaftNode, type StateMachine } from '../raft/raft-node.js';
-import { MAX_PEER_LINE_CHARS, MAX_PEER_MESSAGE_CHARS, PeerStreamTransport } from './peer-stream.js';
-import { PeerAuthenticator } from './peer-auth.js';
+import { PeerStreamTransport } from './peer-stream.js';
+import { checkSecretMode, PeerAuthenticator } from './peer-auth.js';
 import { RaftGroups, timingOptions, type RaftGroupTiming } from './raft-group.js';
 import { Forwarder } from './forwarder.js';
 import { NodeMetrics } from './metrics.js';
@@ -20,7 +20,7 @@ import { openApiDocument } from './openapi.js';
 import { nodeRoutes, requestListener } from './routes.js';
 import { boundServer, checkHttpLimits, DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './http-bounds.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { refuseConnect } from './http-util.js';
+import { rawReply } from './http-util.js';
 import { nodeServices } from './services.js';
 import { APPLIED_DIGEST_MSG, stateDigest } from './state-digest.js';
 import type { NodeService, ServiceFactory, ServicePlan } from './service.js';
@@ -134,9 +134,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const lazy = (o.loseUnsynced ?? loseUnsyncedFromEnv()) ? new LazyFileIo() : null;
   if (!o.peers.has(o.id)) throw new RangeError(`--peers does not list this node's id "${o.id}"`);
   const { host, port } = parseHostPort(o.listen);
-  if (o.clusterSecret === undefined && o.insecure !== true) throw new RangeError('no cluster secret: give --cluster-secret-file FILE (or $DSYNC_CLUSTER_SECRET), or --insecure to run with unauthenticated peer RPC');
-  if (o.clusterSecret !== undefined && o.insecure === true) throw new RangeError('--insecure and a cluster secret exclude each other');
   const secret = o.clusterSecret ?? null;
+  checkSecretMode(secret, o.insecure === true);
   const limits: HttpLimits = checkHttpLimits({
     headerTimeoutMs: o.headerTimeoutMs ?? DEFAULT_HTTP_LIMITS.headerTimeoutMs,
     bodyTimeoutMs: o.bodyTimeoutMs ?? DEFAULT_HTTP_LIMITS.bodyTimeoutMs,
@@ -258,17 +257,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       metrics,
       openapi,
       auth: new PeerAuthenticator(secret, o.id, o.peers.keys()),
-      peerLineLimit: MAX_PEER_LINE_CHARS,
-      peerMessageLimit: MAX_PEER_MESSAGE_CHARS,
       log,
       loseUnsynced: lazy !== null,
     });
     const listening = createServer(serverOptions(limits), requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
     boundServer(listening, limits, log);
     server = listening;
-    listening.on('connect', refuseConnect);
     listening.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"bad-request","message":"malformed HTTP request"}');
+      if (socket.writable) socket.end(rawReply('400 Bad Request', 'bad-request', 'malformed HTTP request'));
       else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {

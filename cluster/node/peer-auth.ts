@@ -62,6 +62,16 @@ export function loadClusterSecret(file: string | undefined, env: NodeJS.ProcessE
   return secret;
 }
 
+/**
+ * Checks that a node runs with exactly one of a cluster secret and `--insecure`. `source` names
+ * where the secret came from in the message when both are given.
+ * @throws RangeError when neither or both are given
+ */
+export function checkSecretMode(secret: Buffer | null, insecure: boolean, source = 'a cluster secret'): void {
+  if (secret === null && !insecure) throw new RangeError(`no cluster secret: give --cluster-secret-file FILE (or $${CLUSTER_SECRET_ENV}), or --insecure to run with unauthenticated peer RPC`);
+  if (secret !== null && insecure) throw new RangeError(`--insecure and ${source} exclude each other`);
+}
+
 /** A fresh random secret (64 hex characters), e.g. for a test cluster. */
 export function randomClusterSecret(): string {
   return randomBytes(32).toString('hex');
@@ -100,11 +110,6 @@ export class PeerAuthenticator {
     this.#self = self;
     this.#members = new Set(members);
     this.#now = now;
-  }
-
-  /** Does this node ask peers for proof (false only with `--insecure`)? */
-  get secure(): boolean {
-    return this.#secret !== null;
   }
 
   /** A new single-use nonce. */

@@ -19,6 +19,7 @@ import { Client } from 'undici';
 import type { Message } from '../raft/types.js';
 import type { RaftTransport } from '../raft/raft-node.js';
 import { asError } from '../errors.js';
+import { parseJsonReply } from '../json-reply.js';
 import { peerHeaders } from './peer-auth.js';
 
 /** The stream route of the node's own Raft group. */
@@ -92,7 +93,10 @@ export class PeerStreamTransport implements RaftTransport {
       if (!this.#links.has(m.to)) continue;
       let lines = byPeer.get(m.to);
       if (!lines) byPeer.set(m.to, (lines = []));
-      lines.push(...wireLines(JSON.stringify(m)));
+      const json = JSON.stringify(m);
+      // Nearly every message fits one line: no array per message for it.
+      if (json.length <= PART_CHARS) lines.push(json);
+      else lines.push(...wireLines(json));
     }
     for (const [peer, lines] of byPeer) {
       const link = this.#links.get(peer) as Link;
@@ -155,7 +159,7 @@ export class PeerStreamTransport implements RaftTransport {
     const res = await link.client.request({ method: 'GET', path: '/internal/raft/challenge' });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`challenge: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
-    const nonce = (JSON.parse(text) as { nonce?: unknown }).nonce;
+    const nonce = parseJsonReply(res.statusCode, text, `the peer's challenge`).body['nonce'];
     if (typeof nonce !== 'string') throw new Error(`challenge: no nonce in ${text.slice(0, 100)}`);
     return nonce;
   }

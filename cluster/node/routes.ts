@@ -12,7 +12,7 @@ import type { Message } from '../raft/types.js';
 import { z } from 'zod';
 import { HttpError, sendError, sendJson } from './http-util.js';
 import { PEER_FROM_HEADER, type PeerAuthenticator } from './peer-auth.js';
-import { GROUP_STREAM_PREFIX, RAFT_STREAM_PATH } from './peer-stream.js';
+import { GROUP_STREAM_PREFIX, MAX_PEER_LINE_CHARS, MAX_PEER_MESSAGE_CHARS, RAFT_STREAM_PATH } from './peer-stream.js';
 import { exemptFromBodyTimeout } from './http-bounds.js';
 import { raftMessage, validate } from './schemas.js';
 import type { NodeMetrics } from './metrics.js';
@@ -32,10 +32,6 @@ export interface NodeRouteContext {
   readonly openapi: Record<string, unknown>;
   /** Checks who opens a peer stream. */
   readonly auth: PeerAuthenticator;
-  /** Longest line of a peer stream, characters. */
-  readonly peerLineLimit: number;
-  /** Longest message joined from `part` lines (a snapshot), characters. */
-  readonly peerMessageLimit: number;
   readonly log: Logger;
   /** The storage loses unsynced writes at a crash (`DSYNC_LOSE_UNSYNCED`, a test aid). @default false */
   readonly loseUnsynced?: boolean;
@@ -44,11 +40,14 @@ export interface NodeRouteContext {
 /** A `part` line: a piece of a message too long for one line (see `peer-stream.ts`). */
 const partLine = z.strictObject({ type: z.literal('part'), data: z.string(), last: z.literal(true).optional() });
 
+/** The 413 that ends a stream with a line longer than {@link MAX_PEER_LINE_CHARS}. */
+const lineTooLong = (): HttpError => new HttpError(413, 'too-large', `a raft message line is over the limit of ${MAX_PEER_LINE_CHARS} characters`);
+
 /**
  * A peer's message stream: newline-delimited JSON, stepped as each line arrives. Refused with a
  * 401 before its body is read unless the peer proves it holds the cluster secret
  * (`peer-auth.ts`). Every message must come `from` the authenticated member and be addressed to
- * this node (403 otherwise); a malformed line, one over {@link NodeRouteContext.peerLineLimit}
+ * this node (403 otherwise); a malformed line, one over {@link MAX_PEER_LINE_CHARS}
  * (413), or a message that fails validation ends the stream with a 400 (the peer reconnects).
  * Each refusal is logged; the node goes on serving and nothing refused reaches Raft.
  */
@@ -92,7 +91,7 @@ const raftStream = (ctx: NodeRouteContext, pick: (param: string | undefined) => 
       if (typeof json === 'object' && json !== null && (json as { type?: unknown }).type === 'part') {
         const part = validate(partLine, json, 'raft message part');
         joinedChars += part.data.length;
-        if (joinedChars > ctx.peerMessageLimit) throw new HttpError(413, 'too-large', `a raft message is over the limit of ${ctx.peerMessageLimit} characters`);
+        if (joinedChars > MAX_PEER_MESSAGE_CHARS) throw new HttpError(413, 'too-large', `a raft message is over the limit of ${MAX_PEER_MESSAGE_CHARS} characters`);
         joined.push(part.data);
         if (part.last !== true) return null;
         const whole = joined.join('');
@@ -110,7 +109,7 @@ const raftStream = (ctx: NodeRouteContext, pick: (param: string | undefined) => 
       const nl = chunk.lastIndexOf('\n');
       if (nl < 0) {
         partial += chunk; // a long line arriving in pieces: look for its end in new chunks only
-        if (partial.length > ctx.peerLineLimit) fail(new HttpError(413, 'too-large', `a raft message line is over the limit of ${ctx.peerLineLimit} characters`));
+        if (partial.length > MAX_PEER_LINE_CHARS) fail(lineTooLong());
         return;
       }
       const lines = (partial + chunk.slice(0, nl)).split('\n');
@@ -119,14 +118,14 @@ const raftStream = (ctx: NodeRouteContext, pick: (param: string | undefined) => 
         if (line.length === 0) continue;
         let m: Message | null;
         try {
-          if (line.length > ctx.peerLineLimit) throw new HttpError(413, 'too-large', `a raft message line is over the limit of ${ctx.peerLineLimit} characters`);
+          if (line.length > MAX_PEER_LINE_CHARS) throw lineTooLong();
           m = message(line);
         } catch (e) {
           return fail(e instanceof HttpError ? e : new HttpError(400, 'bad-request', String(e)));
         }
         if (m !== null) raft.step(m);
       }
-      if (partial.length > ctx.peerLineLimit) fail(new HttpError(413, 'too-large', `a raft message line is over the limit of ${ctx.peerLineLimit} characters`));
+      if (partial.length > MAX_PEER_LINE_CHARS) fail(lineTooLong());
     });
     req.on('end', () => {
       if (failed) return;

@@ -33,8 +33,10 @@ export const raftMessage = z.discriminatedUnion('type', [
       commit: count,
       read: count.optional(),
     })
-    .refine((m) => m.entries.every((e, i) => e.index === m.prevIndex + 1 + i), { message: 'entries must follow prevIndex one by one', path: ['entries'] })
-    .refine((m) => m.entries.every((e) => e.term <= m.term) && m.prevTerm <= m.term, { message: 'no entry may be of a later term than the message', path: ['entries'] }),
+    .superRefine((m, ctx) => {
+      if (!m.entries.every((e, i) => e.index === m.prevIndex + 1 + i)) ctx.addIssue({ code: 'custom', message: 'entries must follow prevIndex one by one', path: ['entries'] });
+      if (!(m.entries.every((e) => e.term <= m.term) && m.prevTerm <= m.term)) ctx.addIssue({ code: 'custom', message: 'no entry may be of a later term than the message', path: ['entries'] });
+    }),
   z.strictObject({
     type: z.literal('append-resp'),
     ...envelope,
