@@ -218,6 +218,9 @@ export class QueueGroup {
    * the next one (etcd's read loop): one heartbeat round per batch, not per dequeue.
    */
   #confirmLeadership(): Promise<number> {
+    // A group of one has no one to lose its leadership to, and applies each entry before it is
+    // answered: its state is current whenever it is the leader.
+    if (this.members.length === 1) return Promise.resolve(this.raft.applied);
     if (this.#nextRead) return this.#nextRead;
     const start = (): Promise<number> => {
       const p = this.raft.readIndex();
