@@ -23,7 +23,9 @@
  * - **acked-lost**: a message delivered again by a dequeue invoked after an ack of it completed
  *   ok — acknowledged work coming back, a real bug;
  * - **FIFO inversions** per queue: enqueue `a` completed ok before enqueue `b` was invoked, yet
- *   `b`'s first delivery completed before the dequeue that first delivered `a` was invoked.
+ *   `b`'s first delivery completed before the dequeue that first delivered `a` was invoked
+ *   (not counted when `a`'s first delivery in the history says `deliveries` > 1: its real first
+ *   delivery went to a dequeue whose answer was lost).
  *   Reported, never a failure: partitioned queues and redelivery do not promise FIFO.
  *
  * Valid when nothing is lost, unacked, unexpected or acked-lost; under the `exactly-once` contract, also
@@ -136,6 +138,8 @@ interface Delivery {
   readonly message: string;
   readonly id: string | null;
   readonly receipt: string | null;
+  /** The node's delivery count, when it said (`deliveries`): above 1, an earlier delivery went unseen. */
+  readonly deliveries: number | null;
   readonly invokePos: number;
   readonly invokeIndex: number;
   readonly completePos: number;
@@ -227,6 +231,7 @@ export function checkQueue(history: History, contract: QueueContract = 'at-least
           message,
           id: str(field(v, 'id')),
           receipt: str(field(v, 'receipt')),
+          deliveries: typeof field(v, 'deliveries') === 'number' ? (field(v, 'deliveries') as number) : null,
           invokePos: invPos,
           invokeIndex: inv.index,
           completePos: pos,
@@ -414,7 +419,10 @@ function fifoInversions(
     for (; s.done < s.list.length && (s.list[s.done] as Enqueue).completePos < b.invokePos; s.done++) {
       const a = s.list[s.done] as Enqueue;
       const first = deliveries.get(a.message)?.[0];
-      if (first !== undefined && first.invokePos > s.latestPos) {
+      // A first sighting that the node counts as a redelivery: the first delivery went to a
+      // dequeue whose answer was lost (an unknown outcome), at a time the history does not show.
+      const unseenEarlier = first !== undefined && first.deliveries !== null && first.deliveries > 1;
+      if (first !== undefined && !unseenEarlier && first.invokePos > s.latestPos) {
         s.latest = a;
         s.latestPos = first.invokePos;
       }

@@ -189,6 +189,11 @@ describe('checkers/queue', () => {
     // A redelivery of a does not count: its first delivery came first.
     const redelivered = history(enq(0, 'q0', 'a'), enq(0, 'q0', 'b'), deq(1, 'q0', 'a'), deq(1, 'q0', 'b'), deq(1, 'q0', 'a', 'r2', 2));
     assert.equal(checkQueue(redelivered).fifo.inversions, 0);
+    // Nor does a message first seen as a redelivery (deliveries 2): its first delivery's answer was lost.
+    const unseen = history(enq(0, 'q0', 'a'), enq(0, 'q0', 'b'), deq(1, 'q0', 'b'), deq(1, 'q0', 'a', 'r2', 2));
+    assert.equal(checkQueue(unseen).fifo.inversions, 0);
+    const seenFirst = history(enq(0, 'q0', 'a'), enq(0, 'q0', 'b'), deq(1, 'q0', 'b'), deq(1, 'q0', 'a', 'r1', 1));
+    assert.equal(checkQueue(seenFirst).fifo.inversions, 1, 'the same with deliveries 1 is an inversion');
   });
 
   it('ignores nemesis events; a malformed op makes it throw (unknown through safeCheck), naming the op', () => {
