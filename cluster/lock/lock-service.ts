@@ -13,9 +13,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { LockCommand, LockMode, LockResult } from './commands.js';
 import type { LockMachine, WaitOutcome } from './lock-machine.js';
 import type { LockLogData, RequestId, SessionApplyResult } from './sessions.js';
-import { NotLeaderError, StoppedError, type ProposalOutcome } from '../raft/raft-node.js';
-import { errorMessage } from '../errors.js';
+import { type ProposalOutcome } from '../raft/raft-node.js';
 import { unavailable, type ServiceReply } from '../node/reply.js';
+import { raftFailure, settledBy } from '../node/raft-reply.js';
 import { FP } from '../failpoints.js';
 
 /** What the service needs of the Raft node. */
@@ -77,7 +77,6 @@ export interface LockServiceOptions {
   readonly limits?: LockLimits;
 }
 
-class Timeout extends Error {}
 
 /** A fresh grant secret: 192 random bits, URL-safe. */
 const newSecret = (): string => randomBytes(24).toString('base64url');
@@ -201,7 +200,7 @@ export class LockService {
         this.#wakeOnClose.add(wake as () => void);
         gone?.addEventListener('abort', onGone, { once: true });
         try {
-          await this.#until(deadline, waited);
+          await settledBy(deadline, waited);
         } finally {
           this.#wakeOnClose.delete(wake as () => void);
           gone?.removeEventListener('abort', onGone);
@@ -260,10 +259,10 @@ export class LockService {
     // FAILPOINT lock.read-without-confirm: answer from this node's table as it is.
     if (FP['lock.read-without-confirm']) return { status: 200, body: { ...this.#machine.locks.table.view(name) } };
     try {
-      const ok = await this.#until(performance.now() + this.#timeoutMs, this.#raft.readIndex());
+      const ok = await settledBy(performance.now() + this.#timeoutMs, this.#raft.readIndex());
       if (!ok) return unavailable('could not confirm leadership with a quorum in time', this.#raft.leader, true);
     } catch (e) {
-      return this.#failure(e, true);
+      return raftFailure(e, true);
     }
     return { status: 200, body: { ...this.#machine.locks.table.view(name) } };
   }
@@ -273,10 +272,10 @@ export class LockService {
     let outcome: ProposalOutcome | undefined;
     try {
       const p = this.#raft.propose(data);
-      const ok = await this.#until(deadline, p.then((o) => void (outcome = o)));
+      const ok = await settledBy(deadline, p.then((o) => void (outcome = o)));
       if (!ok || outcome === undefined) return unavailable('the command was proposed but not committed in time (no quorum?)', this.#raft.leader, false);
     } catch (e) {
-      return this.#failure(e, false);
+      return raftFailure(e, false);
     }
     switch (outcome.status) {
       case 'applied':
@@ -289,28 +288,6 @@ export class LockService {
         const never: never = outcome;
         throw new TypeError(`unknown outcome ${JSON.stringify(never)}`);
       }
-    }
-  }
-
-  #failure(e: unknown, proposedNothing: boolean): ServiceReply {
-    if (e instanceof NotLeaderError) return unavailable(e.message, e.leader, true);
-    if (e instanceof StoppedError) return unavailable(e.message, null, proposedNothing);
-    return { status: 500, body: { error: 'internal', message: errorMessage(e) } };
-  }
-
-  /** Waits for `p` until `deadline` (a `performance.now()` time): true if it settled in time. `p`'s rejection propagates. */
-  async #until(deadline: number, p: Promise<unknown>): Promise<boolean> {
-    const ms = deadline - performance.now();
-    if (ms <= 0) return false;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([p, new Promise((_, reject) => (timer = setTimeout(() => reject(new Timeout()), ms)))]);
-      return true;
-    } catch (e) {
-      if (e instanceof Timeout) return false;
-      throw e;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -331,7 +308,7 @@ export class LockService {
     this.#tickInFlight = true;
     try {
       // Bounded: without a quorum the tick may never commit; the next one is proposed afresh.
-      await this.#until(performance.now() + this.#timeoutMs, this.#raft.propose(logData({ type: 'tick', now: this.#now() }, undefined)));
+      await settledBy(performance.now() + this.#timeoutMs, this.#raft.propose(logData({ type: 'tick', now: this.#now() }, undefined)));
     } catch {
       // Not the leader any more, or stopping: the next leader ticks.
     } finally {

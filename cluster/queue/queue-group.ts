@@ -15,10 +15,10 @@
  * flight are delivered again: at-least-once).
  */
 import { randomUUID } from 'node:crypto';
-import { NotLeaderError, StoppedError, type ProposalOutcome, type RaftNode } from '../raft/raft-node.js';
+import { type ProposalOutcome, type RaftNode } from '../raft/raft-node.js';
 import type { QueueCommand, QueueMachine, QueueResult } from './queue-machine.js';
 import { unavailable, type ServiceReply } from '../node/reply.js';
-import { errorMessage } from '../errors.js';
+import { raftFailure, settledBy } from '../node/raft-reply.js';
 import { FP } from '../failpoints.js';
 
 /** A message's lease, on the leader. */
@@ -61,24 +61,6 @@ export interface QueueGroupOptions {
 
 /** The default of {@link QueueGroupOptions.maxMessages}. */
 export const DEFAULT_MAX_QUEUE_MESSAGES = 1_000_000;
-
-class Timeout extends Error {}
-
-/** Waits for `p` until `deadline` (`performance.now()` time): true if it settled in time; its rejection propagates. */
-async function until(deadline: number, p: Promise<unknown>): Promise<boolean> {
-  const ms = deadline - performance.now();
-  if (ms <= 0) return false;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([p, new Promise((_, reject) => (timer = setTimeout(() => reject(new Timeout()), ms)))]);
-    return true;
-  } catch (e) {
-    if (e instanceof Timeout) return false;
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A receipt: a random (v4) UUID, 122 random bits — from a cached pool of randomness, so cheap per call. */
 const newReceipt = (): string => randomUUID();
@@ -198,10 +180,10 @@ export class QueueGroup {
       if (this.#closed) return unavailable('the node is shutting down', null, true);
       if (this.raft.role !== 'leader') return unavailable(`${this.raft.id} is not the leader of queue group ${this.name}`, this.raft.leader, true);
       try {
-        const confirmed = await until(performance.now() + this.#timeoutMs, this.#confirmLeadership());
+        const confirmed = await settledBy(performance.now() + this.#timeoutMs, this.#confirmLeadership());
         if (!confirmed) return unavailable(`could not confirm leadership of queue group ${this.name} with a quorum in time`, this.raft.leader, true);
       } catch (e) {
-        return this.#failure(e, true);
+        return raftFailure(e, true);
       }
       if (this.raft.role !== 'leader') continue;
       const got = this.#lease(q, visibilityMs);
@@ -318,10 +300,10 @@ export class QueueGroup {
     let outcome: ProposalOutcome | undefined;
     try {
       const p = this.raft.propose(command);
-      const ok = await until(performance.now() + this.#timeoutMs, p.then((o) => void (outcome = o)));
+      const ok = await settledBy(performance.now() + this.#timeoutMs, p.then((o) => void (outcome = o)));
       if (!ok || outcome === undefined) return unavailable(`proposed to queue group ${this.name} but not committed in time (no quorum?)`, this.raft.leader, false);
     } catch (e) {
-      return this.#failure(e, false);
+      return raftFailure(e, false);
     }
     switch (outcome.status) {
       case 'applied':
@@ -335,12 +317,6 @@ export class QueueGroup {
         throw new TypeError(`unknown outcome ${JSON.stringify(never)}`);
       }
     }
-  }
-
-  #failure(e: unknown, proposedNothing: boolean): ServiceReply {
-    if (e instanceof NotLeaderError) return unavailable(e.message, e.leader, true);
-    if (e instanceof StoppedError) return unavailable(e.message, null, proposedNothing);
-    return { status: 500, body: { error: 'internal', message: errorMessage(e) } };
   }
 
   /** Per queue: depth (pending), in flight (leased now), total enqueued and acked. */
