@@ -8,12 +8,11 @@
  * compete for the CPU. Clients are spread over the nodes round-robin: client `i` talks to node
  * (member) `i mod n`, for etcd here and for dsync in its target.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { intList, ms, plural, ratio, seconds } from './bench-format.js';
 import type { Output } from '../check-command.js';
+import { benchScratch } from './bench-scratch.js';
 import { startDsyncCluster } from './dsync-target.js';
 import { etcdAvailable, startEtcd } from './etcd-target.js';
 import { runLockLoad, type LoadResult } from './lock-load.js';
@@ -94,22 +93,9 @@ export async function lockBenchCommand(opts: LockBenchOptions, io: Output, targe
     return BENCH_EXIT.usage;
   }
   const modes = opts.contended === 'both' ? [false, true] : [opts.contended === 'yes'];
-  const root = opts.dir ?? (await mkdtemp(join(tmpdir(), 'dsync-bench-')));
+  const scratch = await benchScratch('lock', opts.dir, io);
+  const root = scratch.root;
   const log = (line: string): void => io.err(`  ${line}`);
-  let active: LockTarget | undefined;
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    io.err(`dsync bench lock: ${signal}: stopping ${active?.label ?? 'the benchmark'}`);
-    const stopping = active?.stop() ?? Promise.resolve();
-    void stopping
-      .catch((e: unknown) => io.err(`dsync bench lock: stopping ${active?.label ?? ''} failed: ${errorMessage(e)}`))
-      .then(() => (opts.dir === undefined ? rm(root, { recursive: true, force: true }) : undefined))
-      .finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   const rows: BenchRow[] = [];
   let failed = false;
@@ -117,7 +103,7 @@ export async function lockBenchCommand(opts: LockBenchOptions, io: Output, targe
     for (const nodes of opts.nodes) {
       const systems: BenchSystem[] = opts.compare === 'etcd' ? ['dsync', 'etcd'] : ['dsync'];
       for (const system of systems) {
-        if (interrupted) return 130;
+        if (scratch.interrupted) return 130;
         const dir = join(root, `${system}-${nodes}`);
         const name = system === 'dsync' ? `dsync ${plural(nodes, 'node')}` : `etcd ${plural(nodes, 'member')}`;
         io.err(`${name}: starting in ${dir}`);
@@ -129,7 +115,7 @@ export async function lockBenchCommand(opts: LockBenchOptions, io: Output, targe
           failed = true;
           continue;
         }
-        active = target;
+        scratch.active = target;
         try {
           if (opts.warmupS > 0) {
             // A fresh cluster runs its first seconds slowly (JIT, caches, connections): warm the
@@ -140,18 +126,18 @@ export async function lockBenchCommand(opts: LockBenchOptions, io: Output, targe
           }
           for (const contended of modes) {
             for (const clients of opts.clients) {
-              if (interrupted) return 130;
+              if (scratch.interrupted) return 130;
               const what = `${target.label}, ${contended ? 'contended' : 'uncontended'}, ${plural(clients, 'client')}`;
               let result: LoadResult;
               try {
                 result = await runLockLoad(target, { clients, contended, durationMs: opts.durationS * 1000, warmupMs: opts.warmupS * 1000 });
               } catch (e) {
-                if (interrupted) return 130;
+                if (scratch.interrupted) return 130;
                 io.err(`dsync bench lock: ${what}: ${errorMessage(e)}`);
                 failed = true;
                 continue;
               }
-              if (interrupted) return 130;
+              if (scratch.interrupted) return 130;
               rows.push({ system, nodes, target: target.label, result });
               io.err(`${what}: ${cell(result)}, max ${ms(result.maxMs)} (${result.pairs.toLocaleString('en-US')} pairs in ${(result.elapsedMs / 1000).toFixed(1)} s)`);
               if (result.errors > 0) {
@@ -162,7 +148,7 @@ export async function lockBenchCommand(opts: LockBenchOptions, io: Output, targe
             }
           }
         } finally {
-          active = undefined;
+          scratch.active = undefined;
           await target.stop().catch((e: unknown) => {
             io.err(`dsync bench lock: stopping ${target.label} failed: ${errorMessage(e)}`);
             failed = true;
@@ -171,9 +157,7 @@ export async function lockBenchCommand(opts: LockBenchOptions, io: Output, targe
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (opts.dir === undefined && !interrupted) await rm(root, { recursive: true, force: true });
+    await scratch.close();
   }
 
   const lines = opts.json ? ratios(rows).map((r) => JSON.stringify({ type: 'ratio', ...r })) : formatLockBench(rows, opts);

@@ -9,11 +9,10 @@
  * Targets run one at a time (dsync n nodes, then the other system, for each n), so they never
  * compete for the CPU. Clients are spread over the nodes round-robin in every target.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Output } from '../check-command.js';
+import { benchScratch } from './bench-scratch.js';
 import { intList, ms, plural, rate, ratio, seconds } from './bench-format.js';
 import { startDsyncQueueCluster } from './dsync-queue-target.js';
 import { natsAvailable, startJetStream } from './jetstream-target.js';
@@ -117,22 +116,9 @@ export async function queueBenchCommand(opts: QueueBenchOptions, io: Output, tar
     io.err(`dsync bench queue: --compare ${opts.compare} needs ${opts.compare === 'nats' ? 'nats-server' : 'redis-server'} on PATH; install it with: ${INSTALL[opts.compare]}`);
     return QUEUE_BENCH_EXIT.usage;
   }
-  const root = opts.dir ?? (await mkdtemp(join(tmpdir(), 'dsync-bench-')));
+  const scratch = await benchScratch('queue', opts.dir, io);
+  const root = scratch.root;
   const log = (line: string): void => io.err(`  ${line}`);
-  let active: QueueTarget | undefined;
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    io.err(`dsync bench queue: ${signal}: stopping ${active?.label ?? 'the benchmark'}`);
-    const stopping = active?.stop() ?? Promise.resolve();
-    void stopping
-      .catch((e: unknown) => io.err(`dsync bench queue: stopping ${active?.label ?? ''} failed: ${errorMessage(e)}`))
-      .then(() => (opts.dir === undefined ? rm(root, { recursive: true, force: true }) : undefined))
-      .finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   const start = (system: QueueSystem, nodes: number, dir: string): Promise<QueueTarget> => {
     switch (system) {
@@ -154,7 +140,7 @@ export async function queueBenchCommand(opts: QueueBenchOptions, io: Output, tar
   try {
     for (const nodes of opts.nodes) {
       for (const system of systemsFor(nodes, opts)) {
-        if (interrupted) return 130;
+        if (scratch.interrupted) return 130;
         const dir = join(root, `${system}-${nodes}`);
         io.err(`${system} ${plural(nodes, 'node')}: starting in ${dir}`);
         let target: QueueTarget;
@@ -165,7 +151,7 @@ export async function queueBenchCommand(opts: QueueBenchOptions, io: Output, tar
           failed = true;
           continue;
         }
-        active = target;
+        scratch.active = target;
         try {
           if (opts.warmupS > 0) {
             io.err(`${target.label}: warming up for ${opts.warmupS * 2} s`);
@@ -173,18 +159,18 @@ export async function queueBenchCommand(opts: QueueBenchOptions, io: Output, tar
             if (unclean(w)) io.err(`  warm-up: ${problems(w)}`);
           }
           for (const clients of opts.clients) {
-            if (interrupted) return 130;
+            if (scratch.interrupted) return 130;
             const what = `${target.label}, ${clients} producers + ${clients} consumers`;
             let result: QueueLoadResult;
             try {
               result = await runQueueLoad(target, { clients, durationMs: opts.durationS * 1000, warmupMs: opts.warmupS * 1000 });
             } catch (e) {
-              if (interrupted) return 130;
+              if (scratch.interrupted) return 130;
               io.err(`dsync bench queue: ${what}: ${errorMessage(e)}`);
               failed = true;
               continue;
             }
-            if (interrupted) return 130;
+            if (scratch.interrupted) return 130;
             rows.push({ system, nodes, target: target.label, result });
             io.err(
               `${what}: ${rate(result.enqueuesPerSec)} enqueues/s (p99 ${ms(result.enqueueP99Ms)}), ${rate(result.messagesPerSec)} messages/s end to end ` +
@@ -198,7 +184,7 @@ export async function queueBenchCommand(opts: QueueBenchOptions, io: Output, tar
             if (opts.json) io.out(JSON.stringify({ type: 'result', system, nodes, target: target.label, ...result }));
           }
         } finally {
-          active = undefined;
+          scratch.active = undefined;
           await target.stop().catch((e: unknown) => {
             io.err(`dsync bench queue: stopping ${target.label} failed: ${errorMessage(e)}`);
             failed = true;
@@ -207,9 +193,7 @@ export async function queueBenchCommand(opts: QueueBenchOptions, io: Output, tar
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (opts.dir === undefined && !interrupted) await rm(root, { recursive: true, force: true });
+    await scratch.close();
   }
 
   const lines = opts.json ? queueRatios(rows).map((r) => JSON.stringify({ type: 'ratio', ...r })) : formatQueueBench(rows, opts);

@@ -5,28 +5,14 @@
  * leaving no process or folder behind. Skipped, saying why, when the server binary is not on PATH.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { natsAvailable, startJetStream } from '../../harness/bench/jetstream-target.js';
 import { queueBenchCommand, type QueueCompare } from '../../harness/bench/queue-bench.js';
 import { queueNames, runQueueLoad, type QueueLoadResult } from '../../harness/bench/queue-load.js';
 import { redisAvailable } from '../../harness/bench/redis-target.js';
-
-/** Processes whose command line mentions `dir`. */
-const processesUsing = (dir: string): string[] =>
-  existsSync('/proc')
-    ? readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .flatMap((p) => {
-          try {
-            const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
-            return cmd.includes(dir) ? [`${p}: ${cmd}`] : [];
-          } catch {
-            return [];
-          }
-        })
-    : [];
+import { processesUsing } from '../support/processes.js';
 
 /** Skips the running test, naming the missing binary in its title. */
 function skipWithout(ctx: Mocha.Context, binary: string): never {

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startNode, type RunningNode } from '../../../cluster/node/node.js';
-import { freePorts } from '../../../cluster/local/node-process.js';
+import type { RunningNode } from '../../../cluster/node/node.js';
+import { startInProcessNodes } from '../../support/in-process-nodes.js';
 import { LockTable } from '../../../cluster/lock/lock-table.js';
 import { eventually } from '../../support/eventually.js';
 import { callJson, type JsonReply } from '../../support/http-json.js';
@@ -47,11 +46,7 @@ describe('cluster/node: a waiter whose client went away (three in-process nodes)
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dsync-cancel-'));
-    const ports = await freePorts(3);
-    const peers = new Map(ports.map((p, i) => [`n${i + 1}`, `127.0.0.1:${p}`]));
-    for (const [id, listen] of peers) {
-      nodes.push(await startNode({ id, listen, peers, dataDir: join(dir, id), log: pino({ level: 'silent' }), tickMs: 10, insecure: true }));
-    }
+    nodes.push(...(await startInProcessNodes(3, dir)));
   });
   after(async () => {
     await Promise.all(nodes.map((n) => n.stop()));

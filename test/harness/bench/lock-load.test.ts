@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -8,6 +8,7 @@ import { etcdAvailable, startEtcd } from '../../../harness/bench/etcd-target.js'
 import { lockBenchCommand, registerBenchCommand, type BenchTargets, type LockBenchOptions } from '../../../harness/bench/lock-bench.js';
 import { CONTENDED_LOCK, MAX_ERRORS, runLockLoad } from '../../../harness/bench/lock-load.js';
 import type { LockTarget, PairClient } from '../../../harness/bench/lock-target.js';
+import { processesUsing } from '../../support/processes.js';
 
 /** An in-memory lock service: one FIFO mutex per lock name, holding each lock across a turn of the event loop. */
 class FakeLocks implements LockTarget {
@@ -334,18 +335,6 @@ describe('dsync bench lock (with fake targets)', function () {
 describe('etcd target', function () {
   this.timeout(60_000);
 
-  /** Processes whose command line mentions `dir`. */
-  const processesUsing = (dir: string): string[] =>
-    readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .flatMap((p) => {
-        try {
-          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
-          return cmd.includes(dir) ? [`${p}: ${cmd}`] : [];
-        } catch {
-          return [];
-        }
-      });
 
   it('runs a 1-client load against a 1-member etcd and leaves nothing behind', async function () {
     if (!(await etcdAvailable())) this.skip();
@@ -363,7 +352,7 @@ describe('etcd target', function () {
       assert.equal(r.errors, 0, r.firstError);
       assert.ok(r.pairs > 0);
       assert.equal(existsSync(dir), false, 'the data dir is removed');
-      if (existsSync('/proc')) assert.deepEqual(processesUsing(dir), []);
+      assert.deepEqual(processesUsing(dir), []);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
