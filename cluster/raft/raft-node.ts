@@ -327,12 +327,21 @@ export class RaftNode {
       onStopped?.(this.#stopped);
       return;
     }
-    if (this.#busy) {
-      this.#inbox.push({ fn, onStopped });
-      return;
-    }
-    fn();
-    this.#pump();
+    // Inputs wait for the end of this turn of the event loop, so that what arrives in one turn
+    // (the proposals of many requests, the messages of a peer's batch) makes one Ready: one
+    // append per follower and one write to disk instead of one per proposal.
+    this.#inbox.push({ fn, onStopped });
+    this.#schedulePump();
+  }
+
+  #pumpScheduled = false;
+  #schedulePump(): void {
+    if (this.#busy || this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   #idleWaiters: (() => void)[] = [];
@@ -348,6 +357,8 @@ export class RaftNode {
     void this.#loop().finally(() => {
       this.#busy = false;
       for (const w of this.#idleWaiters.splice(0)) w();
+      // An input that arrived between the loop's last look at the inbox and now.
+      if (this.#inbox.length > 0) this.#schedulePump();
     });
   }
 
