@@ -1,6 +1,7 @@
 /**
- * Forwards a client request to the leader (any node accepts any request). undici pools with
- * keep-alive, one per peer. A request that never reached the leader is a definite failure; one
+ * Forwards a client request to the leader (any node accepts any request): over the peer streams
+ * of a {@link ForwardChannel} when the request's route serves forwarded requests, else over
+ * undici pools with keep-alive, one per peer. A request that never reached the leader is a definite failure; one
  * that failed after it was sent may have been applied, and says so (`definite: false`).
  *
  * Long polls (a blocking acquire) hold their connection for as long as they wait, so they get a
@@ -8,6 +9,7 @@
  * theirs. A request's deadline covers its time queued for a connection too.
  */
 import { Pool } from 'undici';
+import type { ForwardChannel } from './forward-channel.js';
 import { unavailable, type ServiceReply } from './reply.js';
 import { neverSent } from '../api-errors.js';
 import { errorMessage } from '../errors.js';
@@ -22,6 +24,8 @@ export interface ForwarderOptions {
   readonly connections?: number;
   /** Connections for long polls, apart from the short ones. @default 1024 */
   readonly longPollConnections?: number;
+  /** Forwards over peer streams the requests whose routes serve forwarded requests. */
+  readonly channel?: ForwardChannel;
 }
 
 /** What kind of request is forwarded: a long poll waits on the leader and uses its own pool. */
@@ -31,9 +35,11 @@ export type ForwardKind = 'short' | 'long-poll';
 export class Forwarder {
   readonly #pools = new Map<string, Record<ForwardKind, Pool>>();
   readonly #self: string;
+  readonly #channel: ForwardChannel | undefined;
 
   constructor(addresses: ReadonlyMap<string, string>, self: string, o: ForwarderOptions = {}) {
     this.#self = self;
+    this.#channel = o.channel;
     const pool = (address: string, connections: number): Pool => new Pool(`http://${address}`, { connections, keepAliveTimeout: 30_000, connectTimeout: 1_000 });
     for (const [id, address] of addresses) {
       if (id !== self) this.#pools.set(id, { short: pool(address, o.connections ?? 128), 'long-poll': pool(address, o.longPollConnections ?? 1024) });
@@ -42,6 +48,7 @@ export class Forwarder {
 
   /** Sends the request to `to` and returns its reply; a 503 reply if it could not. */
   async forward(to: string, method: 'GET' | 'POST', path: string, body: Buffer | null, timeoutMs: number, kind: ForwardKind = 'short', clientGone?: AbortSignal): Promise<ServiceReply> {
+    if (this.#channel?.canForward(method, path)) return this.#channel.call(to, method, path, body, timeoutMs, kind === 'long-poll', clientGone);
     const pool = this.#pools.get(to)?.[kind];
     if (!pool) return unavailable(`the leader ${to} is not a known peer`, to, true);
     // Also ends the wait for a free connection: undici's own timeouts start once it is sent.

@@ -18,6 +18,12 @@ export interface LeaderRouting {
   readonly serveHere?: boolean;
 }
 
+/** What routing needs of a request: where it goes, and whether a peer forwarded it here. */
+export type RoutedRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers'>;
+
+/** A request a peer forwarded over its stream (`forward-channel.ts`): served here or refused, never forwarded again. */
+export const FORWARDED_REQUEST: RoutedRequest = { method: 'POST', url: '/', headers: { [FORWARDED_HEADER]: 'peer' } };
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -26,7 +32,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * request that waits on the leader (it is forwarded over a pool of its own).
  */
 export async function onLeader(
-  req: IncomingMessage,
+  req: RoutedRequest,
   routing: LeaderRouting,
   timeoutMs: number,
   body: Buffer | null,

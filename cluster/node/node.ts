@@ -15,9 +15,10 @@ import { PeerStreamTransport } from './peer-stream.js';
 import { checkSecretMode, PeerAuthenticator } from './peer-auth.js';
 import { RaftGroups, timingOptions, type RaftGroupTiming } from './raft-group.js';
 import { Forwarder } from './forwarder.js';
-import { NodeMetrics } from './metrics.js';
+import { ForwardChannel } from './forward-channel.js';
+import { NodeMetrics, observedCounter } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { nodeRoutes, requestListener } from './routes.js';
+import { forwardedRoutes, nodeRoutes, requestListener } from './routes.js';
 import { boundServer, checkHttpLimits, DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './http-bounds.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { rawReply } from './http-util.js';
@@ -216,7 +217,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
   metrics = new NodeMetrics({ status: () => raft.status(), peerStats: () => transport.stats }, { node: o.id });
-  const forwarder = new Forwarder(o.peers, o.id);
+  const bodyLimit = o.bodyLimit ?? 65_536;
+  const forwarding = new ForwardChannel({ addresses: o.peers, self: o.id, secret, bodyLimit, onError: (peer, err) => log.warn({ peer, err: err.message }, 'forwarding: peer unreachable') });
+  const forwarder = new Forwarder(o.peers, o.id, { channel: forwarding });
+  observedCounter(metrics.registry, 'dsync_forwarded_requests_total', 'Client requests forwarded to peers over the forwarding streams', () => forwarding.stats.sent);
+  observedCounter(metrics.registry, 'dsync_forwarded_unanswered_total', 'Forwarded requests answered 503 here (no answer in time, or the stream broke)', () => forwarding.stats.unanswered);
+  observedCounter(metrics.registry, 'dsync_forwarded_served_total', 'Requests peers forwarded here and this node served', () => forwarding.stats.served);
   const groups = new RaftGroups({
     self: o.id,
     addresses: o.peers,
@@ -242,7 +248,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
           forwarder,
           log: log.child({ service: name }),
           registry,
-          bodyLimit: o.bodyLimit ?? 65_536,
+          bodyLimit,
           requestTimeoutMs: o.requestTimeoutMs ?? 5000,
         }),
       );
@@ -257,10 +263,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       metrics,
       openapi,
       auth: new PeerAuthenticator(secret, o.id, o.peers.keys()),
+      forwarding,
       log,
       loseUnsynced: lazy !== null,
     });
-    const listening = createServer(serverOptions(limits), requestListener([...services.flatMap((svc) => svc.routes), ...own], { metrics, log }));
+    const routes = [...services.flatMap((svc) => svc.routes), ...own];
+    forwarding.setRoutes(forwardedRoutes(routes));
+    const listening = createServer(serverOptions(limits), requestListener(routes, { metrics, log }));
     boundServer(listening, limits, log);
     server = listening;
     listening.on('clientError', (_err, socket) => {
@@ -279,6 +288,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     await groups.close();
     await raft.stop();
     await transport.close();
+    await forwarding.close();
     await forwarder.close();
     await unlockDir();
     throw e;
@@ -303,6 +313,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       http.closeAllConnections();
       await closed;
       await transport.close();
+      await forwarding.close();
       await forwarder.close();
       await unlockDir();
       log.info('stopped');

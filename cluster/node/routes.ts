@@ -12,6 +12,7 @@ import type { Message } from '../raft/types.js';
 import { z } from 'zod';
 import { HttpError, sendError, sendJson } from './http-util.js';
 import { PEER_FROM_HEADER, type PeerAuthenticator } from './peer-auth.js';
+import { FORWARD_STREAM_PATH, type ForwardChannel, type FindServe } from './forward-channel.js';
 import { GROUP_STREAM_PREFIX, MAX_PEER_LINE_CHARS, MAX_PEER_MESSAGE_CHARS, RAFT_STREAM_PATH } from './peer-stream.js';
 import { exemptFromBodyTimeout } from './http-bounds.js';
 import { raftMessage, validate } from './schemas.js';
@@ -32,6 +33,8 @@ export interface NodeRouteContext {
   readonly openapi: Record<string, unknown>;
   /** Checks who opens a peer stream. */
   readonly auth: PeerAuthenticator;
+  /** Serves the requests peers forward over their streams. */
+  readonly forwarding: Pick<ForwardChannel, 'sink'>;
   readonly log: Logger;
   /** The storage loses unsynced writes at a crash (`DSYNC_LOSE_UNSYNCED`, a test aid). @default false */
   readonly loseUnsynced?: boolean;
@@ -44,18 +47,28 @@ const partLine = z.strictObject({ type: z.literal('part'), data: z.string(), las
 const lineTooLong = (): HttpError => new HttpError(413, 'too-large', `a raft message line is over the limit of ${MAX_PEER_LINE_CHARS} characters`);
 
 /**
- * A peer's message stream: newline-delimited JSON, stepped as each line arrives. Refused with a
- * 401 before its body is read unless the peer proves it holds the cluster secret
- * (`peer-auth.ts`). Every message must come `from` the authenticated member and be addressed to
- * this node (403 otherwise); a malformed line, one over {@link MAX_PEER_LINE_CHARS}
- * (413), or a message that fails validation ends the stream with a 400 (the peer reconnects).
- * Each refusal is logged; the node goes on serving and nothing refused reaches Raft.
+ * Where a peer stream's messages go, once its peer is authenticated: `message` takes each
+ * message (parsed JSON, joined from `part` lines) and throws an `HttpError` to refuse it, which
+ * ends the stream; `end` is told when the stream ends, however it ends.
  */
-const raftStream = (ctx: NodeRouteContext, pick: (param: string | undefined) => RaftNode | undefined): Handler => (req, res, param) =>
+export interface PeerSink {
+  message(json: unknown): void;
+  end?(): void;
+}
+
+/**
+ * A peer's message stream: newline-delimited JSON, handed to its sink as each line arrives.
+ * Refused with a 404 when `open` knows no sink for the route's parameter, and with a 401 before
+ * its body is read unless the peer proves it holds the cluster secret (`peer-auth.ts`). A
+ * malformed line, one over {@link MAX_PEER_LINE_CHARS} (413), or a message the sink refuses ends
+ * the stream with that status (the peer reconnects). Each refusal is logged; the node goes on
+ * serving and nothing refused reaches the sink's owner.
+ */
+const peerStream = (ctx: NodeRouteContext, what: string, open: (param: string | undefined) => ((peer: string) => PeerSink) | undefined): Handler => (req, res, param) =>
   new Promise<void>((resolve) => {
-    const raft = pick(param);
-    if (raft === undefined) {
-      sendJson(res, 404, { error: 'not-found', message: `no raft group "${param ?? ''}" on ${ctx.id}` }, { connection: 'close' });
+    const sinkFor = open(param);
+    if (sinkFor === undefined) {
+      sendJson(res, 404, { error: 'not-found', message: `no ${what} group "${param ?? ''}" on ${ctx.id}` }, { connection: 'close' });
       return resolve();
     }
     const auth = ctx.auth.check(req.headers);
@@ -66,6 +79,14 @@ const raftStream = (ctx: NodeRouteContext, pick: (param: string | undefined) => 
       return resolve();
     }
     const peer = auth.from;
+    const sink = sinkFor(peer);
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      sink.end?.();
+      resolve();
+    };
     exemptFromBodyTimeout(req);
     req.setEncoding('utf8');
     let partial = '';
@@ -79,19 +100,20 @@ const raftStream = (ctx: NodeRouteContext, pick: (param: string | undefined) => 
       req.resume();
       // The rest of the stream is not read: the connection closes after the answer.
       sendError(res, e, { connection: 'close' });
-      resolve();
+      end();
     };
-    const message = (line: string): Message | null => {
+    /** The message a line completes, or null while `part` lines are still coming. */
+    const message = (line: string): unknown => {
       let json: unknown;
       try {
         json = JSON.parse(line);
       } catch (e) {
-        throw new HttpError(400, 'bad-request', `a raft message line is not valid JSON: ${(e as Error).message}`);
+        throw new HttpError(400, 'bad-request', `a ${what} message line is not valid JSON: ${(e as Error).message}`);
       }
       if (typeof json === 'object' && json !== null && (json as { type?: unknown }).type === 'part') {
-        const part = validate(partLine, json, 'raft message part');
+        const part = validate(partLine, json, `${what} message part`);
         joinedChars += part.data.length;
-        if (joinedChars > MAX_PEER_MESSAGE_CHARS) throw new HttpError(413, 'too-large', `a raft message is over the limit of ${MAX_PEER_MESSAGE_CHARS} characters`);
+        if (joinedChars > MAX_PEER_MESSAGE_CHARS) throw new HttpError(413, 'too-large', `a ${what} message is over the limit of ${MAX_PEER_MESSAGE_CHARS} characters`);
         joined.push(part.data);
         if (part.last !== true) return null;
         const whole = joined.join('');
@@ -99,10 +121,7 @@ const raftStream = (ctx: NodeRouteContext, pick: (param: string | undefined) => 
         joinedChars = 0;
         return message(whole);
       }
-      const m = validate(raftMessage, json, 'raft message') as Message;
-      if (m.from !== peer) throw new HttpError(403, 'forbidden', `a raft message from "${m.from}" on the stream authenticated as "${peer}"`);
-      if (m.to !== ctx.id) throw new HttpError(400, 'bad-request', `a raft message to "${m.to}" sent to "${ctx.id}"`);
-      return m;
+      return json;
     };
     req.on('data', (chunk: string) => {
       if (failed) return;
@@ -116,24 +135,38 @@ const raftStream = (ctx: NodeRouteContext, pick: (param: string | undefined) => 
       partial = chunk.slice(nl + 1);
       for (const line of lines) {
         if (line.length === 0) continue;
-        let m: Message | null;
         try {
           if (line.length > MAX_PEER_LINE_CHARS) throw lineTooLong();
-          m = message(line);
+          const m = message(line);
+          if (m !== null) sink.message(m);
         } catch (e) {
           return fail(e instanceof HttpError ? e : new HttpError(400, 'bad-request', String(e)));
         }
-        if (m !== null) raft.step(m);
       }
       if (partial.length > MAX_PEER_LINE_CHARS) fail(lineTooLong());
     });
     req.on('end', () => {
       if (failed) return;
       res.writeHead(204).end();
-      resolve();
+      end();
     });
-    req.on('error', () => resolve());
-    req.on('close', () => resolve());
+    req.on('error', end);
+    req.on('close', end);
+  });
+
+/**
+ * The sink of a Raft group's stream: every message must come `from` the authenticated member and
+ * be addressed to this node (403/400 otherwise) and pass validation; then Raft steps it.
+ */
+const raftSink =
+  (ctx: NodeRouteContext, raft: RaftNode) =>
+  (peer: string): PeerSink => ({
+    message(json) {
+      const m = validate(raftMessage, json, 'raft message') as Message;
+      if (m.from !== peer) throw new HttpError(403, 'forbidden', `a raft message from "${m.from}" on the stream authenticated as "${peer}"`);
+      if (m.to !== ctx.id) throw new HttpError(400, 'bad-request', `a raft message to "${m.to}" sent to "${ctx.id}"`);
+      raft.step(m);
+    },
   });
 
 /** The node's own routes. */
@@ -164,8 +197,17 @@ export function nodeRoutes(ctx: NodeRouteContext): Route[] {
   };
   return [
     { method: 'GET', path: '/internal/raft/challenge', name: 'raft-challenge', handler: challenge },
-    { method: 'POST', path: RAFT_STREAM_PATH, name: 'raft-stream', handler: raftStream(ctx, () => ctx.raft) },
-    { method: 'POST', path: GROUP_STREAM_PREFIX, name: 'raft-group-stream', handler: raftStream(ctx, (name) => (name === undefined ? undefined : ctx.groups.get(name))) },
+    { method: 'POST', path: RAFT_STREAM_PATH, name: 'raft-stream', handler: peerStream(ctx, 'raft', () => raftSink(ctx, ctx.raft)) },
+    {
+      method: 'POST',
+      path: GROUP_STREAM_PREFIX,
+      name: 'raft-group-stream',
+      handler: peerStream(ctx, 'raft', (name) => {
+        const raft = name === undefined ? undefined : ctx.groups.get(name);
+        return raft && raftSink(ctx, raft);
+      }),
+    },
+    { method: 'POST', path: FORWARD_STREAM_PATH, name: 'forward-stream', handler: peerStream(ctx, 'forwarding', () => (peer) => ctx.forwarding.sink(peer)) },
     { method: 'GET', path: '/health', name: 'health', handler: health },
     { method: 'GET', path: '/status', name: 'status', handler: status },
     { method: 'GET', path: '/metrics', name: 'metrics', handler: metrics },
@@ -214,6 +256,16 @@ function match(routes: readonly Route[], path: string): { routes: Route[]; param
   }
   const prefixed = routes.filter((r) => r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length && !path.slice(r.path.length).includes('/'));
   return { routes: prefixed, param: prefixed.length > 0 ? path.slice((prefixed[0] as Route).path.length) : undefined };
+}
+
+/** The routes that serve forwarded requests (`Route.serve`), found by method and path. */
+export function forwardedRoutes(routes: readonly Route[]): FindServe {
+  const serving = routes.filter((r) => r.serve !== undefined);
+  return (method, path) => {
+    const { routes: candidates, param } = match(serving, path);
+    const serve = candidates.find((r) => r.method === method)?.serve;
+    return serve === undefined ? undefined : { serve, param };
+  };
 }
 
 /** The request listener of a node's HTTP server over `routes`. */

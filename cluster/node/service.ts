@@ -14,6 +14,7 @@ import type { Registry } from 'prom-client';
 import type { RaftNode, StateMachine } from '../raft/raft-node.js';
 import type { Role } from '../raft/types.js';
 import type { Forwarder } from './forwarder.js';
+import type { ForwardedServe } from './forward-channel.js';
 import type { OpenRaftGroup } from './raft-group.js';
 
 /** Serves one request; `param` is the path's captured tail for a prefix route. Throw `HttpError` for a 4xx. */
@@ -30,6 +31,11 @@ export interface Route {
   /** The route's name in metrics and logs, e.g. `lock-acquire`. */
   readonly name: string;
   readonly handler: Handler;
+  /**
+   * Serves the request when a peer forwards it here over its stream (`forward-channel.ts`),
+   * without forwarding it again. A route without it is forwarded as an HTTP request.
+   */
+  readonly serve?: ForwardedServe;
 }
 
 /** What the node gives a service when it starts it. */

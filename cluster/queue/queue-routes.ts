@@ -5,11 +5,10 @@
  * there (`onLeader`), a node outside the group forwards it to the group's members, owner first,
  * following the leader they name.
  */
-import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
 import { validate } from '../node/schemas.js';
-import { onLeader } from '../node/leader-routing.js';
+import { FORWARDED_REQUEST, onLeader, type RoutedRequest } from '../node/leader-routing.js';
 import type { Forwarder, ForwardKind } from '../node/forwarder.js';
 import { unavailable, type ServiceReply } from '../node/reply.js';
 import { errorResponses, jsonBody, jsonResponse, ERROR_REF } from '../node/openapi.js';
@@ -67,7 +66,7 @@ export function queueName(param: string | undefined): string {
  * Forwards a request for a group this node is not in to its members — the owner first, then
  * whichever leader a member names — while the answers are definite 503s and time is left.
  */
-async function viaMembers(req: IncomingMessage, r: QueueRouting, members: readonly string[], timeoutMs: number, body: Buffer, kind: ForwardKind, clientGone: AbortSignal | undefined): Promise<ServiceReply> {
+async function viaMembers(req: RoutedRequest, r: QueueRouting, members: readonly string[], timeoutMs: number, body: Buffer, kind: ForwardKind, clientGone: AbortSignal | undefined): Promise<ServiceReply> {
   const deadline = performance.now() + timeoutMs;
   let last: ServiceReply = unavailable('no member of the queue group answered', null, true);
   let hint: string | null = null;
@@ -85,33 +84,53 @@ async function viaMembers(req: IncomingMessage, r: QueueRouting, members: readon
 
 /** The queue routes. */
 export function queueRoutes(r: QueueRouting, bodyLimit: number): Route[] {
-  /** Serves a write on the queue's group leader, wherever that is. */
-  const route =
-    <S extends z.ZodType>(schema: S, what: string, waitMs: (b: z.output<S>) => number, serve: (group: QueueGroup, q: string, b: z.output<S>, gone: AbortSignal | undefined) => Promise<ServiceReply>): Handler =>
-    async (req, res, param) => {
+  /**
+   * A queue operation, served on the queue's group leader wherever that is: `handler` for a
+   * client's HTTP request, `serve` for one a peer forwarded here (served here or refused).
+   */
+  const route = <S extends z.ZodType>(
+    schema: S,
+    what: string,
+    waitMs: (b: z.output<S>) => number,
+    serve: (group: QueueGroup, q: string, b: z.output<S>, gone: AbortSignal | undefined) => Promise<ServiceReply>,
+  ): Pick<Route, 'handler' | 'serve'> => {
+    const parse = (param: string | undefined, raw: Buffer): { q: string; b: z.output<S>; wait: number } => {
       const q = queueName(param);
-      const raw = await readBody(req, bodyLimit);
       const b = validate(schema, parseJson(raw), what);
-      const wait = waitMs(b);
-      // A long poll ends when its client goes away (here, or on the node it was forwarded to);
-      // a short request is not worth an AbortController (a measurable cost at thousands a second).
-      let gone: AbortController | undefined;
-      if (wait > 0) {
-        const g = (gone = new AbortController());
-        res.once('close', () => {
-          if (!res.writableFinished) g.abort();
-        });
-      }
+      return { q, b, wait: waitMs(b) };
+    };
+    const answer = (req: RoutedRequest, q: string, b: z.output<S>, wait: number, raw: Buffer, gone: AbortSignal | undefined): Promise<ServiceReply> => {
       const kind: ForwardKind = wait > 0 ? 'long-poll' : 'short';
       const group = r.groups.get(r.placement.group(q).group);
       const timeout = wait + r.requestTimeoutMs;
-      const reply = group
-        ? await onLeader(req, { id: r.id, raft: group.raft, forwarder: r.forwarder }, timeout, raw, () => serve(group, q, b, gone?.signal), kind, gone?.signal)
-        : await viaMembers(req, r, r.placement.preferenceList(q), timeout, raw, kind, gone?.signal);
-      // 204 (nothing to deliver) has no body, also when a peer answered it.
-      if (reply.status === 204) res.writeHead(204).end();
-      else sendJson(res, reply.status, reply.body);
+      if (group) return onLeader(req, { id: r.id, raft: group.raft, forwarder: r.forwarder }, timeout, raw, () => serve(group, q, b, gone), kind, gone);
+      if (req === FORWARDED_REQUEST) return Promise.resolve(unavailable(`${r.id} is not a member of the group of queue ${q}`, null, true));
+      return viaMembers(req, r, r.placement.preferenceList(q), timeout, raw, kind, gone);
     };
+    return {
+      handler: async (req, res, param) => {
+        const raw = await readBody(req, bodyLimit);
+        const { q, b, wait } = parse(param, raw);
+        // A long poll ends when its client goes away (here, or on the node it was forwarded to);
+        // a short request is not worth an AbortController (a measurable cost at thousands a second).
+        let gone: AbortController | undefined;
+        if (wait > 0) {
+          const g = (gone = new AbortController());
+          res.once('close', () => {
+            if (!res.writableFinished) g.abort();
+          });
+        }
+        const reply = await answer(req, q, b, wait, raw, gone?.signal);
+        // 204 (nothing to deliver) has no body, also when a peer answered it.
+        if (reply.status === 204) res.writeHead(204).end();
+        else sendJson(res, reply.status, reply.body);
+      },
+      serve: async (param, raw, gone) => {
+        const { q, b, wait } = parse(param, raw);
+        return answer(FORWARDED_REQUEST, q, b, wait, raw, gone);
+      },
+    };
+  };
 
   const placement: Handler = async (req, res, param) => {
     req.resume();
@@ -123,9 +142,9 @@ export function queueRoutes(r: QueueRouting, bodyLimit: number): Route[] {
   };
 
   return [
-    { method: 'POST', path: '/queue/{queue}/enqueue', name: 'queue-enqueue', handler: route(enqueueBody, 'enqueue', () => 0, (g, q, b) => g.enqueue(q, b.id ?? r.placement.newId(), b.message)) },
-    { method: 'POST', path: '/queue/{queue}/dequeue', name: 'queue-dequeue', handler: route(dequeueBody, 'dequeue', (b) => b.waitMs, (g, q, b, gone) => g.dequeue(q, b.visibilityMs, b.waitMs, gone)) },
-    { method: 'POST', path: '/queue/{queue}/ack', name: 'queue-ack', handler: route(ackBody, 'ack', () => 0, (g, q, b) => g.ack(q, b.receipt)) },
+    { method: 'POST', path: '/queue/{queue}/enqueue', name: 'queue-enqueue', ...route(enqueueBody, 'enqueue', () => 0, (g, q, b) => g.enqueue(q, b.id ?? r.placement.newId(), b.message)) },
+    { method: 'POST', path: '/queue/{queue}/dequeue', name: 'queue-dequeue', ...route(dequeueBody, 'dequeue', (b) => b.waitMs, (g, q, b, gone) => g.dequeue(q, b.visibilityMs, b.waitMs, gone)) },
+    { method: 'POST', path: '/queue/{queue}/ack', name: 'queue-ack', ...route(ackBody, 'ack', () => 0, (g, q, b) => g.ack(q, b.receipt)) },
     { method: 'GET', path: '/queue/{queue}/placement', name: 'queue-placement', handler: placement },
   ];
 }
