@@ -10,11 +10,14 @@ import { MAX_ID_LENGTH } from './commands.js';
 import { acquireBody, releaseBody, renewBody, CONTROL } from './lock-schemas.js';
 import { HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
 import { validate } from '../node/schemas.js';
-import { onLeader, type LeaderRouting } from '../node/leader-routing.js';
+import { FORWARDED_REQUEST, onLeader, type LeaderRouting, type RoutedRequest } from '../node/leader-routing.js';
 import { errorResponses, jsonBody, jsonResponse, ERROR_REF } from '../node/openapi.js';
 import type { ServiceReply } from '../node/reply.js';
 import type { Handler, Route } from '../node/service.js';
 import { FP } from '../failpoints.js';
+
+/** The signal of a forwarded short request: its client cannot go away from here. */
+const NEVER = new AbortController().signal;
 
 /** What every write body may carry for exactly-once retries. */
 interface SessionFields {
@@ -28,29 +31,37 @@ export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit
 
   /**
    * A write route: reads and validates the body with `schema`, then serves it on the leader
-   * (forwarding the raw body otherwise) within `waitMs(body)` + the request timeout.
+   * (forwarding the raw body otherwise) within `waitMs(body)` + the request timeout; `serve` is
+   * the same for a request a peer forwarded here (served here or refused, never forwarded again).
    */
-  const writeRoute =
-    <S extends z.ZodType<SessionFields>>(
-      schema: S,
-      what: string,
-      waitMs: (b: z.output<S>) => number,
-      serve: (b: z.output<S> & { request: RequestId | undefined; clientGone: AbortSignal }) => Promise<ServiceReply>,
-    ): Handler =>
-    async (req, res) => {
-      const raw = await readBody(req, bodyLimit);
+  const writeRoute = <S extends z.ZodType<SessionFields>>(
+    schema: S,
+    what: string,
+    waitMs: (b: z.output<S>) => number,
+    serve: (b: z.output<S> & { request: RequestId | undefined; clientGone: AbortSignal }) => Promise<ServiceReply>,
+  ): Pick<Route, 'handler' | 'serve'> => {
+    const answer = (req: RoutedRequest, raw: Buffer, gone: AbortSignal): Promise<ServiceReply> => {
       const b = validate(schema, parseJson(raw), what);
       const request = b.session !== undefined && b.seq !== undefined ? { session: b.session, seq: b.seq } : undefined;
       const wait = waitMs(b);
-      // The client went away before its answer: a long poll is cancelled, here or on the leader.
-      const gone = new AbortController();
-      res.once('close', () => {
-        if (!res.writableFinished) gone.abort();
-      });
-      send(res, await onLeader(req, routing, wait + locks.requestTimeoutMs, raw, () => serve({ ...b, request, clientGone: gone.signal }), wait > 0 ? 'long-poll' : 'short', gone.signal));
+      return onLeader(req, routing, wait + locks.requestTimeoutMs, raw, () => serve({ ...b, request, clientGone: gone }), wait > 0 ? 'long-poll' : 'short', gone);
     };
+    return {
+      handler: async (req, res) => {
+        const raw = await readBody(req, bodyLimit);
+        // The client went away before its answer: a long poll is cancelled, here or on the leader.
+        const gone = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) gone.abort();
+        });
+        send(res, await answer(req, raw, gone.signal));
+      },
+      serve: (_param, raw, gone) => answer(FORWARDED_REQUEST, raw, gone ?? NEVER),
+    };
+  };
 
-  const view: Handler = async (req, res, param) => {
+  /** The lock name of a `GET /lock/{name}` path segment; 400 naming `name` otherwise. */
+  const lockName = (param: string | undefined): string => {
     let name: string;
     try {
       name = decodeURIComponent(param ?? '');
@@ -61,16 +72,26 @@ export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit
       throw new HttpError(400, 'bad-request', `name: must be a non-empty string of at most ${MAX_ID_LENGTH} characters`, { field: 'name' });
     }
     if (CONTROL.test(name)) throw new HttpError(400, 'bad-request', 'name: must not contain control characters (U+0000–U+001F, U+007F–U+009F)', { field: 'name' });
-    // FAILPOINT lock.read-without-confirm: every node answers reads itself instead of forwarding.
-    const where = FP['lock.read-without-confirm'] ? { ...routing, serveHere: true } : routing;
-    send(res, await onLeader(req, where, locks.requestTimeoutMs, null, () => locks.view(name)));
+    return name;
+  };
+  const view: Pick<Route, 'handler' | 'serve'> = {
+    handler: async (req, res, param) => {
+      const name = lockName(param);
+      // FAILPOINT lock.read-without-confirm: every node answers reads itself instead of forwarding.
+      const where = FP['lock.read-without-confirm'] ? { ...routing, serveHere: true } : routing;
+      send(res, await onLeader(req, where, locks.requestTimeoutMs, null, () => locks.view(name)));
+    },
+    serve: async (param) => {
+      const name = lockName(param);
+      return onLeader(FORWARDED_REQUEST, routing, locks.requestTimeoutMs, null, () => locks.view(name));
+    },
   };
 
   return [
-    { method: 'POST', path: '/lock/acquire', name: 'lock-acquire', handler: writeRoute(acquireBody, 'acquire', (b) => b.waitMs, (b) => locks.acquire(b)) },
-    { method: 'POST', path: '/lock/release', name: 'lock-release', handler: writeRoute(releaseBody, 'release', () => 0, (b) => locks.release(b)) },
-    { method: 'POST', path: '/lock/renew', name: 'lock-renew', handler: writeRoute(renewBody, 'renew', () => 0, (b) => locks.renew(b)) },
-    { method: 'GET', path: '/lock/', name: 'lock-view', handler: view },
+    { method: 'POST', path: '/lock/acquire', name: 'lock-acquire', ...writeRoute(acquireBody, 'acquire', (b) => b.waitMs, (b) => locks.acquire(b)) },
+    { method: 'POST', path: '/lock/release', name: 'lock-release', ...writeRoute(releaseBody, 'release', () => 0, (b) => locks.release(b)) },
+    { method: 'POST', path: '/lock/renew', name: 'lock-renew', ...writeRoute(renewBody, 'renew', () => 0, (b) => locks.renew(b)) },
+    { method: 'GET', path: '/lock/', name: 'lock-view', ...view },
   ];
 }
 
