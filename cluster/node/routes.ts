@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Counter, Histogram } from 'prom-client';
 import type { RaftNode } from '../raft/raft-node.js';
 import type { Message } from '../raft/types.js';
 import { z } from 'zod';
@@ -229,40 +230,64 @@ export function checkRoutes(routes: readonly Route[]): void {
   }
 }
 
-/** The segment a `{name}` route segment captured from `path`, or null when the route does not match it. */
-function templateParam(template: string, path: string): string | null {
-  const want = template.split('/');
-  const got = path.split('/');
-  if (want.length !== got.length) return null;
-  let param: string | null = null;
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i] as string;
-    const g = got[i] as string;
-    if (w.startsWith('{') && w.endsWith('}')) {
-      if (g.length === 0) return null;
-      param = g;
-    } else if (w !== g) return null;
-  }
-  return param;
-}
-
-function match(routes: readonly Route[], path: string): { routes: Route[]; param: string | undefined } {
-  const exact = routes.filter((r) => r.path === path);
-  if (exact.length > 0) return { routes: exact, param: undefined };
+/**
+ * Finds the routes of a path, compiled once: exact paths by a map lookup, then templates with one
+ * `{name}` segment (each split once, here), then prefixes ending in `/` that capture one more
+ * segment. Every route of the path is returned (one per method), with what it captured.
+ */
+export function routeMatcher(routes: readonly Route[]): (path: string) => { routes: readonly Route[]; param: string | undefined } {
+  const exact = new Map<string, Route[]>();
+  const templates = new Map<string, { segments: string[]; routes: Route[] }>();
+  const prefixes = new Map<string, Route[]>();
+  const add = <K>(m: Map<K, Route[]>, k: K, r: Route): void => {
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  };
   for (const r of routes) {
-    if (!r.path.includes('{')) continue;
-    const param = templateParam(r.path, path);
-    if (param !== null) return { routes: routes.filter((o) => o.path === r.path), param };
+    add(exact, r.path, r);
+    if (r.path.includes('{')) {
+      const t = templates.get(r.path);
+      if (t) t.routes.push(r);
+      else templates.set(r.path, { segments: r.path.split('/'), routes: [r] });
+    } else if (r.path.endsWith('/')) add(prefixes, r.path, r);
   }
-  const prefixed = routes.filter((r) => r.path.endsWith('/') && path.startsWith(r.path) && path.length > r.path.length && !path.slice(r.path.length).includes('/'));
-  return { routes: prefixed, param: prefixed.length > 0 ? path.slice((prefixed[0] as Route).path.length) : undefined };
+  const none = { routes: [] as Route[], param: undefined };
+  return (path) => {
+    const e = exact.get(path);
+    if (e) return { routes: e, param: undefined };
+    if (templates.size > 0) {
+      const got = path.split('/');
+      for (const t of templates.values()) {
+        if (t.segments.length !== got.length) continue;
+        let param: string | null = null;
+        let ok = true;
+        for (let i = 0; i < got.length && ok; i++) {
+          const w = t.segments[i] as string;
+          const g = got[i] as string;
+          if (w.startsWith('{') && w.endsWith('}')) {
+            if (g.length === 0) ok = false;
+            else param = g;
+          } else if (w !== g) ok = false;
+        }
+        if (ok && param !== null) return { routes: t.routes, param };
+      }
+    }
+    // A prefix route captures exactly one more segment.
+    const slash = path.lastIndexOf('/');
+    if (slash >= 0 && slash < path.length - 1) {
+      const p = prefixes.get(path.slice(0, slash + 1));
+      if (p) return { routes: p, param: path.slice(slash + 1) };
+    }
+    return none;
+  };
 }
 
 /** The routes that serve forwarded requests (`Route.serve`), found by method and path. */
 export function forwardedRoutes(routes: readonly Route[]): FindServe {
-  const serving = routes.filter((r) => r.serve !== undefined);
+  const match = routeMatcher(routes.filter((r) => r.serve !== undefined));
   return (method, path) => {
-    const { routes: candidates, param } = match(serving, path);
+    const { routes: candidates, param } = match(path);
     const serve = candidates.find((r) => r.method === method)?.serve;
     return serve === undefined ? undefined : { serve, param };
   };
@@ -271,14 +296,31 @@ export function forwardedRoutes(routes: readonly Route[]): FindServe {
 /** The request listener of a node's HTTP server over `routes`. */
 export function requestListener(routes: readonly Route[], ctx: { readonly metrics: NodeMetrics; readonly log: Logger }): (req: IncomingMessage, res: ServerResponse) => void {
   checkRoutes(routes);
+  const match = routeMatcher(routes);
+  // The metrics' children per route (and status), looked up once: prom-client hashes the labels on every call otherwise.
+  const durations = new Map<string, Histogram.Internal<'route'>>();
+  const counts = new Map<string, Counter.Internal>();
+  const duration = (route: string): Histogram.Internal<'route'> => {
+    let h = durations.get(route);
+    if (!h) durations.set(route, (h = ctx.metrics.httpDuration.labels({ route })));
+    return h;
+  };
+  const count = (route: string, status: number): Counter.Internal => {
+    const key = `${route} ${status}`;
+    let c = counts.get(key);
+    if (!c) counts.set(key, (c = ctx.metrics.httpRequests.labels({ route, status: String(status) })));
+    return c;
+  };
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const { routes: candidates, param } = match(routes, path);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const { routes: candidates, param } = match(path);
     const route = candidates.find((r) => r.method === req.method);
     const name = route?.name ?? 'unknown';
-    const observeDuration = ctx.metrics.httpDuration.startTimer({ route: name });
+    const observeDuration = duration(name).startTimer();
     res.on('finish', () => {
-      ctx.metrics.httpRequests.inc({ route: name, status: String(res.statusCode) });
+      count(name, res.statusCode).inc();
       observeDuration();
     });
     if (!route) {
