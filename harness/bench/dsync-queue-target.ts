@@ -78,6 +78,7 @@ export async function startDsyncQueueCluster(opts: { nodes: number; dir: string;
         },
       };
     },
+    pids: () => cluster.nodes.flatMap((n) => (n.pid === undefined ? [] : [n.pid])),
     stop,
   };
 }

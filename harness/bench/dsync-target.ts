@@ -53,6 +53,7 @@ export async function startDsyncCluster(opts: { nodes: number; dir: string; log?
         },
       };
     },
+    pids: () => cluster.nodes.flatMap((n) => (n.pid === undefined ? [] : [n.pid])),
     stop,
   };
 }

@@ -146,6 +146,7 @@ export async function startEtcd(opts: EtcdOptions): Promise<LockTarget> {
       if (member === undefined) throw new Error(`${label}: no member for client ${i}`);
       return EtcdPairClient.open(member, ttl, log);
     },
+    pids: () => members.flatMap((m) => (m.process.pid === undefined ? [] : [m.process.pid])),
     stop,
   };
 }

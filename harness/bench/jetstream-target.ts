@@ -162,6 +162,7 @@ export async function startJetStream(opts: JetStreamOptions): Promise<QueueTarge
       const nc = await connect({ servers: `${HOST}:${ports[i % count]?.client}` });
       return new JetStreamQueueClient(nc, nc.jetstream());
     },
+    pids: () => processes.flatMap((p) => (p.pid === undefined ? [] : [p.pid])),
     stop,
   };
 }

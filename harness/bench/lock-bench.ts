@@ -174,6 +174,9 @@ export interface BenchRatio {
   pairsPerSecRatio: number;
   p99Ms: number;
   etcdP99Ms: number;
+  /** CPU seconds per 1,000 pairs of each (absent when not known). */
+  cpuSPer1000?: number;
+  etcdCpuSPer1000?: number;
 }
 
 /** The ours/etcd ratio of every combination measured on both. */
@@ -189,6 +192,8 @@ export function ratios(rows: readonly BenchRow[]): BenchRatio[] {
       pairsPerSecRatio: theirs.result.pairsPerSec > 0 ? ours.result.pairsPerSec / theirs.result.pairsPerSec : NaN,
       p99Ms: ours.result.p99Ms,
       etcdP99Ms: theirs.result.p99Ms,
+      ...(ours.result.cpuSPer1000 === undefined ? {} : { cpuSPer1000: ours.result.cpuSPer1000 }),
+      ...(theirs.result.cpuSPer1000 === undefined ? {} : { etcdCpuSPer1000: theirs.result.cpuSPer1000 }),
     });
   }
   return out;
@@ -213,7 +218,7 @@ export function formatLockBench(rows: readonly BenchRow[], opts: Pick<LockBenchO
     const g = groups(system);
     if (g.size === 0) continue;
     if (lines.length > 0) lines.push('');
-    lines.push(`**${system}**: acquire+release pairs per second, p50 and p99 latency of a pair (${opts.durationS} s per cell after ${opts.warmupS} s warmup)`, '');
+    lines.push(`**${system}**: acquire+release pairs per second, p50 and p99 latency of a pair, CPU seconds of the server processes per 1,000 pairs (${opts.durationS} s per cell after ${opts.warmupS} s warmup)`, '');
     lines.push(...header('cluster'));
     for (const [key, group] of g) {
       const cells = opts.clients.map((c) => {
@@ -225,13 +230,14 @@ export function formatLockBench(rows: readonly BenchRow[], opts: Pick<LockBenchO
   }
   const rs = ratios(rows);
   if (rs.length > 0) {
-    lines.push('', '**dsync / etcd**: pairs per second ratio (above 1: dsync is faster), p99 dsync vs etcd', '');
+    lines.push('', '**dsync / etcd**: pairs per second ratio (above 1: dsync is faster), p99 and CPU per 1,000 pairs dsync vs etcd', '');
     lines.push(...header('cluster'));
     const keys = [...new Set(rs.map((r) => `${plural(r.nodes, 'node')}, ${mode(r.contended)}`))];
     for (const key of keys) {
       const cells = opts.clients.map((c) => {
         const r = rs.find((x) => `${plural(x.nodes, 'node')}, ${mode(x.contended)}` === key && x.clients === c);
-        return r === undefined ? '—' : `×${ratio(r.pairsPerSecRatio)} · p99 ${ms(r.p99Ms)} vs ${ms(r.etcdP99Ms)}`;
+        const cpu = r?.cpuSPer1000 !== undefined && r.etcdCpuSPer1000 !== undefined ? ` · CPU ${cpuText(r.cpuSPer1000)} vs ${cpuText(r.etcdCpuSPer1000)}` : '';
+        return r === undefined ? '—' : `×${ratio(r.pairsPerSecRatio)} · p99 ${ms(r.p99Ms)} vs ${ms(r.etcdP99Ms)}${cpu}`;
       });
       lines.push(`| ${key} | ${cells.join(' | ')} |`);
     }
@@ -239,10 +245,14 @@ export function formatLockBench(rows: readonly BenchRow[], opts: Pick<LockBenchO
   return lines;
 }
 
-/** One table cell, e.g. `812 pairs/s · p50 1.1 ms · p99 3.0 ms`. */
+/** CPU seconds per 1,000 ops, e.g. `1.23 s/1k`. */
+const cpuText = (x: number): string => `${x.toFixed(2)} s/1k`;
+
+/** One table cell, e.g. `812 pairs/s · p50 1.1 ms · p99 3.0 ms · CPU 1.23 s/1k`. */
 function cell(r: LoadResult): string {
   const errors = r.errors === 0 ? '' : ` · ${plural(r.errors, 'error')}`;
-  return `${Math.round(r.pairsPerSec).toLocaleString('en-US')} pairs/s · p50 ${ms(r.p50Ms)} · p99 ${ms(r.p99Ms)}${errors}`;
+  const cpu = r.cpuSPer1000 === undefined ? '' : ` · CPU ${cpuText(r.cpuSPer1000)}`;
+  return `${Math.round(r.pairsPerSec).toLocaleString('en-US')} pairs/s · p50 ${ms(r.p50Ms)} · p99 ${ms(r.p99Ms)}${cpu}${errors}`;
 }
 
 const mode = (contended: boolean): string => (contended ? 'contended' : 'uncontended');

@@ -20,6 +20,8 @@ export interface LockTarget {
   readonly label: string;
   /** Makes client number `i` (0-based). */
   client(i: number): Promise<PairClient>;
+  /** The server processes' ids, for their CPU time (empty when not known). */
+  pids(): readonly number[];
   /** Stops every process the target started and removes its data. */
   stop(): Promise<void>;
 }

@@ -225,6 +225,9 @@ export interface QueueBenchRatio {
   otherEnqueueP99Ms: number;
   endToEndP99Ms: number;
   otherEndToEndP99Ms: number;
+  /** CPU seconds of the server processes per 1,000 messages, of each (absent when not known). */
+  cpuSPer1000?: number;
+  otherCpuSPer1000?: number;
 }
 
 /** The dsync/other ratio of every combination measured on both (Redis only against dsync's 1-node rows). */
@@ -245,11 +248,16 @@ export function queueRatios(rows: readonly QueueBenchRow[]): QueueBenchRatio[] {
         otherEnqueueP99Ms: t.enqueueP99Ms,
         endToEndP99Ms: o.endToEndP99Ms,
         otherEndToEndP99Ms: t.endToEndP99Ms,
+        ...(o.cpuSPer1000 === undefined ? {} : { cpuSPer1000: o.cpuSPer1000 }),
+        ...(t.cpuSPer1000 === undefined ? {} : { otherCpuSPer1000: t.cpuSPer1000 }),
       });
     }
   }
   return out;
 }
+
+/** CPU seconds per 1,000 messages, `—` when not measured. */
+const cpu = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
 
 const NAMES: Record<QueueSystem, string> = { dsync: 'dsync', nats: 'NATS JetStream', redis: 'Redis' };
 
@@ -261,14 +269,14 @@ export function formatQueueBench(rows: readonly QueueBenchRow[], opts: Pick<Queu
     if (mine.length === 0) continue;
     if (lines.length > 0) lines.push('');
     lines.push(
-      `**${NAMES[system]}**: enqueues per second and end-to-end (enqueue → dequeue → ack) messages per second, p50/p99 of each, lost and duplicated messages after the drain (${opts.durationS} s per cell after ${opts.warmupS} s warmup)`,
+      `**${NAMES[system]}**: enqueues per second and end-to-end (enqueue → dequeue → ack) messages per second, p50/p99 of each, lost and duplicated messages after the drain, CPU seconds of the server processes per 1,000 messages (${opts.durationS} s per cell after ${opts.warmupS} s warmup)`,
       '',
-      '| cluster | producers + consumers | enqueues/s | enqueue p50 | enqueue p99 | messages/s | end-to-end p50 | end-to-end p99 | lost | duplicates | errors |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| cluster | producers + consumers | enqueues/s | enqueue p50 | enqueue p99 | messages/s | end-to-end p50 | end-to-end p99 | CPU s / 1k messages | lost | duplicates | errors |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const { target, result: r } of mine) {
       lines.push(
-        `| ${target} | ${r.clients} + ${r.clients} | ${rate(r.enqueuesPerSec)} | ${ms(r.enqueueP50Ms)} | ${ms(r.enqueueP99Ms)} | ${rate(r.messagesPerSec)} | ${ms(r.endToEndP50Ms)} | ${ms(r.endToEndP99Ms)} | ${r.lost} | ${r.duplicates} | ${r.errors} |`,
+        `| ${target} | ${r.clients} + ${r.clients} | ${rate(r.enqueuesPerSec)} | ${ms(r.enqueueP50Ms)} | ${ms(r.enqueueP99Ms)} | ${rate(r.messagesPerSec)} | ${ms(r.endToEndP50Ms)} | ${ms(r.endToEndP99Ms)} | ${cpu(r.cpuSPer1000)} | ${r.lost} | ${r.duplicates} | ${r.errors} |`,
       );
     }
   }
@@ -279,12 +287,12 @@ export function formatQueueBench(rows: readonly QueueBenchRow[], opts: Pick<Queu
       '',
       `**dsync / ${NAMES[against]}**: throughput ratios (above 1: dsync is faster), p99 dsync vs ${NAMES[against]}${against === 'redis' ? ' (one Redis against dsync\'s 1-node cluster)' : ''}`,
       '',
-      '| cluster | producers + consumers | enqueues/s | enqueue p99 | messages/s | end-to-end p99 |',
-      '|---|---|---|---|---|---|',
+      '| cluster | producers + consumers | enqueues/s | enqueue p99 | messages/s | end-to-end p99 | CPU s / 1k messages |',
+      '|---|---|---|---|---|---|---|',
     );
     for (const r of rs) {
       lines.push(
-        `| ${plural(r.nodes, 'node')} | ${r.clients} + ${r.clients} | ×${ratio(r.enqueuesPerSecRatio)} | ${ms(r.enqueueP99Ms)} vs ${ms(r.otherEnqueueP99Ms)} | ×${ratio(r.messagesPerSecRatio)} | ${ms(r.endToEndP99Ms)} vs ${ms(r.otherEndToEndP99Ms)} |`,
+        `| ${plural(r.nodes, 'node')} | ${r.clients} + ${r.clients} | ×${ratio(r.enqueuesPerSecRatio)} | ${ms(r.enqueueP99Ms)} vs ${ms(r.otherEnqueueP99Ms)} | ×${ratio(r.messagesPerSecRatio)} | ${ms(r.endToEndP99Ms)} vs ${ms(r.otherEndToEndP99Ms)} | ${cpu(r.cpuSPer1000)} vs ${cpu(r.otherCpuSPer1000)} |`,
       );
     }
   }

@@ -9,6 +9,7 @@
  * queue has consumers: the backlog is one message per consumer, so the end-to-end latency is the
  * service time of enqueue → dequeue → ack, not time spent waiting in a long queue.
  */
+import { CpuWindow, perThousand } from './process-cpu.js';
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
@@ -72,6 +73,8 @@ export interface QueueLoadResult {
   elapsedMs: number;
   /** From the end of the producers to the end of the drain. */
   drainMs: number;
+  /** CPU seconds the target's server processes used per 1,000 messages acked in the window (absent when not known). */
+  cpuSPer1000?: number;
 }
 
 /** The number of queues of the benchmark. */
@@ -172,9 +175,14 @@ export async function runQueueLoad(target: QueueTarget, opts: QueueLoadOptions):
       backlog[q] = (backlog[q] ?? 0) - 1;
       waiting[q]?.shift()?.();
     };
+    // The servers' CPU over the same window as the counts (closed early with it).
+    const cpu = new CpuWindow(() => target.pids());
+    let cpuClosed: Promise<number | undefined> | undefined;
+    const cpuOpenTimer = setTimeout(() => void cpu.open(), Math.max(0, start - performance.now()));
     const stop = (now: number): void => {
       if (stopped) return;
       stopped = true;
+      cpuClosed ??= cpu.close();
       if (now < end) stopAt = Math.max(now, start);
       for (const w of waiting) for (const wake of w.splice(0)) wake();
     };
@@ -263,7 +271,9 @@ export async function runQueueLoad(target: QueueTarget, opts: QueueLoadOptions):
     const producing = Promise.all(producers.map((c, i) => produce(c, i)));
     const producersFinished = await within(producing, Math.max(0, end - performance.now()) + drainMs);
     clearTimeout(windowTimer);
+    clearTimeout(cpuOpenTimer);
     stop(performance.now());
+    const cpuS = await cpuClosed;
     producersDone = true;
     if (!producersFinished) fail(new Error(`enqueues still pending ${drainMs} ms after the end of the run`));
     const drainStart = performance.now();
@@ -298,6 +308,7 @@ export async function runQueueLoad(target: QueueTarget, opts: QueueLoadOptions):
       ...(firstError === undefined ? {} : { firstError }),
       elapsedMs,
       drainMs: drainEnd - drainStart,
+      ...(perThousand(cpuS, messages) === undefined ? {} : { cpuSPer1000: perThousand(cpuS, messages) }),
     };
   } catch (e) {
     await closeAll(clients).catch(() => undefined); // the first error is the one to report

@@ -36,6 +36,8 @@ export interface QueueTarget {
   readonly label: string;
   /** Makes client number `i` (0-based); targets of several nodes spread clients round-robin (node `i mod n`). */
   client(i: number): Promise<QueueClient>;
+  /** The server processes' ids, for their CPU time (empty when not known). */
+  pids(): readonly number[];
   /** Stops every process the target started and removes its data. */
   stop(): Promise<void>;
 }

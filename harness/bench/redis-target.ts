@@ -96,6 +96,7 @@ export async function startRedis(opts: RedisOptions): Promise<QueueTarget> {
       }
       return new RedisQueueClient(redis);
     },
+    pids: () => (server.pid === undefined ? [] : [server.pid]),
     stop,
   };
 }

@@ -58,6 +58,11 @@ export class ServerProcess {
     }
   }
 
+  /** Its process id (undefined if it could not be spawned). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** `; its last log lines: ...`, or nothing when it logged nothing. */
   lastLines(): string {
     return this.tail.length === 0 ? '' : `; its last log lines:\n  ${this.tail.join('\n  ')}`;

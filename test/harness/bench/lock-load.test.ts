@@ -38,6 +38,8 @@ class FakeLocks implements LockTarget {
       failClient?: (i: number) => boolean;
       /** close() rejects. */
       failClose?: boolean;
+      /** pids() knows no process. */
+      noPids?: boolean;
     } = {},
   ) {
     this.label = opts.label ?? 'fake';
@@ -54,6 +56,11 @@ class FakeLocks implements LockTarget {
       queue.push(resolve);
       this.maxWaiters = Math.max(this.maxWaiters, queue.length);
     });
+  }
+
+  /** The fake serves from this very process: its CPU is the "server's". */
+  pids(): readonly number[] {
+    return this.opts.noPids ? [] : [process.pid];
   }
 
   #release(lock: string): void {
@@ -116,6 +123,14 @@ describe('runLockLoad', function () {
     assert.equal(target.violations, 0);
     assert.equal(target.maxWaiters, 0, 'nobody waits for a lock of its own');
     assert.deepEqual([target.created, target.closed], [4, 4]);
+    // The server (this process) burned CPU in the window: a per-1,000-pairs figure, finite.
+    assert.ok(r.cpuSPer1000 !== undefined && Number.isFinite(r.cpuSPer1000) && r.cpuSPer1000 >= 0, `cpuSPer1000 ${r.cpuSPer1000}`);
+  });
+
+  it('reports no CPU figure when the target knows no server process', async () => {
+    const r = await runLockLoad(new FakeLocks({ noPids: true }), { clients: 2, contended: false, durationMs: 100 });
+    assert.ok(r.pairs > 0);
+    assert.equal(r.cpuSPer1000, undefined);
   });
 
   it('contended: all clients queue on one lock, never two holders at once', async () => {
@@ -246,9 +261,11 @@ describe('dsync bench lock (with fake targets)', function () {
     assert.ok(made.every((t) => t.stopped === 1 && t.created === t.closed && t.created === 10), 'every target stopped, every client closed');
     const text = out.join('\n');
     assert.match(text, /\| cluster \| 1 client \| 4 clients \|/);
-    assert.match(text, /\| dsync 3 nodes, contended \| [\d,]+ pairs\/s · p50 [\d.]+ ms · p99 [\d.]+ ms \| /);
+    // The fakes serve from this process: every cell has its CPU per 1,000 pairs.
+    assert.match(text, /\| dsync 3 nodes, contended \| [\d,]+ pairs\/s · p50 [\d.]+ ms · p99 [\d.]+ ms · CPU \d+\.\d\d s\/1k \| /);
     assert.match(text, /\| etcd 1 members, uncontended \| /);
-    assert.match(text, /\| 3 nodes, contended \| ×[\d.]+ · p99 [\d.]+ ms vs [\d.]+ ms \| /);
+    assert.match(text, /\| 3 nodes, contended \| ×[\d.]+ · p99 [\d.]+ ms vs [\d.]+ ms · CPU \d+\.\d\d s\/1k vs \d+\.\d\d s\/1k \| /);
+    assert.equal((text.match(/pairs\/s · p50 [\d.]+ ms · p99 [\d.]+ ms · CPU/g) ?? []).length, 16, 'a CPU figure in each of the 16 cells');
   });
 
   it('--json: a JSON object per result and ratio', async () => {
