@@ -16,9 +16,9 @@
  * Every frame is validated on arrival; an answer is taken only from the peer the request went to.
  */
 import { z } from 'zod';
-import { HttpError } from './http-util.js';
-import { PeerLines, type PeerLineStats, type PeerStream } from './peer-lines.js';
-import { PART_CHARS, wireLines } from './peer-stream.js';
+import { HttpError, errorBody } from './http-util.js';
+import { PeerLines, type PeerStream } from './peer-lines.js';
+import { pushWireLines } from './peer-stream.js';
 import type { PeerSink } from './routes.js';
 import { unavailable, type ServiceReply } from './reply.js';
 import { validate } from './schemas.js';
@@ -30,7 +30,7 @@ export const FORWARD_STREAM_PATH = '/internal/forward/stream';
 /** Serves a request a peer forwarded here: `body` is the client's raw body. Throw `HttpError` for a 4xx. */
 export type ForwardedServe = (param: string | undefined, body: Buffer, clientGone: AbortSignal | undefined) => Promise<ServiceReply>;
 
-/** Finds the {@link ForwardedServe} of a method and path, with the path's captured parameter. */
+/** Finds the {@link ForwardedServe} of a method and path (a query string is ignored), with the path's captured parameter. */
 export type FindServe = (method: string, path: string) => { readonly serve: ForwardedServe; readonly param: string | undefined } | undefined;
 
 const id = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -116,12 +116,7 @@ export class ForwardChannel {
 
   /** Whether a request to `method` `path` goes over the channel (its route serves forwarded requests). */
   canForward(method: string, path: string): boolean {
-    return !this.#closed && this.#find(method, path.split('?')[0] ?? path) !== undefined;
-  }
-
-  /** Counters of the streams under the channel. */
-  get lineStats(): PeerLineStats {
-    return this.#lines.stats;
+    return !this.#closed && this.#find(method, path) !== undefined;
   }
 
   /**
@@ -179,8 +174,7 @@ export class ForwardChannel {
   #queue(peer: string, json: string, rid: number | null): void {
     let box = this.#outbox.get(peer);
     if (!box) this.#outbox.set(peer, (box = { lines: [], ids: [] }));
-    if (json.length <= PART_CHARS) box.lines.push(json);
-    else box.lines.push(...wireLines(json));
+    pushWireLines(box.lines, json);
     if (rid !== null) box.ids.push(rid);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
@@ -205,10 +199,9 @@ export class ForwardChannel {
   #serve(peer: string, f: z.output<typeof requestFrame>): void {
     this.stats.served++;
     const reply = (r: ServiceReply): void => this.#queue(peer, JSON.stringify({ t: 'rep', id: f.id, s: r.status, b: r.body }), null);
-    const path = f.p.split('?')[0] ?? f.p;
-    const found = this.#find(f.m, path);
+    const found = this.#find(f.m, f.p);
     if (!found) {
-      reply({ status: 404, body: { error: 'not-found', message: `no forwarded route ${f.m} ${path} on ${this.#o.self}` } });
+      reply({ status: 404, body: { error: 'not-found', message: `no forwarded route ${f.m} ${f.p.split('?')[0]} on ${this.#o.self}` } });
       return;
     }
     const body = Buffer.from(f.b, 'utf8');
@@ -230,7 +223,7 @@ export class ForwardChannel {
       served = Promise.reject(e);
     }
     served
-      .catch((e: unknown): ServiceReply => (e instanceof HttpError ? { status: e.status, body: { error: e.code, message: e.message, ...e.extra } } : { status: 500, body: { error: 'internal', message: errorMessage(e) } }))
+      .catch((e: unknown): ServiceReply => (e instanceof HttpError ? { status: e.status, body: errorBody(e) } : { status: 500, body: { error: 'internal', message: errorMessage(e) } }))
       .then((r) => {
         if (gone) this.#serving.get(peer)?.delete(f.id);
         reply(r);

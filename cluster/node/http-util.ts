@@ -67,10 +67,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** The JSON body of an error's reply: `{"error": "<code>", "message", ...extra}`. */
+export function errorBody(e: HttpError): Record<string, unknown> {
+  return { error: e.code, message: e.message, ...e.extra };
+}
+
 /** Sends the reply for an error; a 413 also closes the connection (the rest of the body is unread). */
 export function sendError(res: ServerResponse, e: HttpError, extraHeaders: Record<string, string> = {}): void {
   const headers: Record<string, string> = { ...(e.status === 413 ? { connection: 'close' } : {}), ...extraHeaders };
-  sendJson(res, e.status, { error: e.code, message: e.message, ...e.extra }, headers);
+  sendJson(res, e.status, errorBody(e), headers);
 }
 
 /**

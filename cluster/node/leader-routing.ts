@@ -21,6 +21,11 @@ export interface LeaderRouting {
 /** What routing needs of a request: where it goes, and whether a peer forwarded it here. */
 export type RoutedRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers'>;
 
+/** Whether a peer forwarded `req` here (over HTTP or its stream): it is served here or refused, never forwarded again. */
+export function isForwarded(req: RoutedRequest): boolean {
+  return req.headers[FORWARDED_HEADER] !== undefined;
+}
+
 /** A request a peer forwarded over its stream (`forward-channel.ts`): served here or refused, never forwarded again. */
 export const FORWARDED_REQUEST: RoutedRequest = { method: 'POST', url: '/', headers: { [FORWARDED_HEADER]: 'peer' } };
 
@@ -43,7 +48,7 @@ export async function onLeader(
 ): Promise<ServiceReply> {
   // A monotonic deadline: a wall clock moved by NTP (or a clock fault) must not end or stretch it.
   const deadline = performance.now() + timeoutMs;
-  const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
+  const forwarded = isForwarded(req);
   const { raft } = routing;
   let last: ServiceReply = unavailable('no leader is known', null, true);
   for (let attempt = 0; ; attempt++) {

@@ -11,6 +11,8 @@ import type { RaftStatus } from '../raft/core.js';
 export interface MetricSources {
   status(): RaftStatus;
   peerStats(): { sent: number; dropped: number; requests: number; failures: number };
+  /** Client requests forwarded over the peer streams (`forward-channel.ts`). */
+  forwardStats(): { sent: number; unanswered: number; served: number };
 }
 
 /** A counter whose value is read from `read` at scrape time. */
@@ -79,5 +81,8 @@ export class NodeMetrics {
     gauge('dsync_raft_is_leader', '1 if this node is the leader', (s) => (s.role === 'leader' ? 1 : 0));
     observedCounter(r, 'dsync_peer_messages_sent_total', 'Raft messages delivered to peers', () => sources.peerStats().sent);
     observedCounter(r, 'dsync_peer_messages_dropped_total', 'Raft messages dropped (peer unreachable or queue full)', () => sources.peerStats().dropped);
+    observedCounter(r, 'dsync_forwarded_requests_total', 'Client requests forwarded to peers over the forwarding streams', () => sources.forwardStats().sent);
+    observedCounter(r, 'dsync_forwarded_unanswered_total', 'Forwarded requests answered 503 here (no answer in time, or the stream broke)', () => sources.forwardStats().unanswered);
+    observedCounter(r, 'dsync_forwarded_served_total', 'Requests peers forwarded here and this node served', () => sources.forwardStats().served);
   }
 }

@@ -16,7 +16,7 @@ import { checkSecretMode, PeerAuthenticator } from './peer-auth.js';
 import { RaftGroups, timingOptions, type RaftGroupTiming } from './raft-group.js';
 import { Forwarder } from './forwarder.js';
 import { ForwardChannel } from './forward-channel.js';
-import { NodeMetrics, observedCounter } from './metrics.js';
+import { NodeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { forwardedRoutes, nodeRoutes, requestListener } from './routes.js';
 import { boundServer, checkHttpLimits, DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './http-bounds.js';
@@ -216,13 +216,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       },
     },
   });
-  metrics = new NodeMetrics({ status: () => raft.status(), peerStats: () => transport.stats }, { node: o.id });
   const bodyLimit = o.bodyLimit ?? 65_536;
   const forwarding = new ForwardChannel({ addresses: o.peers, self: o.id, secret, bodyLimit, onError: (peer, err) => log.warn({ peer, err: err.message }, 'forwarding: peer unreachable') });
+  metrics = new NodeMetrics({ status: () => raft.status(), peerStats: () => transport.stats, forwardStats: () => forwarding.stats }, { node: o.id });
   const forwarder = new Forwarder(o.peers, o.id, { channel: forwarding });
-  observedCounter(metrics.registry, 'dsync_forwarded_requests_total', 'Client requests forwarded to peers over the forwarding streams', () => forwarding.stats.sent);
-  observedCounter(metrics.registry, 'dsync_forwarded_unanswered_total', 'Forwarded requests answered 503 here (no answer in time, or the stream broke)', () => forwarding.stats.unanswered);
-  observedCounter(metrics.registry, 'dsync_forwarded_served_total', 'Requests peers forwarded here and this node served', () => forwarding.stats.served);
   const groups = new RaftGroups({
     self: o.id,
     addresses: o.peers,

@@ -24,7 +24,7 @@ export const MAX_PEER_LINE_CHARS = 4 * 1024 * 1024;
 /** The longest message a receiver joins from `part` lines, in characters (256 MiB). */
 export const MAX_PEER_MESSAGE_CHARS = 256 * 1024 * 1024;
 /** Characters of a long message's JSON per `part` line (escaped, at most twice as long). */
-export const PART_CHARS = 1024 * 1024;
+const PART_CHARS = 1024 * 1024;
 
 /**
  * The lines that carry one message's JSON text: itself, or when it is longer than a line may be,
@@ -38,6 +38,12 @@ export function wireLines(json: string, partChars = PART_CHARS): string[] {
     lines.push(JSON.stringify({ type: 'part', data: json.slice(at, at + partChars), ...(last ? { last: true } : {}) }));
   }
   return lines;
+}
+
+/** Appends to `lines` the lines that carry `json` ({@link wireLines}); nearly every message fits one line, and then no array is made for it. */
+export function pushWireLines(lines: string[], json: string): void {
+  if (json.length <= PART_CHARS) lines.push(json);
+  else lines.push(...wireLines(json));
 }
 
 /** Sends Raft messages to the peers in `addresses` (member id → host:port) over streams. */
@@ -65,10 +71,7 @@ export class PeerStreamTransport implements RaftTransport {
       if (!this.#lines.has(m.to)) continue;
       let lines = byPeer.get(m.to);
       if (!lines) byPeer.set(m.to, (lines = []));
-      const json = JSON.stringify(m);
-      // Nearly every message fits one line: no array per message for it.
-      if (json.length <= PART_CHARS) lines.push(json);
-      else lines.push(...wireLines(json));
+      pushWireLines(lines, JSON.stringify(m));
     }
     for (const [peer, lines] of byPeer) this.#lines.write(peer, lines);
   }

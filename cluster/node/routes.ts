@@ -287,7 +287,8 @@ export function routeMatcher(routes: readonly Route[]): (path: string) => { rout
 export function forwardedRoutes(routes: readonly Route[]): FindServe {
   const match = routeMatcher(routes.filter((r) => r.serve !== undefined));
   return (method, path) => {
-    const { routes: candidates, param } = match(path);
+    const q = path.indexOf('?');
+    const { routes: candidates, param } = match(q < 0 ? path : path.slice(0, q));
     const serve = candidates.find((r) => r.method === method)?.serve;
     return serve === undefined ? undefined : { serve, param };
   };

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
 import { validate } from '../node/schemas.js';
-import { FORWARDED_REQUEST, onLeader, type RoutedRequest } from '../node/leader-routing.js';
+import { FORWARDED_REQUEST, isForwarded, onLeader, type RoutedRequest } from '../node/leader-routing.js';
 import type { Forwarder, ForwardKind } from '../node/forwarder.js';
 import { unavailable, type ServiceReply } from '../node/reply.js';
 import { errorResponses, jsonBody, jsonResponse, ERROR_REF } from '../node/openapi.js';
@@ -104,7 +104,7 @@ export function queueRoutes(r: QueueRouting, bodyLimit: number): Route[] {
       const group = r.groups.get(r.placement.group(q).group);
       const timeout = wait + r.requestTimeoutMs;
       if (group) return onLeader(req, { id: r.id, raft: group.raft, forwarder: r.forwarder }, timeout, raw, () => serve(group, q, b, gone), kind, gone);
-      if (req === FORWARDED_REQUEST) return Promise.resolve(unavailable(`${r.id} is not a member of the group of queue ${q}`, null, true));
+      if (isForwarded(req)) return Promise.resolve(unavailable(`${r.id} is not a member of the group of queue ${q}`, null, true));
       return viaMembers(req, r, r.placement.preferenceList(q), timeout, raw, kind, gone);
     };
     return {

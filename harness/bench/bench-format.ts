@@ -13,6 +13,9 @@ export function ms(x: number): string {
   return `${x < 1 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0)} ms`;
 }
 
+/** CPU seconds per 1,000 ops with two decimals, `—` when not measured. */
+export const cpuPer1k = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
+
 /** A rate, rounded, with thousands separators: `12,345`. */
 export const rate = (x: number): string => Math.round(x).toLocaleString('en-US');
 

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { intList, ms, plural, ratio, seconds } from './bench-format.js';
+import { cpuPer1k, intList, ms, plural, ratio, seconds } from './bench-format.js';
 import type { Output } from '../check-command.js';
 import { benchScratch } from './bench-scratch.js';
 import { startDsyncCluster } from './dsync-target.js';
@@ -246,7 +246,7 @@ export function formatLockBench(rows: readonly BenchRow[], opts: Pick<LockBenchO
 }
 
 /** CPU seconds per 1,000 ops, e.g. `1.23 s/1k`. */
-const cpuText = (x: number): string => `${x.toFixed(2)} s/1k`;
+const cpuText = (x: number): string => `${cpuPer1k(x)} s/1k`;
 
 /** One table cell, e.g. `812 pairs/s · p50 1.1 ms · p99 3.0 ms · CPU 1.23 s/1k`. */
 function cell(r: LoadResult): string {

@@ -3,7 +3,7 @@
  * lock as fast as it can, one pair after the other, for a fixed time. It only knows the
  * {@link LockTarget} interface, so a dsync cluster and etcd get the identical load.
  */
-import { CpuWindow, perThousand } from './process-cpu.js';
+import { CpuWindow, cpuField } from './process-cpu.js';
 import { build } from 'hdr-histogram-js';
 import type { LockTarget, PairClient } from './lock-target.js';
 import { errorMessage } from '../../cluster/errors.js';
@@ -83,19 +83,14 @@ export async function runLockLoad(target: LockTarget, opts: LockLoadOptions): Pr
     const start = performance.now() + warmupMs;
     const end = start + durationMs;
     // The servers' CPU over the same window as the pairs (closed early with it).
-    const cpu = new CpuWindow(() => target.pids());
-    let cpuClosed: Promise<number | undefined> | undefined;
-    const closeCpu = (): void => {
-      cpuClosed ??= cpu.close();
-    };
-    const openTimer = setTimeout(() => void cpu.open(), warmupMs);
-    const closeTimer = setTimeout(closeCpu, warmupMs + durationMs);
+    const cpu = new CpuWindow(() => target.pids(), warmupMs);
+    const closeTimer = setTimeout(() => void cpu.close(), warmupMs + durationMs);
     const stop = (now: number): void => {
       if (stopped) return;
       stopped = true;
       if (now < end) {
         stopAt = Math.max(now, start);
-        closeCpu();
+        void cpu.close();
       }
     };
 
@@ -128,11 +123,9 @@ export async function runLockLoad(target: LockTarget, opts: LockLoadOptions): Pr
       }),
     ]);
     clearTimeout(drainTimer);
-    clearTimeout(openTimer);
     clearTimeout(closeTimer);
     // The workers end as the window does, maybe before its timer fires.
-    closeCpu();
-    const cpuS = await cpuClosed;
+    const cpuS = await cpu.close();
     finished = true;
     if (!drained) {
       errors++;
@@ -149,7 +142,7 @@ export async function runLockLoad(target: LockTarget, opts: LockLoadOptions): Pr
       ...(firstError === undefined ? {} : { firstError }),
       elapsedMs,
       pairsPerSec: elapsedMs > 0 ? (pairs * 1000) / elapsedMs : 0,
-      ...(perThousand(cpuS, pairs) === undefined ? {} : { cpuSPer1000: perThousand(cpuS, pairs) }),
+      ...cpuField(cpuS, pairs),
       p50Ms: ms(histogram.getValueAtPercentile(50)),
       p99Ms: ms(histogram.getValueAtPercentile(99)),
       maxMs: ms(histogram.maxValue),

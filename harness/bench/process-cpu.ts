@@ -32,22 +32,41 @@ export async function cpuSeconds(pids: readonly number[]): Promise<number | unde
 }
 
 /**
- * Measures the CPU `pids` use between {@link CpuWindow.open} and {@link CpuWindow.close}; `seconds`
- * is undefined when either reading failed.
+ * Measures the CPU `pids` use between {@link CpuWindow.open} (called by the window itself after
+ * `openInMs`, when given) and the first {@link CpuWindow.close}; the seconds are undefined when a
+ * reading failed or the window was closed before it opened.
  */
 export class CpuWindow {
   #start: Promise<number | undefined> | undefined;
-  constructor(private readonly pids: () => readonly number[]) {}
+  #closed: Promise<number | undefined> | undefined;
+  readonly #openTimer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly pids: () => readonly number[],
+    openInMs?: number,
+  ) {
+    if (openInMs !== undefined) this.#openTimer = setTimeout(() => void this.open(), Math.max(0, openInMs));
+  }
   /** Takes the start reading; resolves once it is taken. */
   async open(): Promise<void> {
     this.#start = cpuSeconds(this.pids());
     await this.#start;
   }
-  async close(): Promise<number | undefined> {
-    const end = await cpuSeconds(this.pids());
-    const start = await this.#start;
-    return start === undefined || end === undefined ? undefined : end - start;
+  /** Takes the end reading the first time; every call resolves to the same seconds. */
+  close(): Promise<number | undefined> {
+    clearTimeout(this.#openTimer);
+    this.#closed ??= (async () => {
+      const end = await cpuSeconds(this.pids());
+      const start = await this.#start;
+      return start === undefined || end === undefined ? undefined : end - start;
+    })();
+    return this.#closed;
   }
+}
+
+/** `{cpuSPer1000}` for a load's result, or nothing when it was not measured. */
+export function cpuField(cpuS: number | undefined, ops: number): { cpuSPer1000?: number } {
+  const x = perThousand(cpuS, ops);
+  return x === undefined ? {} : { cpuSPer1000: x };
 }
 
 /** CPU seconds per 1,000 ops, or undefined when not measured (or no op was). */

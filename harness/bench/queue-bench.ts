@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Output } from '../check-command.js';
 import { benchScratch } from './bench-scratch.js';
-import { intList, ms, plural, rate, ratio, seconds } from './bench-format.js';
+import { cpuPer1k, intList, ms, plural, rate, ratio, seconds } from './bench-format.js';
 import { startDsyncQueueCluster } from './dsync-queue-target.js';
 import { natsAvailable, startJetStream } from './jetstream-target.js';
 import { queueNames, runQueueLoad, type QueueLoadResult } from './queue-load.js';
@@ -256,9 +256,6 @@ export function queueRatios(rows: readonly QueueBenchRow[]): QueueBenchRatio[] {
   return out;
 }
 
-/** CPU seconds per 1,000 messages, `—` when not measured. */
-const cpu = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
-
 const NAMES: Record<QueueSystem, string> = { dsync: 'dsync', nats: 'NATS JetStream', redis: 'Redis' };
 
 /** The markdown tables: one per system (a row per cluster size and client count), then the ratios. */
@@ -276,7 +273,7 @@ export function formatQueueBench(rows: readonly QueueBenchRow[], opts: Pick<Queu
     );
     for (const { target, result: r } of mine) {
       lines.push(
-        `| ${target} | ${r.clients} + ${r.clients} | ${rate(r.enqueuesPerSec)} | ${ms(r.enqueueP50Ms)} | ${ms(r.enqueueP99Ms)} | ${rate(r.messagesPerSec)} | ${ms(r.endToEndP50Ms)} | ${ms(r.endToEndP99Ms)} | ${cpu(r.cpuSPer1000)} | ${r.lost} | ${r.duplicates} | ${r.errors} |`,
+        `| ${target} | ${r.clients} + ${r.clients} | ${rate(r.enqueuesPerSec)} | ${ms(r.enqueueP50Ms)} | ${ms(r.enqueueP99Ms)} | ${rate(r.messagesPerSec)} | ${ms(r.endToEndP50Ms)} | ${ms(r.endToEndP99Ms)} | ${cpuPer1k(r.cpuSPer1000)} | ${r.lost} | ${r.duplicates} | ${r.errors} |`,
       );
     }
   }
@@ -292,7 +289,7 @@ export function formatQueueBench(rows: readonly QueueBenchRow[], opts: Pick<Queu
     );
     for (const r of rs) {
       lines.push(
-        `| ${plural(r.nodes, 'node')} | ${r.clients} + ${r.clients} | ×${ratio(r.enqueuesPerSecRatio)} | ${ms(r.enqueueP99Ms)} vs ${ms(r.otherEnqueueP99Ms)} | ×${ratio(r.messagesPerSecRatio)} | ${ms(r.endToEndP99Ms)} vs ${ms(r.otherEndToEndP99Ms)} | ${cpu(r.cpuSPer1000)} vs ${cpu(r.otherCpuSPer1000)} |`,
+        `| ${plural(r.nodes, 'node')} | ${r.clients} + ${r.clients} | ×${ratio(r.enqueuesPerSecRatio)} | ${ms(r.enqueueP99Ms)} vs ${ms(r.otherEnqueueP99Ms)} | ×${ratio(r.messagesPerSecRatio)} | ${ms(r.endToEndP99Ms)} vs ${ms(r.otherEndToEndP99Ms)} | ${cpuPer1k(r.cpuSPer1000)} vs ${cpuPer1k(r.otherCpuSPer1000)} |`,
       );
     }
   }

@@ -9,7 +9,7 @@
  * queue has consumers: the backlog is one message per consumer, so the end-to-end latency is the
  * service time of enqueue → dequeue → ack, not time spent waiting in a long queue.
  */
-import { CpuWindow, perThousand } from './process-cpu.js';
+import { CpuWindow, cpuField } from './process-cpu.js';
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
@@ -176,13 +176,11 @@ export async function runQueueLoad(target: QueueTarget, opts: QueueLoadOptions):
       waiting[q]?.shift()?.();
     };
     // The servers' CPU over the same window as the counts (closed early with it).
-    const cpu = new CpuWindow(() => target.pids());
-    let cpuClosed: Promise<number | undefined> | undefined;
-    const cpuOpenTimer = setTimeout(() => void cpu.open(), Math.max(0, start - performance.now()));
+    const cpu = new CpuWindow(() => target.pids(), start - performance.now());
     const stop = (now: number): void => {
       if (stopped) return;
       stopped = true;
-      cpuClosed ??= cpu.close();
+      void cpu.close();
       if (now < end) stopAt = Math.max(now, start);
       for (const w of waiting) for (const wake of w.splice(0)) wake();
     };
@@ -271,9 +269,8 @@ export async function runQueueLoad(target: QueueTarget, opts: QueueLoadOptions):
     const producing = Promise.all(producers.map((c, i) => produce(c, i)));
     const producersFinished = await within(producing, Math.max(0, end - performance.now()) + drainMs);
     clearTimeout(windowTimer);
-    clearTimeout(cpuOpenTimer);
     stop(performance.now());
-    const cpuS = await cpuClosed;
+    const cpuS = await cpu.close();
     producersDone = true;
     if (!producersFinished) fail(new Error(`enqueues still pending ${drainMs} ms after the end of the run`));
     const drainStart = performance.now();
@@ -308,7 +305,7 @@ export async function runQueueLoad(target: QueueTarget, opts: QueueLoadOptions):
       ...(firstError === undefined ? {} : { firstError }),
       elapsedMs,
       drainMs: drainEnd - drainStart,
-      ...(perThousand(cpuS, messages) === undefined ? {} : { cpuSPer1000: perThousand(cpuS, messages) }),
+      ...cpuField(cpuS, messages),
     };
   } catch (e) {
     await closeAll(clients).catch(() => undefined); // the first error is the one to report
