@@ -92,8 +92,8 @@ export class ForwardChannel {
   /** Lines waiting for the end of this turn of the event loop, per peer, with the ids of their requests. */
   readonly #outbox = new Map<string, { lines: string[]; ids: number[] }>();
   #flushScheduled = false;
-  /** Long polls served here for a peer, by peer and request id, so that the peer can cancel them. */
-  readonly #serving = new Map<string, Map<number, AbortController>>();
+  /** Per open stream from a peer, the long polls it brought that are being served, by request id. */
+  readonly #serving = new Set<Map<number, AbortController>>();
   #closed = false;
   readonly stats: ForwardStats = { sent: 0, answered: 0, unanswered: 0, served: 0 };
 
@@ -145,18 +145,20 @@ export class ForwardChannel {
 
   /** The sink of a peer's forwarding stream (its requests, its cancels and its answers). */
   sink(peer: string): PeerSink {
+    // This stream's long polls: a cancel comes on the stream that brought the request, and when
+    // the stream ends only its own long polls end — not those of a newer stream from the peer.
+    const serving = new Map<number, AbortController>();
+    this.#serving.add(serving);
     return {
       message: (json) => {
         const f = validate(frame, json, 'forwarded frame');
-        if (f.t === 'req') this.#serve(peer, f);
-        else if (f.t === 'cancel') this.#serving.get(peer)?.get(f.id)?.abort();
+        if (f.t === 'req') this.#serve(peer, f, serving);
+        else if (f.t === 'cancel') serving.get(f.id)?.abort();
         else this.#answered(peer, f);
       },
       // The stream is gone, as a client's connection would be: its long polls end here.
       end: () => {
-        const serving = this.#serving.get(peer);
-        if (!serving) return;
-        this.#serving.delete(peer);
+        this.#serving.delete(serving);
         for (const c of serving.values()) c.abort();
       },
     };
@@ -166,7 +168,7 @@ export class ForwardChannel {
   async close(): Promise<void> {
     this.#closed = true;
     for (const rid of [...this.#pending.keys()]) this.#unanswered(rid, 'the node is shutting down');
-    for (const serving of this.#serving.values()) for (const c of serving.values()) c.abort();
+    for (const serving of this.#serving) for (const c of serving.values()) c.abort();
     this.#serving.clear();
     await this.#lines.close();
   }
@@ -196,7 +198,7 @@ export class ForwardChannel {
     }
   }
 
-  #serve(peer: string, f: z.output<typeof requestFrame>): void {
+  #serve(peer: string, f: z.output<typeof requestFrame>, serving: Map<number, AbortController>): void {
     this.stats.served++;
     const reply = (r: ServiceReply): void => this.#queue(peer, JSON.stringify({ t: 'rep', id: f.id, s: r.status, b: r.body }), null);
     const found = this.#find(f.m, f.p);
@@ -212,8 +214,6 @@ export class ForwardChannel {
     let gone: AbortController | undefined;
     if (f.lp) {
       gone = new AbortController();
-      let serving = this.#serving.get(peer);
-      if (!serving) this.#serving.set(peer, (serving = new Map()));
       serving.set(f.id, gone);
     }
     let served: Promise<ServiceReply>;
@@ -225,7 +225,7 @@ export class ForwardChannel {
     served
       .catch((e: unknown): ServiceReply => (e instanceof HttpError ? { status: e.status, body: errorBody(e) } : { status: 500, body: { error: 'internal', message: errorMessage(e) } }))
       .then((r) => {
-        if (gone) this.#serving.get(peer)?.delete(f.id);
+        if (gone) serving.delete(f.id);
         reply(r);
       });
   }

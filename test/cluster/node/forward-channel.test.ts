@@ -142,6 +142,33 @@ describe('cluster/node: forwarding over peer streams', function () {
       assert.equal(channel.stats.served, 4);
     });
 
+    it('a stream that ends cancels the long polls it brought, not those of a newer stream from the same peer', async () => {
+      const aborted: number[] = [];
+      channel.setRoutes((method, path) =>
+        method === 'POST' && path === '/wait'
+          ? {
+              param: undefined,
+              serve: (_param, body, gone) =>
+                new Promise((resolve) => {
+                  gone?.addEventListener('abort', () => {
+                    aborted.push(Number(body.toString('utf8')));
+                    resolve({ status: 204, body: {} });
+                  });
+                }),
+            }
+          : undefined,
+      );
+      const old = channel.sink('p');
+      const newer = channel.sink('p');
+      old.message({ t: 'req', id: 1, m: 'POST', p: '/wait', b: '1', lp: true });
+      newer.message({ t: 'req', id: 2, m: 'POST', p: '/wait', b: '2', lp: true });
+      old.end?.();
+      await eventually('the old stream’s long poll ended', () => aborted.includes(1));
+      assert.deepEqual(aborted, [1]);
+      newer.message({ t: 'cancel', id: 2 });
+      await eventually('the newer one cancelled by its own stream', () => aborted.includes(2));
+    });
+
     it('refuses a malformed frame with a 400 naming the field', () => {
       const sink = channel.sink('p');
       const refused = (frame: unknown, field: RegExp): void =>
