@@ -10,12 +10,12 @@
  * Single node only: compare it with dsync's 1-node cell. Each benchmark client has a connection
  * of its own (a blocked BLMOVE holds its connection).
  */
-import { mkdir, rm } from 'node:fs/promises';
 import { Redis } from 'ioredis';
-import { freePorts } from '../../cluster/local/node-process.js';
 import { errorMessage } from '../../cluster/errors.js';
 import type { Delivery, QueueClient, QueueTarget } from './queue-target.js';
-import { onPath, ServerProcess, waitReady } from './server-process.js';
+import { redisAvailable, startRedisServer } from '../redis-server.js';
+
+export { redisAvailable };
 
 /** How {@link startRedis} starts Redis. */
 export interface RedisOptions {
@@ -27,65 +27,25 @@ export interface RedisOptions {
   startTimeoutMs?: number;
 }
 
-const HOST = '127.0.0.1';
-
-/** Whether `redis-server` is on PATH. */
-export const redisAvailable = (): Promise<boolean> => onPath('redis-server');
-
 /** The list holding the messages a consumer took from `queue` and has not acked. */
 const processing = (queue: string): string => `${queue}:processing`;
 
 /** Starts one Redis on 127.0.0.1 with an fsync-always AOF in `dir`, and waits until it answers PING. */
 export async function startRedis(opts: RedisOptions): Promise<QueueTarget> {
-  if (!(await redisAvailable())) throw new Error('redis-server is not installed (no redis-server on PATH): apt-get install redis-server');
-  const { dir } = opts;
-  const log = opts.log ?? (() => undefined);
   const label = 'Redis 1 server, AOF fsync always';
-  const [port] = await freePorts(1);
-  await mkdir(dir, { recursive: true });
-  const args = [
-    ...['--bind', HOST, '--port', String(port), '--dir', dir],
-    ...['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
-    ...['--daemonize', 'no', '--logfile', '', '--loglevel', 'warning'],
-  ];
-  log(`${label}: starting on ${HOST}:${port}`);
-  const server = new ServerProcess('redis', 'redis-server', args, log, (line) => /error|fatal/i.test(line));
-  const probe = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined); // reported by ping() below
+  const server = await startRedisServer({ ...opts, label });
+  const { host, port } = server;
   let stopped = false;
   const stop = async (): Promise<void> => {
-    if (stopped) return;
     stopped = true;
-    probe.disconnect();
-    await server.kill();
-    await rm(dir, { recursive: true, force: true });
+    await server.stop();
   };
-  try {
-    let why = 'no answer yet';
-    const ready = async (): Promise<boolean> => {
-      try {
-        if (probe.status !== 'ready') await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch (e) {
-        why = errorMessage(e);
-        probe.disconnect();
-        return false;
-      }
-    };
-    await waitReady(label, [server], ready, () => why, opts.startTimeoutMs ?? 20_000);
-    const aof = await probe.config('GET', 'appendfsync');
-    if (aof[1] !== 'always') throw new Error(`${label}: appendfsync is ${String(aof[1])}, not always`);
-    probe.disconnect();
-  } catch (e) {
-    await stop();
-    throw e;
-  }
 
   return {
     label,
     async client(): Promise<QueueClient> {
       if (stopped) throw new Error(`${label} is stopped`);
-      const redis = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 1 });
+      const redis = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 1 });
       let lastError: unknown;
       redis.on('error', (e: unknown) => (lastError = e)); // a failed command rejects; this only keeps the event from crashing us
       try {
@@ -96,7 +56,7 @@ export async function startRedis(opts: RedisOptions): Promise<QueueTarget> {
       }
       return new RedisQueueClient(redis);
     },
-    pids: () => (server.pid === undefined ? [] : [server.pid]),
+    pids: () => (server.process.pid === undefined ? [] : [server.process.pid]),
     stop,
   };
 }
