@@ -32,3 +32,5 @@ export { nodeLogChecker, checkNodeLogs, NODE_LOG_RULES, MAX_MATCHES } from './no
 export type { NodeLogRule, NodeLogMatch, NodeLogRuleResult, NodeLogResult } from './node-log-checker.js';
 export { queueChecker, checkQueue, isQueueResult, QUEUE_CONTRACTS } from './queue.js';
 export type { QueueContract, QueueCheckerResult, QueueMessageRef, UnexpectedRef, UnexpectedWhy, DuplicateRef, AckedLostRef, FifoInversion } from './queue.js';
+export { mesiChecker, lostWritesChecker, withoutOps, findLostWrites, sampleViolations } from './cache.js';
+export type { LostWrite } from './cache.js';

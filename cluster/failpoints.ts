@@ -32,6 +32,8 @@ export const FAILPOINTS = [
   ['queue.ack-before-commit', 'a queue leader answers an enqueue at once and proposes it up to 500 ms later (write-behind): a crash or partition loses acknowledged messages'],
   ['queue.expired-lease-drops', 'a message whose lease ran out (its consumer never acked) is not delivered again'],
   ['queue.ack-on-leader-only', 'an ack removes the message on the leader only, never replicated: after a failover the acked message is delivered again'],
+  ['cache.skip-invalidation-acks', 'a cache home lets a write proceed without waiting for the other copies to be invalidated (nor for unreachable holders’ leases to run out)'],
+  ['cache.serve-after-lease', 'a cache node serves its copy of a key after its lease ran out (a partitioned holder keeps serving)'],
 ] as const;
 
 /** The name of a failpoint. */

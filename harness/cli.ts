@@ -9,6 +9,7 @@ import { registerQueueBenchCommand } from './bench/queue-bench.js';
 import { registerRunCommands } from './run-command.js';
 import { registerCatalogueCommand } from './catalogue-command.js';
 import { FAILPOINT_NAMES } from '../cluster/failpoints.js';
+import { WRITE_POLICIES } from '../cluster/cache/cache-engine.js';
 import { CLUSTER_SECRET_ENV, MIN_SECRET_BYTES } from '../cluster/node/peer-auth.js';
 import { testAidsAllowed } from '../cluster/test-aids.js';
 import { registerReportCommand } from '../reports/report-command.js';
@@ -123,7 +124,6 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .requiredOption('--listen <host:port>', 'address to serve the API and peer RPC on, e.g. 127.0.0.1:7001')
     .requiredOption('--peers <list>', 'every member, this one included: n1=127.0.0.1:7001,n2=127.0.0.1:7002,...')
     .requiredOption('--data <dir>', 'data dir (Raft log, hard state, snapshot); created if missing')
-    .option('--redis <url>', 'backing store of the cache service (not built yet; accepted and ignored)')
     .option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace, silent (default info, or $DSYNC_LOG_LEVEL)')
     .option('--tick-ms <n>', 'Raft tick length in ms (default 20)', int('--tick-ms', 1))
     .option('--election-ticks <n>', 'ticks of silence before an election, randomized to [n, 2n); at least 4 (heartbeats go every 2 ticks) (default 10)', int('--election-ticks', 4))
@@ -141,6 +141,19 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     .option('--queue-vnodes <n>', 'points per node on the queue\'s hash ring; every node must use the same (default 128)', int('--queue-vnodes', 1))
     .option('--queue-replication <n>', 'replicas per queue (a Raft group of that many), at most the cluster size; every node must use the same (default 3)', int('--queue-replication', 1))
     .option('--max-queue-messages <n>', 'most messages pending in one queue replica group; an enqueue past it is answered 429 (default 1000000)', int('--max-queue-messages', 1))
+    .option('--cache-policy <policy>', 'the cache\'s write policy: write-through (a write is in the store before it is answered) or write-back (faithful MESI: a crash loses the writes a node holds Modified) (default write-through)', (v: string) => {
+      if (!(WRITE_POLICIES as readonly string[]).includes(v)) throw new InvalidArgumentError(`--cache-policy must be one of ${WRITE_POLICIES.join(', ')}, got "${v}"`);
+      return v;
+    })
+    .option('--cache-lease-ms <n>', 'how long a node serves its copy of a cache line before asking the key\'s home again, ms (default 2000)', int('--cache-lease-ms', 1))
+    .option('--cache-drift-bound <rho>', 'the bound on clock-rate drift between nodes that cache leases assume, e.g. 0.01 for 1 % (default 0.01)', (v: string) => {
+      const n = Number(v);
+      if (!(v.trim() !== '' && n >= 0 && n < 0.5)) throw new InvalidArgumentError(`--cache-drift-bound must be a number in [0, 0.5), got "${v}"`);
+      return n;
+    })
+    .option('--cache-max-entries <n>', 'most cache lines a node holds, least recently used out first (default 100000)', int('--cache-max-entries', 1))
+    .option('--cache-max-bytes <n>', 'most bytes of cache lines a node holds (default 67108864)', int('--cache-max-bytes', 1024))
+    .option('--redis <url>', 'the cache\'s main memory: a Redis server, e.g. redis://127.0.0.1:6379 (default: the node\'s own embedded store in its data dir)')
     .option('--cluster-secret-file <path>', `file holding the secret every member of the cluster shares (chmod 600; at least ${MIN_SECRET_BYTES} bytes); peer RPC must prove it. Or set $${CLUSTER_SECRET_ENV}`)
     .option('--insecure', 'run without a cluster secret: peer RPC is not authenticated (anyone who reaches the port can send Raft messages)')
     .addOption(

@@ -31,12 +31,32 @@ export function experimentSchema() {
       name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').max(100).optional(),
       /** What the experiment shows, in words (kept in the store). */
       description: z.string().default(''),
+      /**
+       * The verdict the experiment is built to get. `invalid` for one that shows a price or a
+       * planted bug (e.g. write-back losing writes): `dsync suite` counts it as passing only if
+       * the run is invalid, and fails it when it is valid. `dsync run` reports the verdict as is.
+       */
+      expect: z.enum(['valid', 'invalid']).default('valid'),
       /** A registered backend (cluster/backends.ts). */
       backend: z.enum(backendNames() as [string, ...string[]]).default('local'),
       /** Cluster size. */
       nodes: z.number().int().min(1).max(9).default(3),
       /** Node options every node gets; `snapshotEvery`: applied entries between snapshots (`--snapshot-every`; the node's default, 10000, when absent). */
-      cluster: z.strictObject({ snapshotEvery: z.number().int().positive().optional() }).prefault({}),
+      cluster: z
+        .strictObject({
+          snapshotEvery: z.number().int().positive().optional(),
+          /** The cache service's options (`--cache-*`); `redis: true` starts a redis-server for the run as the cache's main memory (`--redis`). */
+          cache: z
+            .strictObject({
+              policy: z.enum(['write-through', 'write-back']).optional(),
+              leaseMs: z.number().int().positive().max(600_000).optional(),
+              driftBound: z.number().min(0).lt(0.5).optional(),
+              maxEntries: z.number().int().positive().optional(),
+              redis: z.boolean().default(false),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
       /** Extra `dsync node` flags for every node, e.g. `["--tick-ms", "10"]`. */
       nodeArgs: z.array(z.string()).default([]),
       /** Seeds the op sequence, node choice and the nemesis's random choices. */
@@ -136,7 +156,14 @@ export function loadExperiment(file: string): Experiment {
 
 /** The `dsync node` flags of an experiment's `cluster:` section. */
 export function clusterNodeArgs(e: Experiment): string[] {
-  return e.cluster.snapshotEvery !== undefined ? ['--snapshot-every', String(e.cluster.snapshotEvery)] : [];
+  const c = e.cluster.cache;
+  return [
+    ...(e.cluster.snapshotEvery !== undefined ? ['--snapshot-every', String(e.cluster.snapshotEvery)] : []),
+    ...(c.policy !== undefined ? ['--cache-policy', c.policy] : []),
+    ...(c.leaseMs !== undefined ? ['--cache-lease-ms', String(c.leaseMs)] : []),
+    ...(c.driftBound !== undefined ? ['--cache-drift-bound', String(c.driftBound)] : []),
+    ...(c.maxEntries !== undefined ? ['--cache-max-entries', String(c.maxEntries)] : []),
+  ];
 }
 
 /** CLI overrides of an experiment's fields. */

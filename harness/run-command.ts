@@ -94,6 +94,24 @@ async function runOne(e: Experiment, flags: RunFlags, signal: AbortSignal, io: O
   return r;
 }
 
+/**
+ * A run's exit code as the suite counts it: an experiment that expects `invalid` passes (0) when
+ * its run is invalid and fails (1, with a line saying so) when it is valid; unknown and errors
+ * count as they are.
+ */
+export function suiteExitCode(e: Pick<Experiment, 'name' | 'expect'>, code: ExitCode, io: Pick<Output, 'out'>): ExitCode {
+  if (e.expect !== 'invalid') return code;
+  if (code === EXIT_CODES.invalid) {
+    io.out(`${e.name}: invalid, as expected`);
+    return EXIT_CODES.valid;
+  }
+  if (code === EXIT_CODES.valid) {
+    io.out(`${e.name}: VALID, but it is expected to be invalid — the harness missed what this experiment shows`);
+    return EXIT_CODES.invalid;
+  }
+  return code;
+}
+
 /** Registers `run` and `suite` on the program; `setCode` receives the exit code. */
 export function registerRunCommands(program: Command, setCode: (code: number) => void, io: Output): void {
   const common = (c: Command): Command =>
@@ -144,10 +162,10 @@ export function registerRunCommands(program: Command, setCode: (code: number) =>
       for (const e of experiments) {
         if (signal.aborted) break;
         const r = await runOne(e, flags, signal, io);
-        worst = worseExitCode(worst, r.exitCode);
+        worst = worseExitCode(worst, suiteExitCode(e, r.exitCode, io));
       }
     }, io);
-    io.out(`${experiments.length} experiments: ${worst === EXIT_CODES.valid ? 'all valid' : 'NOT all valid'}`);
+    io.out(`${experiments.length} experiments: ${worst === EXIT_CODES.valid ? 'all as expected' : 'NOT all as expected'}`);
     setCode(worst);
   });
 }

@@ -15,6 +15,7 @@
  *
  * Exit codes as `dsync check`: 0 valid, 1 invalid, 2 unknown, 3 the run itself failed.
  */
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Op } from '../checkers/history/op.js';
 import { composeCheckers, nodeLogChecker, EXIT_CODES, exitCode, perfStats, type CheckerResult, type CheckProgress, type ExitCode, type Validity } from '../checkers/index.js';
@@ -26,6 +27,7 @@ import { any, clientsOnly, nemesisOnly, phasesAwaitingNemesis, rate, timeLimit }
 import { interpret, realClock } from './generator/interpreter.js';
 import type { Generator } from './generator/generator.js';
 import { seedRand } from './generator/rand.js';
+import { startRedisServer, type RedisServer } from './redis-server.js';
 import { clusterNodeArgs, experimentToYaml, workloadRunS, type Experiment } from './experiment.js';
 import { countSnapshots } from './snapshot-count.js';
 import { RunStore } from './store.js';
@@ -162,6 +164,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const deadline = setTimeout(() => abort.abort(new Error(`the run exceeded its deadline of ${hardMs / 1000} s`)), hardMs);
 
   let backend: ClusterBackend | undefined;
+  let redis: RedisServer | undefined;
   let workload: Workload | undefined;
   let nemesis: NemesisPackage | undefined;
   let progress: ProgressLine | undefined;
@@ -171,10 +174,15 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   try {
     const phase = (what: string): void => log.info({ phase: what }, what);
     phase('setup');
+    if (e.cluster.cache.redis) {
+      // The cache's main memory for this run: a real redis-server (AOF, fsync always), ours to stop.
+      redis = await startRedisServer({ dir: join(store.nodesDir, 'redis'), log: (line) => log.info({ redis: line }, line) });
+      log.info({ redis: redis.url }, `redis-server for the cache at ${redis.url}`);
+    }
     backend = await backendDefinition(e.backend).start({
       nodes: e.nodes,
       dir: store.nodesDir,
-      nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...clusterNodeArgs(e), ...e.nodeArgs],
+      nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...clusterNodeArgs(e), ...(redis ? ['--redis', redis.url] : []), ...e.nodeArgs],
       clockFaults: e.nemesis.faults.includes('clock'),
       ...(e.nemesis.kill.loseUnsynced ? { nodeEnv: { [LOSE_UNSYNCED_ENV]: '1' } } : {}),
     });
@@ -237,6 +245,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     }
     await workload?.client.close().catch(() => undefined);
     await backend?.teardown().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'teardown failed'));
+    await redis?.stop().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'stopping redis-server failed'));
   }
   await store.finishHistory(history);
 

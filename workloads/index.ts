@@ -6,6 +6,7 @@
  */
 import { lockWorkloadDefinition } from './lock.js';
 import { queueWorkloadDefinition } from './queue.js';
+import { cacheWorkloadDefinition } from './cache.js';
 import type { WorkloadDefinition } from './workload.js';
 import { Registry } from '../cluster/registry.js';
 
@@ -34,3 +35,4 @@ export const workloadDefinition = (name: string): WorkloadDefinition => registry
 
 registerWorkload(lockWorkloadDefinition);
 registerWorkload(queueWorkloadDefinition);
+registerWorkload(cacheWorkloadDefinition);

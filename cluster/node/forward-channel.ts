@@ -27,8 +27,11 @@ import { errorMessage } from '../errors.js';
 /** The route that takes the forwarding stream. */
 export const FORWARD_STREAM_PATH = '/internal/forward/stream';
 
-/** Serves a request a peer forwarded here: `body` is the client's raw body. Throw `HttpError` for a 4xx. */
-export type ForwardedServe = (param: string | undefined, body: Buffer, clientGone: AbortSignal | undefined) => Promise<ServiceReply>;
+/**
+ * Serves a request a peer forwarded here: `body` is the client's raw body, `peer` the member that
+ * sent it (authenticated by its stream). Throw `HttpError` for a 4xx.
+ */
+export type ForwardedServe = (param: string | undefined, body: Buffer, clientGone: AbortSignal | undefined, peer: string) => Promise<ServiceReply>;
 
 /** Finds the {@link ForwardedServe} of a method and path (a query string is ignored), with the path's captured parameter. */
 export type FindServe = (method: string, path: string) => { readonly serve: ForwardedServe; readonly param: string | undefined } | undefined;
@@ -218,7 +221,7 @@ export class ForwardChannel {
     }
     let served: Promise<ServiceReply>;
     try {
-      served = found.serve(found.param, body, gone?.signal);
+      served = found.serve(found.param, body, gone?.signal, peer);
     } catch (e) {
       served = Promise.reject(e);
     }

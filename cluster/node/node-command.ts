@@ -9,6 +9,7 @@ import { parseHostPort, startNode, type RunningNode } from './node.js';
 import { checkFailpoints, enabledFailpoints, FAILPOINTS_ENV } from '../failpoints.js';
 import { LOSE_UNSYNCED_ENV, loseUnsyncedFromEnv } from '../raft/lazy-file-io.js';
 import { checkTestAids } from '../test-aids.js';
+import type { WritePolicy } from '../cache/cache-engine.js';
 import { checkSecretMode, CLUSTER_SECRET_ENV, loadClusterSecret } from './peer-auth.js';
 
 /** The parsed flags. */
@@ -37,6 +38,11 @@ export interface NodeFlags {
   queueVnodes?: number;
   queueReplication?: number;
   maxQueueMessages?: number;
+  cachePolicy?: WritePolicy;
+  cacheLeaseMs?: number;
+  cacheDriftBound?: number;
+  cacheMaxEntries?: number;
+  cacheMaxBytes?: number;
   unsafeGrantWithoutQuorum?: boolean;
   exitWithParent?: boolean;
 }
@@ -87,7 +93,6 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
     return 2;
   }
   const log: Logger = pino({ level: flags.logLevel ?? process.env['DSYNC_LOG_LEVEL'] ?? 'info', base: { node: flags.id } });
-  if (flags.redis !== undefined) log.warn({ redis: flags.redis }, '--redis is for the cache service, which this version does not have yet; ignored');
   let node: RunningNode;
   try {
     node = await startNode({
@@ -115,6 +120,12 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       queueVnodes: flags.queueVnodes,
       queueReplication: flags.queueReplication,
       maxQueueMessages: flags.maxQueueMessages,
+      cachePolicy: flags.cachePolicy,
+      cacheLeaseMs: flags.cacheLeaseMs,
+      cacheDriftBound: flags.cacheDriftBound,
+      cacheMaxEntries: flags.cacheMaxEntries,
+      cacheMaxBytes: flags.cacheMaxBytes,
+      redisUrl: flags.redis,
       ...(flags.unsafeGrantWithoutQuorum ? { unsafeGrantWithoutQuorum: true } : {}),
     });
   } catch (e) {

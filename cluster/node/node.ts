@@ -22,13 +22,14 @@ import { forwardedRoutes, nodeRoutes, requestListener } from './routes.js';
 import { boundServer, checkHttpLimits, DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './http-bounds.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { rawReply } from './http-util.js';
-import { nodeServices } from './services.js';
+import { nodeServices, type ServiceOptions } from './services.js';
 import { APPLIED_DIGEST_MSG, stateDigest } from './state-digest.js';
 import type { NodeService, ServiceFactory, ServicePlan } from './service.js';
 import { checkFailpoints, enabledFailpoints } from '../failpoints.js';
 
 /** A node's configuration (the `dsync node` flags). */
-export interface NodeOptions {
+/** A node's options; the services' own (`ServiceOptions`: queue and cache flags) included. */
+export interface NodeOptions extends ServiceOptions {
   readonly id: string;
   /** host:port to listen on. */
   readonly listen: string;
@@ -240,6 +241,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
           id: o.id,
           members: o.peers,
           dataDir: o.dataDir,
+          io: lazy ?? realFileIo,
           raft,
           openRaftGroup: (spec) => groups.open(spec),
           forwarder,

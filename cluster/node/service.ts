@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RaftNode, StateMachine } from '../raft/raft-node.js';
 import type { Role } from '../raft/types.js';
+import type { FileIo } from '../raft/file-io.js';
 import type { Forwarder } from './forwarder.js';
 import type { ForwardedServe } from './forward-channel.js';
 import type { OpenRaftGroup } from './raft-group.js';
@@ -46,6 +47,8 @@ export interface ServiceContext {
   readonly members: ReadonlyMap<string, string>;
   /** The node's data dir; a service keeps its own files in a sub-folder named after it. */
   readonly dataDir: string;
+  /** The file-system calls a service's durable files make (the Raft storage's: `LazyFileIo` in loss tests). */
+  readonly io: FileIo;
   /** The node's Raft node (the state machine is the service's own if its plan handed one over). */
   readonly raft: RaftNode;
   /**

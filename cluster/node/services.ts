@@ -5,6 +5,8 @@
  */
 import { lockServiceFactory } from '../lock/lock-node-service.js';
 import { queueServiceFactory } from '../queue/queue-node-service.js';
+import { cacheServiceFactory } from '../cache/cache-node-service.js';
+import type { WritePolicy } from '../cache/cache-engine.js';
 import type { ServiceFactory } from './service.js';
 
 /** Node options the services read. */
@@ -21,6 +23,18 @@ export interface ServiceOptions {
   readonly queueReplication?: number;
   /** Most messages pending per queue replica group. @default 1000000 */
   readonly maxQueueMessages?: number;
+  /** The cache's write policy. @default 'write-through' */
+  readonly cachePolicy?: WritePolicy;
+  /** How long a cache node serves a copy, ms. @default 2000 */
+  readonly cacheLeaseMs?: number;
+  /** The bound on clock-rate drift between nodes the cache's leases assume. @default 0.01 */
+  readonly cacheDriftBound?: number;
+  /** Most cache lines per node. @default 100000 */
+  readonly cacheMaxEntries?: number;
+  /** Most bytes of cache lines per node. @default 64 MiB */
+  readonly cacheMaxBytes?: number;
+  /** The cache's main memory: a Redis URL; the node's embedded store when absent. */
+  readonly redisUrl?: string;
 }
 
 /** The services of a `dsync node`. */
@@ -35,6 +49,15 @@ export function nodeServices(o: ServiceOptions = {}): ServiceFactory[] {
       ...(o.queueVnodes !== undefined ? { vnodes: o.queueVnodes } : {}),
       ...(o.queueReplication !== undefined ? { replication: o.queueReplication } : {}),
       ...(o.maxQueueMessages !== undefined ? { maxMessages: o.maxQueueMessages } : {}),
+    }),
+    cacheServiceFactory({
+      ...(o.queueVnodes !== undefined ? { vnodes: o.queueVnodes } : {}),
+      ...(o.cachePolicy !== undefined ? { policy: o.cachePolicy } : {}),
+      ...(o.cacheLeaseMs !== undefined ? { leaseMs: o.cacheLeaseMs } : {}),
+      ...(o.cacheDriftBound !== undefined ? { driftBound: o.cacheDriftBound } : {}),
+      ...(o.cacheMaxEntries !== undefined ? { maxEntries: o.cacheMaxEntries } : {}),
+      ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}),
+      ...(o.redisUrl !== undefined ? { redisUrl: o.redisUrl } : {}),
     }),
   ];
 }

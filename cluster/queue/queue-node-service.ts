@@ -9,7 +9,7 @@ import { QueueMachine } from './queue-machine.js';
 import { QueueGroup, type QueueCounters } from './queue-group.js';
 import { QueuePlacement } from './queue-placement.js';
 import { queueOpenApiPaths, queueRoutes } from './queue-routes.js';
-import { DEFAULT_VNODES } from './ring.js';
+import { DEFAULT_VNODES } from '../hash-ring.js';
 import { observedCounter } from '../node/metrics.js';
 import type { NodeService, ServiceContext, ServiceFactory } from '../node/service.js';
 import { enabledFailpoints } from '../failpoints.js';

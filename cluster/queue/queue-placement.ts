@@ -4,7 +4,7 @@
  * Every node computes the same placement from the same member list.
  */
 import { randomBytes } from 'node:crypto';
-import { HashRing, loadHash } from './ring.js';
+import { HashRing, loadHash } from '../hash-ring.js';
 
 /** A replica group: its name (a route segment and a folder) and members (sorted ids). */
 export interface ReplicaGroup {

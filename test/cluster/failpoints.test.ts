@@ -63,8 +63,10 @@ describe('failpoints', () => {
       );
     });
 
-    it('knows the sixteen planted bugs, each with a line saying what it breaks', () => {
+    it('knows the eighteen planted bugs, each with a line saying what it breaks', () => {
       assert.deepEqual([...FAILPOINT_NAMES].sort(), [
+        'cache.serve-after-lease',
+        'cache.skip-invalidation-acks',
         'lock.exclusive-over-shared',
         'lock.expire-by-local-clock',
         'lock.grant-ignores-waiters',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import {
   applyOverrides,
+  clusterNodeArgs,
   ExperimentError,
   experimentToYaml,
   loadExperiment,
@@ -15,6 +16,8 @@ import {
 import { lockWorkloadSchema } from '../../workloads/lock.js';
 import { parseNemesisConfig } from '../../nemesis/index.js';
 import { dsyncBin, repoRoot } from '../support/paths.js';
+import { suiteExitCode } from '../../harness/run-command.js';
+import { EXIT_CODES } from '../../checkers/index.js';
 
 /** Runs `f`, which must throw an ExperimentError, and returns its message. */
 function experimentError(f: () => unknown): string {
@@ -37,6 +40,7 @@ describe('harness/experiment', () => {
       assert.deepEqual(top, {
         name: 'minimal',
         description: '',
+        expect: 'valid',
         backend: 'local',
         nodes: 3,
         nodeArgs: [],
@@ -47,7 +51,7 @@ describe('harness/experiment', () => {
         jitter: 'exponential',
         finalPhaseS: 5,
         checkTimeoutMs: 60_000,
-        cluster: {},
+        cluster: { cache: { redis: false } },
       });
       // The workload section's defaults are the lock workload schema's own.
       assert.deepEqual(workload, lockWorkloadSchema.parse({ name: 'lock' }));
@@ -232,6 +236,31 @@ describe('harness/experiment', () => {
     }
   });
 
+  describe('cluster.cache and expect', () => {
+    it('turns cluster.cache into node flags, and redis: true into a server the run starts (not a flag here)', () => {
+      const e = parseExperiment('cluster:\n  cache: { policy: write-back, leaseMs: 1500, driftBound: 0.02, maxEntries: 50, redis: true }\nworkload:\n  name: cache\n', 'x.yaml');
+      assert.deepEqual(clusterNodeArgs(e), ['--cache-policy', 'write-back', '--cache-lease-ms', '1500', '--cache-drift-bound', '0.02', '--cache-max-entries', '50']);
+      assert.equal(e.cluster.cache.redis, true);
+      assert.deepEqual(clusterNodeArgs(parseExperiment(MINIMAL, 'x.yaml')), []);
+    });
+
+    it('refuses an unknown policy naming the field', () => {
+      const message = experimentError(() => parseExperiment('cluster:\n  cache: { policy: write-around }\nworkload:\n  name: cache\n', 'x.yaml'));
+      assert.match(message, /^x\.yaml:2.*cluster\.cache\.policy/);
+    });
+
+    it('suite: an experiment expecting invalid passes when invalid and fails when valid, saying so', () => {
+      const lines: string[] = [];
+      const io = { out: (s: string) => void lines.push(s) };
+      const e = { name: 'wb', expect: 'invalid' as const };
+      assert.equal(suiteExitCode(e, EXIT_CODES.invalid, io), EXIT_CODES.valid);
+      assert.equal(suiteExitCode(e, EXIT_CODES.valid, io), EXIT_CODES.invalid);
+      assert.equal(suiteExitCode(e, EXIT_CODES.unknown, io), EXIT_CODES.unknown);
+      assert.equal(suiteExitCode({ name: 'x', expect: 'valid' }, EXIT_CODES.invalid, io), EXIT_CODES.invalid);
+      assert.deepEqual(lines, ['wb: invalid, as expected', 'wb: VALID, but it is expected to be invalid — the harness missed what this experiment shows']);
+    });
+  });
+
   describe('loadExperiment', () => {
     const dir = join(repoRoot, 'experiments');
     const files = readdirSync(dir)
@@ -243,12 +272,12 @@ describe('harness/experiment', () => {
     });
 
     for (const f of files) {
-      it(`loads experiments/${f}: a lock or queue run (as its name says) of 3 or 5 nodes lasting 20-30 s, that round-trips through YAML`, () => {
+      it(`loads experiments/${f}: a lock, queue or cache run (as its name says) of 3 or 5 nodes lasting 20-30 s, that round-trips through YAML`, () => {
         const file = join(dir, f);
         const e = loadExperiment(file);
         assert.equal(e.name, f.replace(/\.yaml$/, ''));
         assert.ok(e.nodes === 3 || e.nodes === 5, `${e.nodes} nodes`);
-        assert.equal(e.workload.name, f.startsWith('queue-') ? 'queue' : 'lock');
+        assert.equal(e.workload.name, f.startsWith('queue-') ? 'queue' : f.startsWith('cache-') ? 'cache' : 'lock');
         const total = e.timeLimitS + e.finalPhaseS;
         assert.ok(total >= 20 && total <= 30, `timeLimitS + finalPhaseS = ${total}`);
         assert.ok(e.description.length > 0);

@@ -54,7 +54,7 @@ describe('harness: registries of workloads and backends', function () {
       assert.match(e.message, /^x\.yaml:7: workload\.name: /m);
       return true;
     });
-    assert.throws(() => workloadDefinition('test-register'), /^RangeError: unknown workload "test-register"; workloads: lock, queue$/);
+    assert.throws(() => workloadDefinition('test-register'), /^RangeError: unknown workload "test-register"; workloads: lock, queue, cache$/);
     assert.throws(() => backendDefinition('test-fake'), /^RangeError: unknown backend "test-fake"; backends: local$/);
   });
 

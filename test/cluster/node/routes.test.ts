@@ -37,7 +37,7 @@ describe('cluster/node: routes', () => {
 
   it('finds the forwarded-request server of a method and path, only for routes that have one', async () => {
     const find = forwardedRoutes(routes);
-    assert.deepEqual(await find('POST', '/queue/q9/enqueue')?.serve('q9', Buffer.alloc(0), undefined), { status: 200, body: { param: 'q9' } });
+    assert.deepEqual(await find('POST', '/queue/q9/enqueue')?.serve('q9', Buffer.alloc(0), undefined, 'n2'), { status: 200, body: { param: 'q9' } });
     assert.equal(find('GET', '/lock/db')?.param, 'db');
     assert.equal(find('DELETE', '/lock/db'), undefined);
     assert.equal(find('GET', '/queue/q9/placement'), undefined);

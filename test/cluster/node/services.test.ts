@@ -79,13 +79,13 @@ describe('cluster/node: services composed by the node', function () {
     const grant = await fetch(`${base}/lock/acquire`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'a', client: 'c' }) });
     assert.equal(grant.status, 200, 'the lock service still serves');
     const status = (await (await fetch(`${base}/status`)).json()) as { services: Record<string, Record<string, unknown>> };
-    assert.deepEqual(Object.keys(status.services), ['lock', 'queue', 'counter']);
+    assert.deepEqual(Object.keys(status.services), ['lock', 'queue', 'cache', 'counter']);
     assert.deepEqual(status.services['counter'], { hits: 1 });
     assert.equal(status.services['lock']?.['grants'], 1);
     assert.match(await (await fetch(`${base}/metrics`)).text(), /^dsync_counter_hits_total\{node="n1"\} 1$/m);
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown>; info: { description: string } };
     assert.ok(doc.paths['/counter/hit'] && doc.paths['/lock/acquire'] && doc.paths['/status'], Object.keys(doc.paths).join(', '));
-    assert.match(doc.info.description, /serving: lock, queue, counter/);
+    assert.match(doc.info.description, /serving: lock, queue, cache, counter/);
     assert.ok(seen.roles.includes('leader'), `leadership news: ${seen.roles.join(', ')}`);
     assert.equal(seen.dataDir, dir);
     await node.stop();

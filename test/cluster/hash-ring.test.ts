@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { HashRing } from '../../../cluster/queue/ring.js';
-import { QueuePlacement } from '../../../cluster/queue/queue-placement.js';
+import { HashRing } from '../../cluster/hash-ring.js';
+import { QueuePlacement } from '../../cluster/queue/queue-placement.js';
 
 const names = Array.from({ length: 1000 }, (_, i) => `queue-${i}`);
 
-describe('cluster/queue/ring', () => {
+describe('cluster/hash-ring', () => {
   it('moves about a quarter of 1,000 queue names when a 4th node joins a ring of 3, and only to the new node', async () => {
     const three = await HashRing.create(['n1', 'n2', 'n3']);
     const four = await HashRing.create(['n1', 'n2', 'n3', 'n4']);

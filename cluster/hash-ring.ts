@@ -1,5 +1,5 @@
 /**
- * The queue's consistent-hash ring (Karger et al.; Dynamo's preference lists): every member
+^ * The consistent-hash ring of the queue and the cache (Karger et al.; Dynamo's preference lists): every member
  * owns `vnodes` points on a 32-bit circle (xxHash32 of `<id>#<i>`), a queue name hashes to a
  * point, and its **preference list** is the first `replication` distinct members met walking
  * clockwise from there; the first is its **owner**. Adding or removing a member moves only the

@@ -1,0 +1,700 @@
+/**
+ * The cache's coherence engine on one node: MESI with a directory at each key's home, leases,
+ * and a backing store ("main memory"). Transport-neutral: the node's routes call the client
+ * operations (`read`, `write`, `delete`, `sample`) and hand it the RPCs peers send (`serve`); it
+ * sends its own through a {@link CachePeers}.
+ *
+ * - **Read hit**: a line whose lease has not run out is served from memory.
+ * - **Read miss**: ask the home. If another node holds the line Modified (or Exclusive) the home
+ *   asks it to downgrade to Shared, handing over a dirty value, which the home writes to the
+ *   store; otherwise the value comes from the store. The copy is Exclusive if no one else holds
+ *   it, else Shared.
+ * - **Write**: the home invalidates every other copy and waits for every acknowledgement (or,
+ *   for a holder it cannot reach, for its lease to be surely over) before the writer holds the
+ *   line Modified. `write-through` writes the store before answering; `write-back` leaves the
+ *   value in the writer's line (dirty) until it is evicted, downgraded or its lease is renewed —
+ *   a crash of that node loses it. In write-back a write to a valid Exclusive or Modified line
+ *   is done in place, without the home (MESI's silent E→M upgrade).
+ * - **Delete**: a write of "no value" that no one keeps; the store's key is deleted.
+ * - **Leases**: a copy is served for `leaseMs` from when its holder *sent* the request (so before
+ *   the home granted it); the home counts it held for `leaseMs·(1+ρ)/(1−ρ)` plus a margin from
+ *   when it *granted* it, where ρ is the assumed bound on clock-rate drift between nodes. So once
+ *   the home's count is over, the holder has surely stopped serving it, whatever happened to the
+ *   network. Monotonic clocks (`performance.now()`); a paused process sees its leases expired.
+ * - **A restarted home** has lost its directory: it serves nothing for one hold period (every
+ *   copy its former incarnation granted has then run out — all copies are dropped, which is safe).
+ *
+ * Failpoints (test aids): `cache.skip-invalidation-acks` (the home does not wait for
+ * invalidations to be acknowledged, nor for unreachable holders' leases), `cache.serve-after-lease`
+ * (a node serves a copy whose lease has run out).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomInt } from 'node:crypto';
+import { FP } from '../failpoints.js';
+import { errorMessage } from '../errors.js';
+import type { ServiceReply } from '../node/reply.js';
+import type { BackingStore } from './backing-store.js';
+import {
+  CACHE_RPCS,
+  type CachePeers,
+  type CacheRpcName,
+  type DowngradeReply,
+  type Grant,
+  type InvalidateReply,
+  type LineView,
+  type RpcReply,
+  type RpcRequest,
+  type SampleReply,
+  type SeenState,
+  type WritebackReply,
+} from './cache-protocol.js';
+import { Directory, type Holder } from './directory.js';
+import { LineTable, type Line } from './line-table.js';
+
+/** When the store is written. */
+export type WritePolicy = 'write-through' | 'write-back';
+export const WRITE_POLICIES: readonly WritePolicy[] = ['write-through', 'write-back'];
+
+/** Options of a {@link CacheEngine}. */
+export interface CacheEngineOptions {
+  readonly id: string;
+  /** Every member, this one included. */
+  readonly members: readonly string[];
+  /** The home of a key (the first of its preference list on the ring). */
+  readonly homeOf: (key: string) => string;
+  readonly store: BackingStore;
+  readonly peers: CachePeers;
+  /** @default 'write-through' */
+  readonly policy?: WritePolicy;
+  /** How long a holder serves a copy, ms. @default 2000 */
+  readonly leaseMs?: number;
+  /** ρ, the assumed bound on the drift of clock rates between nodes (0.01 = 1 %). @default 0.01 */
+  readonly driftBound?: number;
+  /** Most lines held. @default 100000 */
+  readonly maxEntries?: number;
+  /** Most bytes held (keys and values, UTF-16, plus 64 per line). @default 64 MiB */
+  readonly maxBytes?: number;
+  /** How long a request may wait for the home or a holder, ms. */
+  readonly requestTimeoutMs: number;
+  /** This node was a home before (its data dir says so): serve as a home only after one hold period. @default false */
+  readonly restarted?: boolean;
+  readonly now?: () => number;
+  /** Notes what a caller may want to log (e.g. a dirty line that could not be written back). */
+  readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/** Counters since the node started. */
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+  /** Reads that found a copy whose lease had run out. */
+  leaseExpiries: number;
+  invalidationsSent: number;
+  invalidationsReceived: number;
+  /** Downgrades the home asked for (Modified/Exclusive → Shared). */
+  downgrades: number;
+  /** Dirty values written to the store (by a downgrade, an eviction or a lease renewal). */
+  writebacks: number;
+  /** Dirty values that could not be written back (the home unreachable, or it no longer lists the line): lost. */
+  writebacksLost: number;
+  evictions: number;
+  /** Times a home went on past a holder it could not reach, once that holder's lease was surely over. */
+  leaseWaits: number;
+  /** Writes done in place (write-back, the line Exclusive or Modified). */
+  localWrites: number;
+}
+
+/** A failed operation: the reply to send (503 unavailable, 500 store failure). */
+export class CacheFailure extends Error {
+  readonly reply: ServiceReply;
+  constructor(reply: ServiceReply) {
+    super(String(reply.body['message']));
+    this.reply = reply;
+  }
+}
+
+/** The shortest timeout of an RPC to a holder, ms (a lease almost over still gets a chance). */
+const MIN_RPC_MS = 50;
+/** Added to the home's count of a lease, ms: covers the time a grant takes to leave the home. */
+const LEASE_MARGIN_MS = 20;
+
+/** A client read's outcome. */
+export interface ReadResult {
+  readonly value: string | null;
+  readonly state: SeenState;
+  readonly hit: boolean;
+}
+
+/** The cache on one node. */
+export class CacheEngine {
+  readonly id: string;
+  readonly policy: WritePolicy;
+  readonly leaseMs: number;
+  readonly driftBound: number;
+  /** How long the home counts a copy held after granting it, ms. */
+  readonly holdMs: number;
+  /** This incarnation's id: versions of different incarnations are not compared. */
+  readonly inc: number;
+  readonly counters: CacheCounters = {
+    hits: 0,
+    misses: 0,
+    leaseExpiries: 0,
+    invalidationsSent: 0,
+    invalidationsReceived: 0,
+    downgrades: 0,
+    writebacks: 0,
+    writebacksLost: 0,
+    evictions: 0,
+    leaseWaits: 0,
+    localWrites: 0,
+  };
+  readonly lines: LineTable;
+  readonly directory = new Directory();
+  readonly #members: readonly string[];
+  readonly #homeOf: (key: string) => string;
+  readonly #store: BackingStore;
+  readonly #peers: CachePeers;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  readonly #onEvent: (event: string, fields: Record<string, unknown>) => void;
+  /** The last version this home handed out (one counter for every key it homes). */
+  #version = 0;
+  /** Before it, this node does not act as a home (a restart: its former copies may still be served). */
+  readonly #graceUntil: number;
+  /** Per key, the start of the latest write sent from here: a read grant asked for before it is not installed. */
+  readonly #fences = new Map<string, number>();
+  /** Per key, the end of the writes from this node in flight (see #serialWrite). */
+  readonly #writing = new Map<string, Promise<void>>();
+  /** Write-back grants the home waits to hear installed, by `from␀key␀version`. */
+  readonly #awaitingInstall = new Map<string, () => void>();
+  /** Dirty lines being written back, by key (a downgrade during the write-back still finds the value). */
+  readonly #writingBack = new Map<string, Line>();
+  /** Keys of dirty lines (write-back), for the lease renewal sweep. */
+  readonly #dirty = new Set<string>();
+  readonly #sweep: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(o: CacheEngineOptions) {
+    this.id = o.id;
+    this.#members = o.members;
+    this.#homeOf = o.homeOf;
+    this.#store = o.store;
+    this.#peers = o.peers;
+    this.policy = o.policy ?? 'write-through';
+    this.leaseMs = o.leaseMs ?? 2000;
+    this.driftBound = o.driftBound ?? 0.01;
+    if (!(this.driftBound >= 0 && this.driftBound < 0.5)) throw new RangeError(`driftBound must be in [0, 0.5), got ${this.driftBound}`);
+    if (!(Number.isInteger(this.leaseMs) && this.leaseMs > 0)) throw new RangeError(`leaseMs must be a positive integer, got ${this.leaseMs}`);
+    this.holdMs = Math.ceil((this.leaseMs * (1 + this.driftBound)) / (1 - this.driftBound)) + LEASE_MARGIN_MS;
+    this.#timeoutMs = o.requestTimeoutMs;
+    this.#now = o.now ?? (() => performance.now());
+    this.#onEvent = o.onEvent ?? (() => undefined);
+    this.inc = randomInt(1, 0xffffffff);
+    this.#graceUntil = o.restarted === true ? this.#now() + this.holdMs : 0;
+    this.lines = new LineTable({
+      maxEntries: o.maxEntries ?? 100_000,
+      maxBytes: o.maxBytes ?? 64 * 1024 * 1024,
+      onEvict: (key, line) => this.#evicted(key, line),
+    });
+    const every = Math.max(10, Math.floor(this.leaseMs / 4));
+    this.#sweep = setInterval(() => this.#housekeep(), every);
+    this.#sweep.unref();
+  }
+
+  /** The home of `key`. */
+  homeOf(key: string): string {
+    return this.#homeOf(key);
+  }
+
+  // ————— client operations —————
+
+  /** Reads `key`: from a valid copy here (a hit), else through its home — after this node's writes of it in flight. */
+  async read(key: string): Promise<ReadResult> {
+    const writing = this.#writing.get(key);
+    if (writing) await writing;
+    const line = this.lines.get(key);
+    if (line) {
+      if (this.#now() < line.leaseUntil || FP['cache.serve-after-lease']) {
+        this.counters.hits++;
+        return { value: line.value, state: line.state, hit: true };
+      }
+      this.counters.leaseExpiries++;
+      this.lines.delete(key);
+      this.#dirty.delete(key);
+      // A dirty copy whose lease ran out: write it back first (the home still lists it, unless
+      // it gave up on this node), and serve it again if the home renews it.
+      if (line.dirty && (await this.#writeBack(key, line, true))) {
+        this.counters.hits++;
+        return { value: line.value, state: line.state, hit: true };
+      }
+    }
+    this.counters.misses++;
+    const t0 = this.#now();
+    const g = await this.#toHome(key, 'read', { key });
+    this.#install(key, g, t0, false);
+    return { value: g.value, state: g.state, hit: false };
+  }
+
+  /**
+   * Runs `fn` after every earlier write of `key` from this node has finished. One write per key
+   * at a time from a node: the home excludes the writer from a write's invalidations (its grant
+   * replaces the writer's copy), which is only sound if the writer's grants arrive in the home's
+   * order — two writes in flight from one node may be answered in either order.
+   */
+  async #serialWrite<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#writing.get(key);
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    const tail = (before ?? Promise.resolve()).then(() => mine);
+    this.#writing.set(key, tail);
+    if (before) await before;
+    try {
+      return await fn();
+    } finally {
+      done();
+      if (this.#writing.get(key) === tail) this.#writing.delete(key);
+    }
+  }
+
+  /** Writes `key` (JSON text); answers once the writer holds the line Modified (and, write-through, the store has it). */
+  write(key: string, value: string): Promise<{ state: 'M'; local: boolean }> {
+    return this.#serialWrite(key, () => this.#write(key, value));
+  }
+
+  async #write(key: string, value: string): Promise<{ state: 'M'; local: boolean }> {
+    const line = this.lines.get(key);
+    if (this.policy === 'write-back' && line && (line.state === 'M' || line.state === 'E') && this.#now() < line.leaseUntil) {
+      line.value = value;
+      line.state = 'M';
+      line.dirty = true;
+      this.lines.resize(key, line);
+      this.#dirty.add(key);
+      this.counters.localWrites++;
+      return { state: 'M', local: true };
+    }
+    const t0 = this.#startWrite(key);
+    const superseded = this.#writingBack.get(key);
+    let g: Grant;
+    try {
+      g = await this.#toHome(key, 'write', { key, value, keep: true });
+    } finally {
+      if (superseded && this.#writingBack.get(key) === superseded) this.#writingBack.delete(key);
+    }
+    const installed = this.#install(key, g, t0, this.policy === 'write-back');
+    if (this.policy === 'write-back') {
+      // The home keeps the key busy until it hears this (see #homeWrite); not worth waiting for.
+      this.#toHome(key, 'installed', { key, inc: g.inc, version: g.version }).catch(() => undefined);
+    }
+    if (installed === undefined && this.policy === 'write-back' && !this.lines.outdated(key, g.inc, g.version)) {
+      // Not superseded, yet not kept (its lease ran out on the way): the value lives nowhere.
+      throw new CacheFailure({ status: 503, body: { error: 'unavailable', message: `the grant for the write of ${JSON.stringify(key)} came back after its lease: the value was not kept (write-back)`, home: this.#homeOf(key), definite: false } });
+    }
+    if (installed?.dirty === true && installed.state === 'S') {
+      // Write-back, and a read elsewhere downgraded the line before its grant got here: the home
+      // read the store then, so the value must reach the store before the write is answered.
+      if (!(await this.#writeBack(key, installed, true))) {
+        throw new CacheFailure({ status: 503, body: { error: 'unavailable', message: `the write of ${JSON.stringify(key)} was downgraded on its way and could not be written back to its home`, home: this.#homeOf(key), definite: false } });
+      }
+    }
+    return { state: 'M', local: false };
+  }
+
+  /** Deletes `key` everywhere and from the store. */
+  delete(key: string): Promise<void> {
+    return this.#serialWrite(key, () => this.#delete(key));
+  }
+
+  async #delete(key: string): Promise<void> {
+    const t0 = this.#startWrite(key);
+    const superseded = this.#writingBack.get(key);
+    let g: Grant;
+    try {
+      g = await this.#toHome(key, 'write', { key, value: null, keep: false });
+    } finally {
+      if (superseded && this.#writingBack.get(key) === superseded) this.#writingBack.delete(key);
+    }
+    // A write of ours granted before this delete but answered after it started is older: gone too.
+    this.lines.tomb(key, g.inc, g.version, t0);
+    this.#dropOlder(key, g.inc, g.version);
+  }
+
+  /** Drops this node's line of `key` if it is older than (`inc`, `version`). */
+  #dropOlder(key: string, inc: number, version: number): void {
+    const line = this.lines.peek(key);
+    if (line && (line.inc !== inc || line.version < version)) this.#forget(key);
+  }
+
+  /** Drops this node's copy of `key`: its line, and a dirty value of it on its way back (superseded). */
+  #forget(key: string): void {
+    this.lines.delete(key);
+    this.#dirty.delete(key);
+    this.#writingBack.delete(key);
+  }
+
+  /** The directory's view of `key` and every node's line, taken at its home under the key's lock. */
+  sample(key: string): Promise<SampleReply> {
+    return this.#toHome(key, 'sample', { key });
+  }
+
+  /**
+   * A write leaves from here: this node's own copy goes first (were the answer lost after the
+   * home applied it, the old copy must not be served), and no read grant asked for before now
+   * is installed (the home may have granted it before this write).
+   */
+  #startWrite(key: string): number {
+    const t0 = this.#now();
+    const line = this.lines.peek(key);
+    this.#forget(key);
+    // Write-back: a dirty copy stays on hand for a downgrade until the home has applied this
+    // write (a read the home serves before it must still get that acknowledged value).
+    if (line?.dirty === true) this.#writingBack.set(key, line);
+    this.#fences.set(key, t0);
+    return t0;
+  }
+
+  /**
+   * Installs a grant asked for at `t0`, unless a write from here started after it was asked for,
+   * or an invalidation or a newer line overtook it; a grant overtaken by a downgrade is installed
+   * Shared. The line, if installed.
+   */
+  #install(key: string, g: Grant, t0: number, dirty: boolean): Line | undefined {
+    if (this.#closed) return undefined;
+    const fence = this.#fences.get(key);
+    if (fence !== undefined && t0 < fence) return undefined;
+    if (this.lines.outdated(key, g.inc, g.version)) return undefined;
+    const leaseUntil = t0 + g.leaseMs;
+    if (leaseUntil <= this.#now()) {
+      if (g.state === 'M') this.#dropOlder(key, g.inc, g.version);
+      return undefined;
+    }
+    const state = g.state !== 'S' && this.lines.downgraded(key, g.inc, g.version) ? 'S' : g.state;
+    this.#writingBack.delete(key); // an older dirty value on its way to the home is superseded
+    const line: Line = { state, value: g.value, inc: g.inc, version: g.version, leaseUntil, dirty };
+    this.lines.set(key, line);
+    if (dirty) this.#dirty.add(key);
+    else this.#dirty.delete(key);
+    return line;
+  }
+
+  /** Sends `rpc` to the home of `key` (or runs it here when this node is the home). */
+  async #toHome<K extends 'read' | 'write' | 'writeback' | 'sample' | 'installed'>(key: string, rpc: K, req: RpcRequest<K>): Promise<RpcReply<K>> {
+    const home = this.#homeOf(key);
+    if (home === this.id) return this.serve(rpc, this.id, req);
+    const r = await this.#peers.call(home, rpc, req, this.#timeoutMs);
+    if (r.ok) return r.reply;
+    throw new CacheFailure({ status: r.status, body: { error: r.error, message: r.message, home, definite: r.definite } });
+  }
+
+  // ————— the RPCs a node serves —————
+
+  /** Serves an RPC `from` a node (this one for its own keys): the request is already validated. */
+  serve<K extends CacheRpcName>(rpc: K, from: string, req: RpcRequest<K>): Promise<RpcReply<K>> {
+    type Handlers = { [N in CacheRpcName]: (from: string, req: RpcRequest<N>) => Promise<RpcReply<N>> };
+    const handlers: Handlers = {
+      read: (f, r) => this.#homeRead(f, r.key),
+      write: (f, r) => this.#homeWrite(f, r.key, r.value, r.keep),
+      writeback: (f, r) => this.#homeWriteback(f, r),
+      sample: (_f, r) => this.#homeSample(r.key),
+      installed: (f, r) => Promise.resolve(this.#onInstalled(f, r.key, r.version)),
+      invalidate: (_f, r) => Promise.resolve(this.#onInvalidate(r.key, r.inc, r.version)),
+      downgrade: (_f, r) => Promise.resolve(this.#onDowngrade(r.key, r.inc, r.version)),
+      peek: (_f, r) => Promise.resolve(this.#view(r.key)),
+    };
+    if (CACHE_RPCS[rpc].toHome && this.#homeOf(req.key) !== this.id) {
+      // A peer with another ring (it should not happen: members are static) — refuse rather than fork a directory.
+      return Promise.reject(new CacheFailure({ status: 409, body: { error: 'not-home', message: `${this.id} is not the home of ${JSON.stringify(req.key)}`, home: this.#homeOf(req.key), definite: true } }));
+    }
+    return (handlers[rpc] as (from: string, req: RpcRequest<K>) => Promise<RpcReply<K>>)(from, req);
+  }
+
+  /** Waits out the grace period of a restarted home (bounded by one hold period). */
+  async #asHome(): Promise<void> {
+    if (this.#closed) throw new CacheFailure({ status: 503, body: { error: 'unavailable', message: 'the node is shutting down', definite: true } });
+    const left = this.#graceUntil - this.#now();
+    if (left > 0) await sleep(left);
+  }
+
+  /** A grant at `version` (default: the latest this home handed out — for a read, taken under the key's lock). */
+  #grant(value: string | null, state: 'M' | 'E' | 'S', version = this.#version): Grant {
+    return { value, state, inc: this.inc, version, leaseMs: this.leaseMs };
+  }
+
+  async #homeRead(from: string, key: string): Promise<Grant> {
+    await this.#asHome();
+    return this.directory.withKey(key, async () => {
+      this.directory.purge(key, this.#now());
+      const e = this.directory.entry(key);
+      let value: string | null | undefined;
+      for (const [node, h] of [...e.holders]) {
+        // The reader itself may hold it Modified too (write-back): its read was asked for before
+        // its write, which the home applied first — the value is then in the reader's line only.
+        if ((node === from && this.policy !== 'write-back') || h.state === 'S') continue;
+        // Modified or Exclusive elsewhere: it becomes Shared, handing over a dirty value.
+        this.counters.downgrades++;
+        const r = await this.#revoke(key, node, h, 'downgrade', { key, inc: this.inc, version: this.#version });
+        // Not there (null): its lease is over. Holding no line is no proof: a grant may be on its
+        // way, which it will install Shared (it remembers the downgrade) — so it stays listed.
+        if (r === null) e.holders.delete(node);
+        else h.state = 'S';
+        if (r?.dirty === true && r.value !== undefined) {
+          await this.#storeWrite(key, r.value);
+          this.counters.writebacks++;
+          value = r.value;
+        }
+      }
+      value ??= await this.#storeRead(key);
+      e.holders.delete(from);
+      const state = e.holders.size > 0 ? 'S' : 'E';
+      e.holders.set(from, { state, until: this.#now() + this.holdMs, version: this.#version });
+      return this.#grant(value, state);
+    });
+  }
+
+  async #homeWrite(from: string, key: string, value: string | null, keep: boolean): Promise<Grant> {
+    await this.#asHome();
+    return this.directory.withKey(key, async () => {
+      this.directory.purge(key, this.#now());
+      const e = this.directory.entry(key);
+      const version = ++this.#version;
+      const others = [...e.holders].filter(([node]) => node !== from);
+      this.counters.invalidationsSent += others.length;
+      const invalidate = async ([node, h]: [string, Holder]): Promise<void> => {
+        await this.#revoke(key, node, h, 'invalidate', { key, inc: this.inc, version });
+      };
+      if (FP['cache.skip-invalidation-acks']) {
+        for (const o of others) void this.#send(o[0], 'invalidate', { key, inc: this.inc, version }, this.#timeoutMs);
+      } else {
+        await Promise.all(others.map(invalidate));
+      }
+      for (const [node] of others) e.holders.delete(node);
+      e.holders.delete(from);
+      if (value === null || this.policy === 'write-through') await this.#storeWrite(key, value);
+      if (keep) e.holders.set(from, { state: 'M', until: this.#now() + this.holdMs, version });
+      else this.directory.purge(key, this.#now());
+      if (keep && value !== null && this.policy === 'write-back') {
+        // The value lives only in the writer's line once it gets there: keep the key busy until
+        // the writer says it holds it (or for one hold period), so that no read's downgrade can
+        // overtake the grant and find nothing to hand over.
+        let done!: () => void;
+        const installed = new Promise<void>((r) => (done = r));
+        const timer = setTimeout(() => {
+          this.#onEvent('install-not-heard', { key, node: from, version });
+          done();
+        }, this.holdMs);
+        timer.unref();
+        this.#awaitingInstall.set(`${from}\u0000${key}\u0000${version}`, () => {
+          clearTimeout(timer);
+          done();
+        });
+        this.directory.holdAfter(key, installed.finally(() => this.#awaitingInstall.delete(`${from}\u0000${key}\u0000${version}`)));
+      }
+      // The write's own version: writes of other keys may have moved the counter meanwhile.
+      return this.#grant(value, 'M', version);
+    });
+  }
+
+  async #homeWriteback(from: string, r: RpcRequest<'writeback'>): Promise<WritebackReply> {
+    await this.#asHome();
+    return this.directory.withKey(r.key, async () => {
+      this.directory.purge(r.key, this.#now());
+      const h = this.directory.peek(r.key)?.holders.get(from);
+      // Only the copy this home granted last may write back (Shared only when a downgrade overtook its grant).
+      if (r.inc !== this.inc || !h || h.version !== r.version) return { accepted: false };
+      await this.#storeWrite(r.key, r.value);
+      this.counters.writebacks++;
+      if (!r.renew) {
+        this.directory.entry(r.key).holders.delete(from);
+        this.directory.purge(r.key, this.#now());
+        return { accepted: true };
+      }
+      if (h.state !== 'S') h.state = 'E';
+      h.until = this.#now() + this.holdMs;
+      return { accepted: true, grant: { value: r.value, state: h.state, inc: this.inc, version: h.version, leaseMs: this.leaseMs } };
+    });
+  }
+
+  async #homeSample(key: string): Promise<SampleReply> {
+    await this.#asHome();
+    return this.directory.withKey(key, async () => {
+      const now = this.#now();
+      this.directory.purge(key, now);
+      const stored = await this.#storeRead(key);
+      const directory = [...(this.directory.peek(key)?.holders ?? [])].map(([node, h]) => ({ node, state: h.state, leaseLeftMs: Math.round(h.until - now) }));
+      const unreachable: string[] = [];
+      const lines: LineView[] = [];
+      const timeout = Math.min(1000, this.#timeoutMs);
+      await Promise.all(
+        this.#members.map(async (node) => {
+          if (node === this.id) return void lines.push(this.#view(key));
+          const r = await this.#send(node, 'peek', { key }, timeout);
+          if (r === null) unreachable.push(node);
+          else lines.push(r);
+        }),
+      );
+      lines.sort((a, b) => a.node.localeCompare(b.node));
+      unreachable.sort();
+      return { key, home: this.id, inc: this.inc, version: this.#version, stored, directory, lines, unreachable };
+    });
+  }
+
+  /**
+   * Asks `node` to invalidate or downgrade its copy; if it cannot be reached, waits until its
+   * lease is surely over (it then serves the copy no more). Null when it did not answer.
+   */
+  async #revoke<K extends 'invalidate' | 'downgrade'>(key: string, node: string, h: Holder, rpc: K, req: RpcRequest<K>): Promise<RpcReply<K> | null> {
+    if (node === this.id) return this.serve(rpc, this.id, req);
+    const left = h.until - this.#now();
+    const reply = await this.#send(node, rpc, req, Math.max(MIN_RPC_MS, Math.min(left, this.#timeoutMs)));
+    if (reply !== null) return reply;
+    const wait = h.until - this.#now();
+    this.counters.leaseWaits++;
+    this.#onEvent('lease-wait', { key, node, rpc, waitMs: Math.max(0, Math.round(wait)) });
+    if (wait > 0) await sleep(wait);
+    return null;
+  }
+
+  /** An RPC to a peer; null when it did not answer (or answered an error). */
+  async #send<K extends CacheRpcName>(node: string, rpc: K, req: RpcRequest<K>, timeoutMs: number): Promise<RpcReply<K> | null> {
+    if (node === this.id) return this.serve(rpc, this.id, req).catch(() => null);
+    const r = await this.#peers.call(node, rpc, req, timeoutMs);
+    return r.ok ? r.reply : null;
+  }
+
+  #onInstalled(from: string, key: string, version: number): Record<string, never> {
+    this.#awaitingInstall.get(`${from}\u0000${key}\u0000${version}`)?.();
+    return {};
+  }
+
+  #onInvalidate(key: string, inc: number, version: number): InvalidateReply {
+    this.counters.invalidationsReceived++;
+    this.lines.tomb(key, inc, version, this.#now());
+    const line = this.lines.peek(key);
+    // A dirty copy being written back: the write overrides it; the home will refuse the write-back.
+    if (!line) {
+      this.#writingBack.delete(key); // an evicted dirty value the write overrides: never hand it over
+      return { had: 'I' };
+    }
+    if (line.inc === inc && line.version >= version) return { had: 'I' };
+    this.#forget(key);
+    return { had: line.state };
+  }
+
+  #onDowngrade(key: string, inc: number, version: number): DowngradeReply {
+    this.lines.downgrade(key, inc, version, this.#now());
+    const line = this.lines.peek(key);
+    if (!line) {
+      const wb = this.#writingBack.get(key);
+      return wb ? { held: false, dirty: true, value: wb.value } : { held: false, dirty: false };
+    }
+    const reply: DowngradeReply = line.dirty ? { held: true, dirty: true, value: line.value } : { held: true, dirty: false };
+    line.state = 'S';
+    line.dirty = false;
+    this.#dirty.delete(key);
+    return reply;
+  }
+
+  #view(key: string): LineView {
+    const line = this.lines.peek(key);
+    if (!line) return { node: this.id, state: 'I' };
+    return { node: this.id, state: line.state, value: line.value, inc: line.inc, version: line.version, dirty: line.dirty, leaseLeftMs: Math.round(line.leaseUntil - this.#now()) };
+  }
+
+  // ————— write-back of dirty lines —————
+
+  /**
+   * Writes a dirty line back to its home: evicted (`renew` false) or its lease ending (`renew`:
+   * the home grants a fresh Exclusive lease). False when the home refused or could not be
+   * reached: the value is lost (write-back's price).
+   */
+  async #writeBack(key: string, line: Line, renew: boolean): Promise<boolean> {
+    const sent = line.value;
+    const t0 = this.#now();
+    this.#writingBack.set(key, line);
+    let reply: WritebackReply | null = null;
+    try {
+      reply = await this.#toHome(key, 'writeback', { key, value: sent, inc: line.inc, version: line.version, renew });
+    } catch (e) {
+      this.#onEvent('writeback-failed', { key, err: errorMessage(e) });
+    } finally {
+      if (this.#writingBack.get(key) === line) this.#writingBack.delete(key);
+    }
+    if (!reply?.accepted) {
+      this.counters.writebacksLost++;
+      this.#onEvent('writeback-lost', { key, version: line.version });
+      if (this.lines.peek(key) === line) this.lines.delete(key);
+      this.#dirty.delete(key);
+      return false;
+    }
+    if (!renew || !reply.grant) return true;
+    // Renewed: clean unless written again meanwhile (in place), and served for a fresh lease.
+    if (line.value === sent) {
+      line.dirty = false;
+      line.state = reply.grant.state;
+      this.#dirty.delete(key);
+    }
+    line.leaseUntil = t0 + reply.grant.leaseMs;
+    if (this.lines.peek(key) !== line && !this.#closed) {
+      if (!this.lines.outdated(key, line.inc, line.version)) {
+        this.lines.set(key, line);
+        if (line.dirty) this.#dirty.add(key);
+      }
+    }
+    return true;
+  }
+
+  #evicted(key: string, line: Line): void {
+    this.counters.evictions++;
+    this.#dirty.delete(key);
+    if (line.dirty) void this.#writeBack(key, line, false);
+  }
+
+  /** Renews dirty lines whose lease is half over; forgets old fences, tombstones and holders. */
+  #housekeep(): void {
+    const now = this.#now();
+    for (const key of [...this.#dirty]) {
+      const line = this.lines.peek(key);
+      if (!line?.dirty) {
+        this.#dirty.delete(key);
+        continue;
+      }
+      if (line.leaseUntil - now < this.leaseMs / 2 && !this.#writingBack.has(key)) void this.#writeBack(key, line, true);
+    }
+    const keep = this.holdMs + this.#timeoutMs;
+    for (const [key, at] of this.#fences) if (now - at > keep) this.#fences.delete(key);
+    this.lines.prune(now, keep);
+    this.directory.purgeAll(now);
+  }
+
+  // ————— the store —————
+
+  async #storeRead(key: string): Promise<string | null> {
+    try {
+      return await this.#store.get(key);
+    } catch (e) {
+      throw new CacheFailure({ status: 503, body: { error: 'store-unavailable', message: `reading ${JSON.stringify(key)} from the ${this.#store.kind} store failed: ${errorMessage(e)}`, definite: true } });
+    }
+  }
+
+  async #storeWrite(key: string, value: string | null): Promise<void> {
+    try {
+      if (value === null) await this.#store.delete(key);
+      else await this.#store.put(key, value);
+    } catch (e) {
+      throw new CacheFailure({ status: 503, body: { error: 'store-unavailable', message: `writing ${JSON.stringify(key)} to the ${this.#store.kind} store failed: ${errorMessage(e)}`, definite: false } });
+    }
+  }
+
+  /** Line and directory counts, for metrics and `/status`. */
+  stats(): { lines: number; bytes: number; states: Record<'M' | 'E' | 'S', number>; directoryKeys: number; tombstones: number; dirty: number } {
+    return { lines: this.lines.size, bytes: this.lines.bytes, states: this.lines.counts(), directoryKeys: this.directory.size, tombstones: this.lines.tombstones, dirty: this.#dirty.size };
+  }
+
+  /** Stops the sweep and writes dirty lines back (best effort, bounded by the request timeout). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#sweep);
+    const dirty = [...this.#dirty].map((k) => [k, this.lines.peek(k)] as const).filter((x): x is readonly [string, Line] => x[1]?.dirty === true);
+    await Promise.all(dirty.map(([k, line]) => this.#writeBack(k, line, false)));
+    this.#closed = true;
+  }
+}
