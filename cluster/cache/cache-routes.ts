@@ -13,7 +13,6 @@ import type { Forwarder } from '../node/forwarder.js';
 import type { ServiceReply } from '../node/reply.js';
 import { errorResponses, jsonBody, jsonResponse } from '../node/openapi.js';
 import type { Handler, Route } from '../node/service.js';
-import { errorMessage } from '../errors.js';
 import { CacheFailure, type CacheEngine } from './cache-engine.js';
 import { CACHE_RPCS, MAX_KEY_LENGTH, rpcPath, type CachePeers, type CacheRpcName, type RpcReply, type RpcRequest, type RpcResult } from './cache-protocol.js';
 

@@ -19,7 +19,7 @@
  */
 import { join } from 'node:path';
 import type { FileIo, IoFile } from '../raft/file-io.js';
-import { findRecordAfter, HEADER_BYTES, onFile, scanRecords, syncDir, TEMP_SUFFIX, timedSync, withPath, type SyncStats } from '../raft/record-file.js';
+import { findRecordAfter, HEADER_BYTES, onFile, openLogForAppend, scanRecords, TEMP_SUFFIX, withPath, type SyncStats } from '../raft/record-file.js';
 import { makeDir } from '../raft/storage-recovery.js';
 
 /** The log file's name in the store's dir. */
@@ -122,19 +122,7 @@ export async function recoverLog(dir: string, stats: SyncStats, io: FileIo): Pro
     repaired.push(`${LOG_FILE}: ${problem}; truncated the file there, dropping ${bytes.length - end} bytes (a write that never completed)`);
   }
 
-  const handle = await onFile(path, () => io.open(path, 'create-read-write'));
-  try {
-    if (problem !== null) {
-      await onFile(path, async () => {
-        await handle.truncate(end);
-        await timedSync(handle, stats, true);
-      });
-    }
-    if (buf === null) await syncDir(dir, stats, io);
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
+  const handle = await openLogForAppend(path, dir, { truncateTo: problem !== null ? end : null, created: buf === null, stats, io });
   return { map, liveBytes, handle, size: end, allocated: zeroTail ? bytes.length : end, repaired };
 }
 

@@ -211,3 +211,26 @@ export async function writeFileAtomic(path: string, data: Uint8Array, stats: Syn
   await onFile(path, () => io.rename(tmp, path));
   await syncDir(dirname(path), stats, io);
 }
+
+/**
+ * Opens a recovered log file for appending: cuts it at `truncateTo` first (a torn tail; the cut
+ * fsynced) when given, and fsyncs its directory when the file was just `created`. Closes the
+ * handle again if either step fails.
+ */
+export async function openLogForAppend(path: string, dir: string, o: { truncateTo: number | null; created: boolean; stats: SyncStats; io: FileIo }): Promise<IoFile> {
+  const handle = await onFile(path, () => o.io.open(path, 'create-read-write'));
+  try {
+    const cut = o.truncateTo;
+    if (cut !== null) {
+      await onFile(path, async () => {
+        await handle.truncate(cut);
+        await timedSync(handle, o.stats, true);
+      });
+    }
+    if (o.created) await syncDir(dir, o.stats, o.io);
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  return handle;
+}

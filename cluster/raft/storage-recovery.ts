@@ -20,7 +20,7 @@
  */
 import { dirname, join } from 'node:path';
 import { realFileIo, type FileIo, type IoFile } from './file-io.js';
-import { findRecordAfter, onFile, scanRecords, withPath, syncDir, timedSync, TEMP_SUFFIX, writeFileAtomic, type SyncStats } from './record-file.js';
+import { findRecordAfter, onFile, openLogForAppend, scanRecords, withPath, syncDir, TEMP_SUFFIX, writeFileAtomic, type SyncStats } from './record-file.js';
 import {
   decodeEntry,
   decodeHardState,
@@ -121,19 +121,7 @@ export async function recover(dir: string, stats: SyncStats, io: FileIo): Promis
     offsets = offsets.map((o) => o - keepFrom);
     repaired.push(`${LOG_FILE}: dropped ${dropped} entries at or below the snapshot index ${snapIndex} (finished an interrupted compaction)`);
   }
-  const handle = await onFile(logPath, () => io.open(logPath, 'create-read-write'));
-  try {
-    if (keepFrom === 0 && end < bytes.length && !zeroTail) {
-      await onFile(logPath, async () => {
-        await handle.truncate(end);
-        await timedSync(handle, stats, true);
-      });
-    }
-    if (buf === null) await syncDir(dir, stats, io);
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
+  const handle = await openLogForAppend(logPath, dir, { truncateTo: keepFrom === 0 && end < bytes.length && !zeroTail ? end : null, created: buf === null, stats, io });
   const allocated = keepFrom > 0 ? end - keepFrom : zeroTail ? bytes.length : end;
   return { recovered: { hard, snapshot, entries, repaired }, log: { handle, size: end - keepFrom, allocated, offsets } };
 }

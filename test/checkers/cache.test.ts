@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
+import { historyFromLines } from '../support/history-lines.js';
 import { findLostWrites, lostWritesChecker, mesiChecker, sampleViolations, withoutOps } from '../../checkers/cache.js';
-import { linearizableChecker, type Op } from '../../checkers/index.js';
+import { linearizableChecker } from '../../checkers/index.js';
 
-/** A history from `p f value` lines: an invoke `p f [key x]`, a completion `p ok|info|fail f [key x]`; values are JSON. */
-function history(...events: string[]): Op[] {
-  return events.map((e, index) => {
-    const [p, a, b, ...rest] = e.split(' ');
-    const done = a === 'ok' || a === 'info' || a === 'fail';
-    const text = (done ? rest : [b, ...rest]).join(' ');
-    return { index, type: done ? (a as Op['type']) : 'invoke', f: (done ? b : a) as string, value: text ? JSON.parse(text) : null, process: Number(p), time: index };
-  });
-}
+const history = historyFromLines;
 
 const sample = (lines: { node: string; state: string; value?: string | null; leaseLeftMs?: number }[], o: { stored?: string | null; directory?: string[]; policy?: string; unreachable?: string[] } = {}) => ({
   key: 'k1',

@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
-import { checkFencingTokens, fencingTokensChecker, type Op } from '../../checkers/index.js';
+import { historyFromLines } from '../support/history-lines.js';
+import { checkFencingTokens, fencingTokensChecker } from '../../checkers/index.js';
 
-/**
- * A history from `p f value` lines: an invoke is `p f [lock x]`, a completion `p ok|info|fail f
- * [lock x]`; values are JSON.
- */
-function history(...events: string[]): Op[] {
-  return events.map((e, index) => {
-    const [p, a, b, ...rest] = e.split(' ');
-    const done = a === 'ok' || a === 'info' || a === 'fail';
-    const text = (done ? rest : [b, ...rest]).join(' ');
-    return { index, type: done ? (a as Op['type']) : 'invoke', f: (done ? b : a) as string, value: text ? JSON.parse(text) : null, process: Number(p), time: index };
-  });
-}
+const history = historyFromLines;
 
 describe('fencing-tokens checker', () => {
   it('is named fencing-tokens', () => assert.equal(fencingTokensChecker().name, 'fencing-tokens'));
