@@ -11,7 +11,8 @@
  * RPCs: `GET /cache/{key}` → 200 `{value, state, hit}` | 404 (no value: read nil);
  * `PUT /cache/{key} {value}` → 200; `DELETE /cache/{key}` → 200; `GET /cache/{key}/state` → 200
  * the sample; 503 `unavailable` (with `definite`) when the key's home or a holder cannot be
- * reached in time. Failed attempts are retried on another random node until the op's deadline.
+ * reached in time. Reads are retried on another random node until the op's deadline; a write only
+ * while its attempts surely failed (after one that may have taken effect it is `info`).
  *
  * Ops: `read` `[key nil]` → ok `[key value]`; `write` `[key v]` (v a fresh integer, or nil for
  * a delete) → ok with the same value; `state` `[key nil]` → ok `[key sample]`.
@@ -131,7 +132,9 @@ export class CacheClient implements Client {
       }
       case 'write': {
         const v = t[1] ?? null;
-        const r = v === null ? await this.#http.request({ method: 'DELETE', path }) : await this.#http.request({ method: 'PUT', path, body: { value: v } });
+        // Not retried once an attempt may have taken effect: a second application, later, would
+        // write the value again after newer ones (no exactly-once sessions in the cache API).
+        const r = await this.#http.request({ method: v === null ? 'DELETE' : 'PUT', path, ...(v === null ? {} : { body: { value: v } }), retryIndefinite: false });
         return { type: r.outcome, value: [key, v], node: r.node ?? '', ...(r.outcome === 'ok' ? {} : { error: r.error }) };
       }
       case 'state': {

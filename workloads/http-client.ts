@@ -71,6 +71,13 @@ export interface HttpRequest {
   readonly timeoutMs?: number;
   /** One attempt's deadline. @default the client's `attemptTimeoutMs` */
   readonly attemptTimeoutMs?: number;
+  /**
+   * Retry after an attempt that may have taken effect (a timeout, a reset, a 5xx not definite).
+   * Without a session such a retry may apply the request twice, at two different times — for a
+   * register write that is a second write of an old value after later ones. `false`: the op is
+   * `info` at once. Attempts that surely failed are retried either way. @default true
+   */
+  readonly retryIndefinite?: boolean;
 }
 
 /**
@@ -191,6 +198,7 @@ export class HttpClient {
       if (a.kind === 'error') {
         if (!neverSent(a.error)) allDefinite = false;
         lastError = errorMessage(a.error);
+        if (!allDefinite && req.retryIndefinite === false) break;
         continue;
       }
       lastStatus = a.status;
@@ -205,6 +213,7 @@ export class HttpClient {
       if (a.status >= 500) {
         if (!isDefinite(a.status, body)) allDefinite = false;
         lastError = code;
+        if (!allDefinite && req.retryIndefinite === false) break;
         continue;
       }
       // A definite answer of the state machine (409) or a refusal before anything was done (4xx).

@@ -152,6 +152,16 @@ describe('workloads/http-client', function () {
     assert.ok(mixed.attempts > 1);
   });
 
+  it('retryIndefinite: false — info after the first attempt that may have taken effect; surely failed attempts are still retried', async () => {
+    script = () => 'hang';
+    const hung = await client({ timeoutMs: 2000, attemptTimeoutMs: 100 }).request({ method: 'PUT', path: '/cache/k1', body: { value: 1 }, retryIndefinite: false });
+    assert.deepEqual([hung.outcome, hung.attempts], ['info', 1]);
+    seen = [];
+    script = (_r, n) => (n === 1 ? { status: 503, json: { error: 'unavailable', definite: true } } : n === 2 ? { status: 503, json: { error: 'unavailable', definite: false } } : { status: 200, json: { state: 'M' } });
+    const r = await client({ timeoutMs: 2000 }).request({ method: 'PUT', path: '/cache/k1', body: { value: 1 }, retryIndefinite: false });
+    assert.deepEqual([r.outcome, r.outcome === 'info' && r.error, r.attempts], ['info', 'indeterminate: unavailable', 2]);
+  });
+
   it('a request that hangs past the attempt timeout is retried, and info at the end', async () => {
     script = () => 'hang';
     const r = await client({ timeoutMs: 500, attemptTimeoutMs: 100 }).request({ method: 'POST', path: '/queue/q1/enqueue', body: { value: 1 } });
