@@ -28,12 +28,11 @@
  * invalidations to be acknowledged, nor for unreachable holders' leases), `cache.serve-after-lease`
  * (a node serves a copy whose lease has run out).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { randomInt } from 'node:crypto';
 import { FP } from '../failpoints.js';
 import { errorMessage } from '../errors.js';
-import type { ServiceReply } from '../node/reply.js';
 import type { BackingStore } from './backing-store.js';
+import { CacheFailure, type CacheCounters, type WritePolicy } from './cache-common.js';
+import { CacheHome } from './cache-home.js';
 import {
   CACHE_RPCS,
   type CachePeers,
@@ -48,12 +47,9 @@ import {
   type SeenState,
   type WritebackReply,
 } from './cache-protocol.js';
-import { Directory, type Holder } from './directory.js';
 import { LineTable, type Line } from './line-table.js';
 
-/** When the store is written. */
-export type WritePolicy = 'write-through' | 'write-back';
-export const WRITE_POLICIES: readonly WritePolicy[] = ['write-through', 'write-back'];
+export { CacheFailure, WRITE_POLICIES, type CacheCounters, type WritePolicy } from './cache-common.js';
 
 /** Options of a {@link CacheEngine}. */
 export interface CacheEngineOptions {
@@ -83,38 +79,6 @@ export interface CacheEngineOptions {
   readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
 }
 
-/** Counters since the node started. */
-export interface CacheCounters {
-  hits: number;
-  misses: number;
-  /** Reads that found a copy whose lease had run out. */
-  leaseExpiries: number;
-  invalidationsSent: number;
-  invalidationsReceived: number;
-  /** Downgrades the home asked for (Modified/Exclusive → Shared). */
-  downgrades: number;
-  /** Dirty values written to the store (by a downgrade, an eviction or a lease renewal). */
-  writebacks: number;
-  /** Dirty values that could not be written back (the home unreachable, or it no longer lists the line): lost. */
-  writebacksLost: number;
-  evictions: number;
-  /** Times a home went on past a holder it could not reach, once that holder's lease was surely over. */
-  leaseWaits: number;
-  /** Writes done in place (write-back, the line Exclusive or Modified). */
-  localWrites: number;
-}
-
-/** A failed operation: the reply to send (503 unavailable, 500 store failure). */
-export class CacheFailure extends Error {
-  readonly reply: ServiceReply;
-  constructor(reply: ServiceReply) {
-    super(String(reply.body['message']));
-    this.reply = reply;
-  }
-}
-
-/** The shortest timeout of an RPC to a holder, ms (a lease almost over still gets a chance). */
-const MIN_RPC_MS = 50;
 /** Added to the home's count of a lease, ms: covers the time a grant takes to leave the home. */
 const LEASE_MARGIN_MS = 20;
 
@@ -133,8 +97,8 @@ export class CacheEngine {
   readonly driftBound: number;
   /** How long the home counts a copy held after granting it, ms. */
   readonly holdMs: number;
-  /** This incarnation's id: versions of different incarnations are not compared. */
-  readonly inc: number;
+  /** This node as the home of its keys: the directory, versions and main memory. */
+  readonly home: CacheHome;
   readonly counters: CacheCounters = {
     hits: 0,
     misses: 0,
@@ -149,24 +113,15 @@ export class CacheEngine {
     localWrites: 0,
   };
   readonly lines: LineTable;
-  readonly directory = new Directory();
-  readonly #members: readonly string[];
   readonly #homeOf: (key: string) => string;
-  readonly #store: BackingStore;
   readonly #peers: CachePeers;
   readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #onEvent: (event: string, fields: Record<string, unknown>) => void;
-  /** The last version this home handed out (one counter for every key it homes). */
-  #version = 0;
-  /** Before it, this node does not act as a home (a restart: its former copies may still be served). */
-  readonly #graceUntil: number;
   /** Per key, the start of the latest write sent from here: a read grant asked for before it is not installed. */
   readonly #fences = new Map<string, number>();
   /** Per key, the end of the writes from this node in flight (see #serialWrite). */
   readonly #writing = new Map<string, Promise<void>>();
-  /** Write-back grants the home waits to hear installed, by `from␀key␀version`. */
-  readonly #awaitingInstall = new Map<string, () => void>();
   /** Dirty lines being written back, by key (a downgrade during the write-back still finds the value). */
   readonly #writingBack = new Map<string, Line>();
   /** Keys of dirty lines (write-back), for the lease renewal sweep. */
@@ -176,9 +131,7 @@ export class CacheEngine {
 
   constructor(o: CacheEngineOptions) {
     this.id = o.id;
-    this.#members = o.members;
     this.#homeOf = o.homeOf;
-    this.#store = o.store;
     this.#peers = o.peers;
     this.policy = o.policy ?? 'write-through';
     this.leaseMs = o.leaseMs ?? 2000;
@@ -189,8 +142,20 @@ export class CacheEngine {
     this.#timeoutMs = o.requestTimeoutMs;
     this.#now = o.now ?? (() => performance.now());
     this.#onEvent = o.onEvent ?? (() => undefined);
-    this.inc = randomInt(1, 0xffffffff);
-    this.#graceUntil = o.restarted === true ? this.#now() + this.holdMs : 0;
+    this.home = new CacheHome({
+      id: o.id,
+      members: o.members,
+      policy: this.policy,
+      leaseMs: this.leaseMs,
+      holdMs: this.holdMs,
+      timeoutMs: this.#timeoutMs,
+      store: o.store,
+      counters: this.counters,
+      restarted: o.restarted === true,
+      now: this.#now,
+      onEvent: this.#onEvent,
+      ask: (node, rpc, req, timeoutMs) => this.#send(node, rpc, req, timeoutMs),
+    });
     this.lines = new LineTable({
       maxEntries: o.maxEntries ?? 100_000,
       maxBytes: o.maxBytes ?? 64 * 1024 * 1024,
@@ -199,11 +164,6 @@ export class CacheEngine {
     const every = Math.max(10, Math.floor(this.leaseMs / 4));
     this.#sweep = setInterval(() => this.#housekeep(), every);
     this.#sweep.unref();
-  }
-
-  /** The home of `key`. */
-  homeOf(key: string): string {
-    return this.#homeOf(key);
   }
 
   // ————— client operations —————
@@ -391,11 +351,11 @@ export class CacheEngine {
   serve<K extends CacheRpcName>(rpc: K, from: string, req: RpcRequest<K>): Promise<RpcReply<K>> {
     type Handlers = { [N in CacheRpcName]: (from: string, req: RpcRequest<N>) => Promise<RpcReply<N>> };
     const handlers: Handlers = {
-      read: (f, r) => this.#homeRead(f, r.key),
-      write: (f, r) => this.#homeWrite(f, r.key, r.value, r.keep),
-      writeback: (f, r) => this.#homeWriteback(f, r),
-      sample: (_f, r) => this.#homeSample(r.key),
-      installed: (f, r) => Promise.resolve(this.#onInstalled(f, r.key, r.version)),
+      read: (f, r) => this.home.read(f, r.key),
+      write: (f, r) => this.home.write(f, r.key, r.value, r.keep),
+      writeback: (f, r) => this.home.writeback(f, r),
+      sample: (_f, r) => this.home.sample(r.key),
+      installed: (f, r) => Promise.resolve(this.home.installed(f, r.key, r.version)),
       invalidate: (_f, r) => Promise.resolve(this.#onInvalidate(r.key, r.inc, r.version)),
       downgrade: (_f, r) => Promise.resolve(this.#onDowngrade(r.key, r.inc, r.version)),
       peek: (_f, r) => Promise.resolve(this.#view(r.key)),
@@ -407,162 +367,11 @@ export class CacheEngine {
     return (handlers[rpc] as (from: string, req: RpcRequest<K>) => Promise<RpcReply<K>>)(from, req);
   }
 
-  /** Waits out the grace period of a restarted home (bounded by one hold period). */
-  async #asHome(): Promise<void> {
-    if (this.#closed) throw new CacheFailure({ status: 503, body: { error: 'unavailable', message: 'the node is shutting down', definite: true } });
-    const left = this.#graceUntil - this.#now();
-    if (left > 0) await sleep(left);
-  }
-
-  /** A grant at `version` (default: the latest this home handed out — for a read, taken under the key's lock). */
-  #grant(value: string | null, state: 'M' | 'E' | 'S', version = this.#version): Grant {
-    return { value, state, inc: this.inc, version, leaseMs: this.leaseMs };
-  }
-
-  async #homeRead(from: string, key: string): Promise<Grant> {
-    await this.#asHome();
-    return this.directory.withKey(key, async () => {
-      this.directory.purge(key, this.#now());
-      const e = this.directory.entry(key);
-      let value: string | null | undefined;
-      for (const [node, h] of [...e.holders]) {
-        // The reader itself may hold it Modified too (write-back): its read was asked for before
-        // its write, which the home applied first — the value is then in the reader's line only.
-        if ((node === from && this.policy !== 'write-back') || h.state === 'S') continue;
-        // Modified or Exclusive elsewhere: it becomes Shared, handing over a dirty value.
-        this.counters.downgrades++;
-        const r = await this.#revoke(key, node, h, 'downgrade', { key, inc: this.inc, version: this.#version });
-        // Not there (null): its lease is over. Holding no line is no proof: a grant may be on its
-        // way, which it will install Shared (it remembers the downgrade) — so it stays listed.
-        if (r === null) e.holders.delete(node);
-        else h.state = 'S';
-        if (r?.dirty === true && r.value !== undefined) {
-          await this.#storeWrite(key, r.value);
-          this.counters.writebacks++;
-          value = r.value;
-        }
-      }
-      value ??= await this.#storeRead(key);
-      e.holders.delete(from);
-      const state = e.holders.size > 0 ? 'S' : 'E';
-      e.holders.set(from, { state, until: this.#now() + this.holdMs, version: this.#version });
-      return this.#grant(value, state);
-    });
-  }
-
-  async #homeWrite(from: string, key: string, value: string | null, keep: boolean): Promise<Grant> {
-    await this.#asHome();
-    return this.directory.withKey(key, async () => {
-      this.directory.purge(key, this.#now());
-      const e = this.directory.entry(key);
-      const version = ++this.#version;
-      const others = [...e.holders].filter(([node]) => node !== from);
-      this.counters.invalidationsSent += others.length;
-      const invalidate = async ([node, h]: [string, Holder]): Promise<void> => {
-        await this.#revoke(key, node, h, 'invalidate', { key, inc: this.inc, version });
-      };
-      if (FP['cache.skip-invalidation-acks']) {
-        for (const o of others) void this.#send(o[0], 'invalidate', { key, inc: this.inc, version }, this.#timeoutMs);
-      } else {
-        await Promise.all(others.map(invalidate));
-      }
-      for (const [node] of others) e.holders.delete(node);
-      e.holders.delete(from);
-      if (value === null || this.policy === 'write-through') await this.#storeWrite(key, value);
-      if (keep) e.holders.set(from, { state: 'M', until: this.#now() + this.holdMs, version });
-      else this.directory.purge(key, this.#now());
-      if (keep && value !== null && this.policy === 'write-back') {
-        // The value lives only in the writer's line once it gets there: keep the key busy until
-        // the writer says it holds it (or for one hold period), so that no read's downgrade can
-        // overtake the grant and find nothing to hand over.
-        let done!: () => void;
-        const installed = new Promise<void>((r) => (done = r));
-        const timer = setTimeout(() => {
-          this.#onEvent('install-not-heard', { key, node: from, version });
-          done();
-        }, this.holdMs);
-        timer.unref();
-        this.#awaitingInstall.set(`${from}\u0000${key}\u0000${version}`, () => {
-          clearTimeout(timer);
-          done();
-        });
-        this.directory.holdAfter(key, installed.finally(() => this.#awaitingInstall.delete(`${from}\u0000${key}\u0000${version}`)));
-      }
-      // The write's own version: writes of other keys may have moved the counter meanwhile.
-      return this.#grant(value, 'M', version);
-    });
-  }
-
-  async #homeWriteback(from: string, r: RpcRequest<'writeback'>): Promise<WritebackReply> {
-    await this.#asHome();
-    return this.directory.withKey(r.key, async () => {
-      this.directory.purge(r.key, this.#now());
-      const h = this.directory.peek(r.key)?.holders.get(from);
-      // Only the copy this home granted last may write back (Shared only when a downgrade overtook its grant).
-      if (r.inc !== this.inc || !h || h.version !== r.version) return { accepted: false };
-      await this.#storeWrite(r.key, r.value);
-      this.counters.writebacks++;
-      if (!r.renew) {
-        this.directory.entry(r.key).holders.delete(from);
-        this.directory.purge(r.key, this.#now());
-        return { accepted: true };
-      }
-      if (h.state !== 'S') h.state = 'E';
-      h.until = this.#now() + this.holdMs;
-      return { accepted: true, grant: { value: r.value, state: h.state, inc: this.inc, version: h.version, leaseMs: this.leaseMs } };
-    });
-  }
-
-  async #homeSample(key: string): Promise<SampleReply> {
-    await this.#asHome();
-    return this.directory.withKey(key, async () => {
-      const now = this.#now();
-      this.directory.purge(key, now);
-      const stored = await this.#storeRead(key);
-      const directory = [...(this.directory.peek(key)?.holders ?? [])].map(([node, h]) => ({ node, state: h.state, leaseLeftMs: Math.round(h.until - now) }));
-      const unreachable: string[] = [];
-      const lines: LineView[] = [];
-      const timeout = Math.min(1000, this.#timeoutMs);
-      await Promise.all(
-        this.#members.map(async (node) => {
-          if (node === this.id) return void lines.push(this.#view(key));
-          const r = await this.#send(node, 'peek', { key }, timeout);
-          if (r === null) unreachable.push(node);
-          else lines.push(r);
-        }),
-      );
-      lines.sort((a, b) => a.node.localeCompare(b.node));
-      unreachable.sort();
-      return { key, home: this.id, inc: this.inc, version: this.#version, stored, directory, lines, unreachable };
-    });
-  }
-
-  /**
-   * Asks `node` to invalidate or downgrade its copy; if it cannot be reached, waits until its
-   * lease is surely over (it then serves the copy no more). Null when it did not answer.
-   */
-  async #revoke<K extends 'invalidate' | 'downgrade'>(key: string, node: string, h: Holder, rpc: K, req: RpcRequest<K>): Promise<RpcReply<K> | null> {
-    if (node === this.id) return this.serve(rpc, this.id, req);
-    const left = h.until - this.#now();
-    const reply = await this.#send(node, rpc, req, Math.max(MIN_RPC_MS, Math.min(left, this.#timeoutMs)));
-    if (reply !== null) return reply;
-    const wait = h.until - this.#now();
-    this.counters.leaseWaits++;
-    this.#onEvent('lease-wait', { key, node, rpc, waitMs: Math.max(0, Math.round(wait)) });
-    if (wait > 0) await sleep(wait);
-    return null;
-  }
-
-  /** An RPC to a peer; null when it did not answer (or answered an error). */
+  /** An RPC to a node (this one too); null when it did not answer (or answered an error). */
   async #send<K extends CacheRpcName>(node: string, rpc: K, req: RpcRequest<K>, timeoutMs: number): Promise<RpcReply<K> | null> {
     if (node === this.id) return this.serve(rpc, this.id, req).catch(() => null);
     const r = await this.#peers.call(node, rpc, req, timeoutMs);
     return r.ok ? r.reply : null;
-  }
-
-  #onInstalled(from: string, key: string, version: number): Record<string, never> {
-    this.#awaitingInstall.get(`${from}\u0000${key}\u0000${version}`)?.();
-    return {};
   }
 
   #onInvalidate(key: string, inc: number, version: number): InvalidateReply {
@@ -662,31 +471,12 @@ export class CacheEngine {
     const keep = this.holdMs + this.#timeoutMs;
     for (const [key, at] of this.#fences) if (now - at > keep) this.#fences.delete(key);
     this.lines.prune(now, keep);
-    this.directory.purgeAll(now);
-  }
-
-  // ————— the store —————
-
-  async #storeRead(key: string): Promise<string | null> {
-    try {
-      return await this.#store.get(key);
-    } catch (e) {
-      throw new CacheFailure({ status: 503, body: { error: 'store-unavailable', message: `reading ${JSON.stringify(key)} from the ${this.#store.kind} store failed: ${errorMessage(e)}`, definite: true } });
-    }
-  }
-
-  async #storeWrite(key: string, value: string | null): Promise<void> {
-    try {
-      if (value === null) await this.#store.delete(key);
-      else await this.#store.put(key, value);
-    } catch (e) {
-      throw new CacheFailure({ status: 503, body: { error: 'store-unavailable', message: `writing ${JSON.stringify(key)} to the ${this.#store.kind} store failed: ${errorMessage(e)}`, definite: false } });
-    }
+    this.home.directory.purgeAll(now);
   }
 
   /** Line and directory counts, for metrics and `/status`. */
   stats(): { lines: number; bytes: number; states: Record<'M' | 'E' | 'S', number>; directoryKeys: number; tombstones: number; dirty: number } {
-    return { lines: this.lines.size, bytes: this.lines.bytes, states: this.lines.counts(), directoryKeys: this.directory.size, tombstones: this.lines.tombstones, dirty: this.#dirty.size };
+    return { lines: this.lines.size, bytes: this.lines.bytes, states: this.lines.counts(), directoryKeys: this.home.directory.size, tombstones: this.lines.tombstones, dirty: this.#dirty.size };
   }
 
   /** Stops the sweep and writes dirty lines back (best effort, bounded by the request timeout). */
@@ -696,5 +486,6 @@ export class CacheEngine {
     const dirty = [...this.#dirty].map((k) => [k, this.lines.peek(k)] as const).filter((x): x is readonly [string, Line] => x[1]?.dirty === true);
     await Promise.all(dirty.map(([k, line]) => this.#writeBack(k, line, false)));
     this.#closed = true;
+    this.home.closed = true;
   }
 }

@@ -115,7 +115,7 @@ async function start(ctx: ServiceContext, o: CacheServiceOptions): Promise<NodeS
     help: 'Keys with at least one holder in this node’s directory (as a home)',
     registers: [ctx.registry],
     collect() {
-      this.set(engine.directory.size);
+      this.set(engine.home.directory.size);
     },
   });
   return {

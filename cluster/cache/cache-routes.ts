@@ -7,7 +7,7 @@
  * the rest (`cache-engine.ts`).
  */
 import { z } from 'zod';
-import { HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
+import { decodePathSegment, HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
 import { validate } from '../node/schemas.js';
 import type { Forwarder } from '../node/forwarder.js';
 import type { ServiceReply } from '../node/reply.js';
@@ -21,12 +21,7 @@ export const putBody = z.strictObject({ value: z.json().describe('the value: any
 
 /** The key of a route's path segment; 400 naming `key` otherwise. */
 export function cacheKey(param: string | undefined): string {
-  let key: string;
-  try {
-    key = decodeURIComponent(param ?? '');
-  } catch {
-    throw new HttpError(400, 'bad-request', 'the key in the path is not valid percent-encoding', { field: 'key' });
-  }
+  const key = decodePathSegment(param, 'key', 'key');
   if (key.length === 0 || key.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f]|[\uD800-\uDFFF]/u.test(key)) {
     throw new HttpError(400, 'bad-request', `key: must be 1 to ${MAX_KEY_LENGTH} characters, no control characters or lone surrogates`, { field: 'key' });
   }

@@ -89,11 +89,4 @@ export class Directory {
   get size(): number {
     return this.#entries.size;
   }
-
-  /** Holders per state, over every key. */
-  counts(): Record<LineState, number> {
-    const n: Record<LineState, number> = { M: 0, E: 0, S: 0 };
-    for (const e of this.#entries.values()) for (const h of e.holders.values()) n[h.state]++;
-    return n;
-  }
 }

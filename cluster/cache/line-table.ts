@@ -137,9 +137,4 @@ export class LineTable {
     for (const line of this.#lru.values()) n[line.state]++;
     return n;
   }
-
-  /** Every line (LRU order, most recent first). */
-  entries(): IterableIterator<[string, Line]> {
-    return this.#lru.entries();
-  }
 }

@@ -19,7 +19,7 @@
  */
 import { join } from 'node:path';
 import type { FileIo, IoFile } from '../raft/file-io.js';
-import { findRecordAfter, HEADER_BYTES, onFile, openLogForAppend, scanRecords, TEMP_SUFFIX, withPath, type SyncStats } from '../raft/record-file.js';
+import { findRecordAfter, HEADER_BYTES, onFile, openLogForAppend, readOptional, scanRecords, TEMP_SUFFIX, type SyncStats } from '../raft/record-file.js';
 import { makeDir } from '../raft/storage-recovery.js';
 
 /** The log file's name in the store's dir. */
@@ -124,14 +124,4 @@ export async function recoverLog(dir: string, stats: SyncStats, io: FileIo): Pro
 
   const handle = await openLogForAppend(path, dir, { truncateTo: problem !== null ? end : null, created: buf === null, stats, io });
   return { map, liveBytes, handle, size: end, allocated: zeroTail ? bytes.length : end, repaired };
-}
-
-/** The contents of `path`, or null when there is no such file. */
-async function readOptional(path: string, io: FileIo): Promise<Buffer | null> {
-  try {
-    return await io.readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw withPath(e, path);
-  }
 }

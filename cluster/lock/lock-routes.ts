@@ -8,7 +8,7 @@ import type { LockService } from './lock-service.js';
 import type { RequestId } from './sessions.js';
 import { MAX_ID_LENGTH } from './commands.js';
 import { acquireBody, releaseBody, renewBody, CONTROL } from './lock-schemas.js';
-import { HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
+import { decodePathSegment, HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
 import { validate } from '../node/schemas.js';
 import { FORWARDED_REQUEST, onLeader, type LeaderRouting, type RoutedRequest } from '../node/leader-routing.js';
 import { errorResponses, jsonBody, jsonResponse, ERROR_REF } from '../node/openapi.js';
@@ -62,12 +62,7 @@ export function lockRoutes(locks: LockService, routing: LeaderRouting, bodyLimit
 
   /** The lock name of a `GET /lock/{name}` path segment; 400 naming `name` otherwise. */
   const lockName = (param: string | undefined): string => {
-    let name: string;
-    try {
-      name = decodeURIComponent(param ?? '');
-    } catch {
-      throw new HttpError(400, 'bad-request', 'the lock name in the path is not valid percent-encoding', { field: 'name' });
-    }
+    const name = decodePathSegment(param, 'lock name', 'name');
     if (name.length === 0 || name.length > MAX_ID_LENGTH) {
       throw new HttpError(400, 'bad-request', `name: must be a non-empty string of at most ${MAX_ID_LENGTH} characters`, { field: 'name' });
     }

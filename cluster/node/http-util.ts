@@ -87,3 +87,15 @@ export function rawReply(status: string, error: string, message: string): string
   const body = JSON.stringify({ error, message });
   return `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
+
+/**
+ * A route's captured path segment, percent-decoded; 400 naming `field` when it is not valid
+ * percent-encoding (`what` names it in the message, e.g. "queue name").
+ */
+export function decodePathSegment(param: string | undefined, what: string, field: string): string {
+  try {
+    return decodeURIComponent(param ?? '');
+  } catch {
+    throw new HttpError(400, 'bad-request', `the ${what} in the path is not valid percent-encoding`, { field });
+  }
+}

@@ -6,7 +6,7 @@
  * following the leader they name.
  */
 import { z } from 'zod';
-import { HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
+import { decodePathSegment, HttpError, parseJson, readBody, sendJson } from '../node/http-util.js';
 import { validate } from '../node/schemas.js';
 import { FORWARDED_REQUEST, isForwarded, onLeader, type RoutedRequest } from '../node/leader-routing.js';
 import type { Forwarder, ForwardKind } from '../node/forwarder.js';
@@ -50,12 +50,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** The queue name of a route's path segment; 400 naming `queue` otherwise. */
 export function queueName(param: string | undefined): string {
-  let name: string;
-  try {
-    name = decodeURIComponent(param ?? '');
-  } catch {
-    throw new HttpError(400, 'bad-request', 'the queue name in the path is not valid percent-encoding', { field: 'queue' });
-  }
+  const name = decodePathSegment(param, 'queue name', 'queue');
   if (name.length === 0 || name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
     throw new HttpError(400, 'bad-request', `queue: must be 1 to ${MAX_NAME_LENGTH} characters matching ${NAME_PATTERN.source}`, { field: 'queue' });
   }

@@ -234,3 +234,13 @@ export async function openLogForAppend(path: string, dir: string, o: { truncateT
   }
   return handle;
 }
+
+/** The contents of `path`, or null when there is no such file. */
+export async function readOptional(path: string, io: FileIo): Promise<Buffer | null> {
+  try {
+    return await io.readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw withPath(e, path);
+  }
+}

@@ -20,7 +20,7 @@
  */
 import { dirname, join } from 'node:path';
 import { realFileIo, type FileIo, type IoFile } from './file-io.js';
-import { findRecordAfter, onFile, openLogForAppend, scanRecords, withPath, syncDir, TEMP_SUFFIX, writeFileAtomic, type SyncStats } from './record-file.js';
+import { findRecordAfter, onFile, openLogForAppend, readOptional, scanRecords, syncDir, TEMP_SUFFIX, writeFileAtomic, type SyncStats } from './record-file.js';
 import {
   decodeEntry,
   decodeHardState,
@@ -148,15 +148,6 @@ async function removeTempFiles(dir: string, repaired: string[], io: FileIo): Pro
   }
 }
 
-/** The contents of `path`, or null when there is no such file. */
-async function readOptional(path: string, io: FileIo): Promise<Buffer | null> {
-  try {
-    return await io.readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw withPath(e, path);
-  }
-}
 
 /** The payload of a file holding exactly one record, or null when there is no such file. */
 async function readSingleRecord(path: string, io: FileIo): Promise<Buffer | null> {

@@ -49,6 +49,25 @@ interface Hold {
   readonly release: () => void;
 }
 
+/** Adds a hold on the next `rpc` from `from` to `to` to `holds`. */
+function hold(holds: Hold[], from: string, to: string, rpc: CacheRpcName): { reached: Promise<void>; release: () => void } {
+  let reached!: () => void;
+  let release!: () => void;
+  const reachedP = new Promise<void>((r) => (reached = r));
+  const released = new Promise<void>((r) => (release = r));
+  holds.push({ from, to, rpc, reached, released, release });
+  return { reached: reachedP, release };
+}
+
+/** Waits at the next hold in `holds` on `from`→`to` `rpc`, if there is one. */
+async function passHold(holds: Hold[], from: string, to: string, rpc: CacheRpcName): Promise<void> {
+  const i = holds.findIndex((h) => h.from === from && h.to === to && h.rpc === rpc);
+  const h = i >= 0 ? holds.splice(i, 1)[0] : undefined;
+  if (!h) return;
+  h.reached();
+  await h.released;
+}
+
 /** Engines of one cluster, connected in memory. */
 export class CacheSim {
   readonly engines = new Map<string, CacheEngine>();
@@ -102,22 +121,12 @@ export class CacheSim {
 
   /** Holds the next request of `rpc` from `from` to `to` before it is served; `reached` resolves once it is waiting. */
   holdRequest(from: string, to: string, rpc: CacheRpcName): { reached: Promise<void>; release: () => void } {
-    let reached!: () => void;
-    let release!: () => void;
-    const reachedP = new Promise<void>((r) => (reached = r));
-    const released = new Promise<void>((r) => (release = r));
-    this.#requestHolds.push({ from, to, rpc, reached, released, release });
-    return { reached: reachedP, release };
+    return hold(this.#requestHolds, from, to, rpc);
   }
 
   /** Holds the next reply of `rpc` from `to` to `from`; `reached` resolves once the call is served and waiting. */
   hold(from: string, to: string, rpc: CacheRpcName): { reached: Promise<void>; release: () => void } {
-    let reached!: () => void;
-    let release!: () => void;
-    const reachedP = new Promise<void>((r) => (reached = r));
-    const released = new Promise<void>((r) => (release = r));
-    this.#holds.push({ from, to, rpc, reached, released, release });
-    return { reached: reachedP, release };
+    return hold(this.#holds, from, to, rpc);
   }
 
   async close(): Promise<void> {
@@ -138,12 +147,7 @@ export class CacheSim {
         }
         const target = this.engines.get(to);
         if (!target) return { ok: false, status: 503, error: 'unavailable', message: `${to} is down`, definite: true };
-        const j = this.#requestHolds.findIndex((h) => h.from === from && h.to === to && h.rpc === rpc);
-        const rh = j >= 0 ? this.#requestHolds.splice(j, 1)[0] : undefined;
-        if (rh) {
-          rh.reached();
-          await rh.released;
-        }
+        await passHold(this.#requestHolds, from, to, rpc);
         await this.#jitter();
         const schema = CACHE_RPCS[rpc];
         const parsed = schema.req.parse(JSON.parse(JSON.stringify(req))) as RpcRequest<K>;
@@ -154,12 +158,7 @@ export class CacheSim {
           return { ok: false, status: 503, error: 'failed', message: (e as Error).message, definite: false };
         }
         await this.#jitter();
-        const i = this.#holds.findIndex((h) => h.from === from && h.to === to && h.rpc === rpc);
-        const h = i >= 0 ? this.#holds.splice(i, 1)[0] : undefined;
-        if (h) {
-          h.reached();
-          await h.released;
-        }
+        await passHold(this.#holds, from, to, rpc);
         return { ok: true, reply };
       },
     };
