@@ -17,7 +17,8 @@ import { agreedLeaderOf, leaderViewOf } from '../node-status.js';
 import { DSYNC_BIN, freePorts, writeClusterSecret } from '../local/node-process.js';
 import { TEST_AIDS_ENV } from '../test-aids.js';
 import { errorMessage } from '../errors.js';
-import { connectEngine, DIR_LABEL, RUN_LABEL } from './engine.js';
+import { connectEngine, DIR_LABEL, OWNER_LABEL, RUN_LABEL } from './engine.js';
+import { ownerOf } from './owner.js';
 import { ensureNodeImage } from './image.js';
 import { createRunNetwork, type RunNetwork } from './bridge-network.js';
 import { NODE_PORT, NodeContainer } from './node-container.js';
@@ -92,7 +93,7 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     log(`docker: node image ${image.tag} ${image.built ? 'imported' : 'reused'}`, { image: image.tag, built: image.built, ms: Math.round(image.ms) });
 
     const runId = randomBytes(4).toString('hex');
-    const labels = { [RUN_LABEL]: runId, [DIR_LABEL]: o.dir };
+    const labels = { [RUN_LABEL]: runId, [DIR_LABEL]: o.dir, [OWNER_LABEL]: ownerOf() };
     const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const containers: NodeContainer[] = [];
     let network: RunNetwork | undefined;

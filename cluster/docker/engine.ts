@@ -11,6 +11,8 @@ import { errorMessage } from '../errors.js';
 export const RUN_LABEL = 'dsync.run';
 /** The label naming the folder of a run's nodes (for `dsync clean`'s report and the tests). */
 export const DIR_LABEL = 'dsync.dir';
+/** The label naming the harness process that made a run's things: `<hostname>:<pid>:<start time>` (see `owner.ts`). */
+export const OWNER_LABEL = 'dsync.owner';
 /** The label of the images the backend imports (`dsync.image=<content hash>`). */
 export const IMAGE_LABEL = 'dsync.image';
 

@@ -3,7 +3,8 @@
  * volume of one run (`dsync.run=<id>`, teardown's sweep), or of every run (`dsync clean`).
  */
 import type Docker from 'dockerode';
-import { DIR_LABEL, engineMessage, engineStatus, RUN_LABEL } from './engine.js';
+import { DIR_LABEL, engineMessage, engineStatus, OWNER_LABEL, RUN_LABEL } from './engine.js';
+import { ownerAlive } from './owner.js';
 
 /** One thing removed (or left): its kind, name, run id and the folder of the run's nodes. */
 export interface Leftover {
@@ -11,6 +12,8 @@ export interface Leftover {
   readonly name: string;
   readonly run: string;
   readonly dir: string;
+  /** Whether the harness that made it is alive on this machine (its run is in progress). */
+  readonly live: boolean;
 }
 
 /** What a sweep did. */
@@ -20,7 +23,11 @@ export interface Sweep {
   readonly failed: readonly (Leftover & { readonly error: string })[];
 }
 
-const labelsOf = (labels: Record<string, string> | undefined): { run: string; dir: string } => ({ run: labels?.[RUN_LABEL] ?? '?', dir: labels?.[DIR_LABEL] ?? '?' });
+const labelsOf = (labels: Record<string, string> | undefined): { run: string; dir: string; live: boolean } => ({
+  run: labels?.[RUN_LABEL] ?? '?',
+  dir: labels?.[DIR_LABEL] ?? '?',
+  live: ownerAlive(labels?.[OWNER_LABEL]),
+});
 
 /** Everything on the engine that carries `filter` (`dsync.run` for every run, `dsync.run=<id>` for one). */
 export async function findLeftovers(docker: Docker, filter: string): Promise<Leftover[]> {
