@@ -25,6 +25,7 @@ import { NODE_PORT, NodeContainer } from './node-container.js';
 import { dropCounts, setDropRules, type DropCount } from './link-rules.js';
 import { removeRun } from './leftovers.js';
 import { dockerCannot } from './docker-support.js';
+import { startReaper, type Reaper } from './reaper.js';
 
 /** How long a node has to answer `/health` after its container starts, ms. */
 const HEALTHY_MS = 30_000;
@@ -57,6 +58,7 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
   readonly #docker: Docker;
   readonly #byId: ReadonlyMap<string, NodeContainer>;
   readonly #log: BackendLog;
+  readonly #reaper: Reaper;
   readonly #running = new Set<string>();
   readonly #paused = new Set<string>();
   /** Cut links, `from>to`. */
@@ -65,8 +67,9 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
   readonly #chained = new Map<string, number>();
   #torndown: Promise<void> | undefined;
 
-  private constructor(docker: Docker, runId: string, network: RunNetwork, containers: readonly NodeContainer[], log: BackendLog) {
+  private constructor(docker: Docker, runId: string, network: RunNetwork, containers: readonly NodeContainer[], log: BackendLog, reaper: Reaper) {
     this.#docker = docker;
+    this.#reaper = reaper;
     this.runId = runId;
     this.network = network;
     this.nodes = containers.map((c) => c.spec.id);
@@ -93,6 +96,8 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     log(`docker: node image ${image.tag} ${image.built ? 'imported' : 'reused'}`, { image: image.tag, built: image.built, ms: Math.round(image.ms) });
 
     const runId = randomBytes(4).toString('hex');
+    // Should this process die without tearing down (kill -9, a second Ctrl-C), the reaper does.
+    const reaper = startReaper(runId);
     const labels = { [RUN_LABEL]: runId, [DIR_LABEL]: o.dir, [OWNER_LABEL]: ownerOf() };
     const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const containers: NodeContainer[] = [];
@@ -126,13 +131,14 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
           }),
         );
       }
-      const backend = new DockerBackend(docker, runId, net, containers, log);
+      const backend = new DockerBackend(docker, runId, net, containers, log, reaper);
       await Promise.all(ids.map((id) => backend.#startNode(id)));
       log(`docker: ${o.nodes} containers healthy`, { run: runId, network: net.name, subnet: net.subnet, ms: Math.round(performance.now() - t0), imageMs: Math.round(image.ms), imageBuilt: image.built });
       return backend;
     } catch (e) {
       await Promise.allSettled(containers.map((c) => c.remove()));
-      await removeRun(docker, runId).catch(() => undefined);
+      const swept = await removeRun(docker, runId).catch(() => ({ left: ['?'] }));
+      if (swept.left.length === 0) reaper.release();
       throw e;
     }
   }
@@ -294,6 +300,8 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
       const containers = [...this.#byId.values()].filter((_, i) => results[i]?.status === 'fulfilled').map((c) => `container ${c.spec.name}`);
       this.#log('docker: torn down', { run: this.runId, ms: Math.round(performance.now() - t0), removed: [...containers, ...removed.removed], left: removed.left, ...(failed.length > 0 ? { failed } : {}) });
+      // What is left, the reaper tries again when this process exits.
+      if (removed.left.length === 0) this.#reaper.release();
       if (removed.left.length > 0) throw new Error(`docker backend: teardown left ${removed.left.join(', ')}${failed.length > 0 ? `: ${failed.join('; ')}` : ''}; \`dsync clean\` removes them`);
     })());
   }

@@ -1,7 +1,8 @@
 /**
  * `dsync run --backend docker` and `dsync clean` as a user runs them: without an engine, one line
  * saying what to start and exit 3 (no stack trace, no store folder); a run SIGINTed mid-fault
- * exits 3 and leaves no container or network with its label; `dsync clean` removes what dead
+ * exits 3 and leaves no container or network with its label, and so does one killed outright
+ * (its reaper sweeps); `dsync clean` removes what dead
  * harnesses left, names each thing, and keeps a live harness's run unless `--all`.
  */
 import assert from 'node:assert/strict';
@@ -108,6 +109,22 @@ describe('cluster/docker: dsync run --backend docker and dsync clean', function 
       assert.match(out, /long-fault: INCOMPLETE — .* interrupted by SIGINT/);
       assert.ok(historyHas(history, (e) => e.f === 'heal'), 'healed before teardown');
       assert.deepEqual(await labelledUnder(docker, store), [], 'no container or network of the run is left');
+    });
+
+    it('a harness killed outright (SIGKILL, no teardown) mid-fault: its reaper removes the run\'s containers and network', async () => {
+      const store = join(root, 'store-sigkill');
+      const child = spawn(process.execPath, [dsyncBin, 'run', join(root, 'long-fault.yaml'), '--backend', 'docker', '--store', store, '--quiet'], { cwd: repoRoot, stdio: 'ignore' });
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      const history = join(store, 'long-fault', 'latest', 'history.jsonl');
+      try {
+        await within(90_000, 'the partition starts', () => historyHas(history, (e) => e.f === 'start-partition' && e.type === 'info'));
+        assert.equal((await labelledUnder(docker, store)).length, 4, 'three containers and a network during the fault');
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await within(20_000, 'the reaper removes the run', async () => (await labelledUnder(docker, store)).length === 0);
+      assert.equal(historyHas(history, (e) => e.f === 'heal'), false, 'the harness itself never healed nor tore down');
     });
 
     it('dsync clean removes what dead harnesses left (running containers too) and names each; a live harness\'s run is kept unless --all', async () => {
