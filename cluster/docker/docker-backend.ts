@@ -101,10 +101,8 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     const labels = { [RUN_LABEL]: runId, [DIR_LABEL]: o.dir, [OWNER_LABEL]: ownerOf() };
     const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const containers: NodeContainer[] = [];
-    let network: RunNetwork | undefined;
     try {
-      network = await createRunNetwork(docker, `dsync-${runId}`, labels);
-      const net = network;
+      const net = await createRunNetwork(docker, `dsync-${runId}`, labels);
       const secretFile = writeClusterSecret(o.dir);
       const ports = await freePorts(o.nodes);
       const peers = ids.map((id, i) => `${id}=${net.address(i)}:${NODE_PORT}`).join(',');
