@@ -102,7 +102,14 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const containers: NodeContainer[] = [];
     try {
+      const lap = ((last) => (): number => {
+        const now = performance.now();
+        const ms = Math.round(now - last);
+        last = now;
+        return ms;
+      })(performance.now());
       const net = await createRunNetwork(docker, `dsync-${runId}`, labels);
+      const networkMs = lap();
       const secretFile = writeClusterSecret(o.dir);
       const ports = await freePorts(o.nodes);
       const peers = ids.map((id, i) => `${id}=${net.address(i)}:${NODE_PORT}`).join(',');
@@ -129,9 +136,11 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
           }),
         );
       }
+      const createMs = lap();
       const backend = new DockerBackend(docker, runId, net, containers, log, reaper);
       await Promise.all(ids.map((id) => backend.#startNode(id)));
-      log(`docker: ${o.nodes} containers healthy`, { run: runId, network: net.name, subnet: net.subnet, ms: Math.round(performance.now() - t0), imageMs: Math.round(image.ms), imageBuilt: image.built });
+      const ms = Math.round(performance.now() - t0);
+      log(`docker: ${o.nodes} containers healthy in ${ms} ms`, { run: runId, network: net.name, subnet: net.subnet, ms, imageMs: Math.round(image.ms), imageBuilt: image.built, networkMs, createMs, startMs: lap() });
       return backend;
     } catch (e) {
       await Promise.allSettled(containers.map((c) => c.remove()));
