@@ -92,7 +92,8 @@ registerBackend({
   cannot: dockerCannot,
   // dockerode is loaded only when the backend is used.
   preflight: async () => {
-    await (await import('./docker/engine.js')).connectEngine();
+    const engine = await import('./docker/engine.js');
+    await engine.checkLocalEngine(await engine.connectEngine());
   },
   start: async (o) => (await import('./docker/docker-backend.js')).DockerBackend.start(o),
 });

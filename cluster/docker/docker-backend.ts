@@ -17,7 +17,7 @@ import { agreedLeaderOf, leaderViewOf } from '../node-status.js';
 import { DSYNC_BIN, freePorts, writeClusterSecret } from '../local/node-process.js';
 import { TEST_AIDS_ENV } from '../test-aids.js';
 import { errorMessage } from '../errors.js';
-import { connectEngine, DIR_LABEL, OWNER_LABEL, RUN_LABEL } from './engine.js';
+import { checkLocalEngine, connectEngine, DIR_LABEL, OWNER_LABEL, RUN_LABEL } from './engine.js';
 import { ownerOf } from './owner.js';
 import { ensureNodeImage } from './image.js';
 import { createRunNetwork, type RunNetwork } from './bridge-network.js';
@@ -92,6 +92,7 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     const log: BackendLog = o.log ?? (() => undefined);
     const t0 = performance.now();
     const docker = await connectEngine();
+    await checkLocalEngine(docker);
     const image = await ensureNodeImage(docker);
     log(`docker: node image ${image.tag} ${image.built ? 'imported' : 'reused'}`, { image: image.tag, built: image.built, ms: Math.round(image.ms) });
 

@@ -4,6 +4,7 @@
  * never the docker CLI. An engine that is absent or does not answer is a {@link DockerUnavailableError}
  * whose message is one line saying what to start and how.
  */
+import { hostname } from 'node:os';
 import Docker from 'dockerode';
 import { errorMessage } from '../errors.js';
 
@@ -69,4 +70,20 @@ export function engineStatus(e: unknown): number | undefined {
 export function engineMessage(e: unknown): string {
   const json = (e as { json?: { message?: unknown } } | null)?.json;
   return typeof json?.message === 'string' ? json.message : errorMessage(e);
+}
+
+/**
+ * Throws unless the engine runs on this machine: the containers bind-mount the project and the
+ * store from this file system, clients reach them on this machine's 127.0.0.1, and the partitions
+ * are iptables rules applied from here with nsenter — none of which reaches a remote engine.
+ */
+export async function checkLocalEngine(docker: Docker): Promise<void> {
+  const info = (await docker.info()) as { Name?: unknown };
+  const name = typeof info.Name === 'string' ? info.Name : '?';
+  if (name !== hostname()) {
+    throw new Error(
+      `the engine at ${engineAddress()} runs on "${name}", not on this machine ("${hostname()}"): the docker backend bind-mounts the project and the store, ` +
+        'publishes ports on 127.0.0.1 and applies iptables rules with nsenter, so it needs an engine on this machine',
+    );
+  }
 }

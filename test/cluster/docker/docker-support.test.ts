@@ -1,12 +1,14 @@
 /**
  * The docker backend's parts that need no engine: what it refuses when an experiment is loaded
  * (latency, clocks, the host redis-server — each named by its field), the iptables-restore text
- * of a chain, the owner label, and the image's inputs (ldd's libraries, a hash that changes with
+ * of a chain, an engine on another machine refused, the owner label, and the image's inputs (ldd's libraries, a hash that changes with
  * any byte of them).
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import type Docker from 'dockerode';
+import { checkLocalEngine } from '../../../cluster/docker/engine.js';
 import { join } from 'node:path';
 import { parseExperiment } from '../../../harness/experiment.js';
 import { dockerCannot } from '../../../cluster/docker/docker-support.js';
@@ -56,6 +58,13 @@ describe('cluster/docker: what needs no engine', () => {
       '*filter\n:DSYNC - [0:0]\n-I INPUT 1 -j DSYNC\n-A DSYNC -s 10.213.7.11/32 -p tcp --dport 7000 -j DROP\n-A DSYNC -s 10.213.7.13/32 -p tcp --dport 7000 -j DROP\nCOMMIT\n',
     );
     assert.equal(chainRestore([], 7000, false), '*filter\n:DSYNC - [0:0]\nCOMMIT\n');
+  });
+
+  it('an engine on another machine is refused, saying why (bind mounts, 127.0.0.1 ports, nsenter)', async () => {
+    const remote = { info: async () => ({ Name: 'build-box-7' }) } as unknown as Docker;
+    await assert.rejects(checkLocalEngine(remote), /runs on "build-box-7", not on this machine .*needs an engine on this machine/);
+    const here = { info: async () => ({ Name: hostname() }) } as unknown as Docker;
+    await checkLocalEngine(here);
   });
 
   it('an owner label names a live process only while it runs (same pid, same start time)', () => {
