@@ -192,10 +192,10 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
   async kill(node: string): Promise<void> {
     const c = this.#node(node);
     if (!this.#running.has(node)) return;
-    // A frozen process cannot die: thaw it first (as SIGKILL to a SIGSTOPped process would).
-    if (this.#paused.has(node)) await c.unpause();
-    this.#paused.delete(node);
+    // A paused one too: the engine sends SIGKILL, then thaws the cgroup so that it dies without
+    // running another instruction (as SIGKILL does to a SIGSTOPped process).
     await c.kill();
+    this.#paused.delete(node);
     this.#running.delete(node);
     // Its network namespace is gone with it, rules and all; a start makes a new one.
     this.#chained.delete(node);

@@ -148,7 +148,7 @@ export class NodeContainer {
       await this.#container.kill({ signal: 'SIGKILL' });
     } catch (e) {
       if (engineStatus(e) !== 409) throw new Error(`killing ${this.spec.id} failed: ${engineMessage(e)}`);
-      // 409: not running (or paused, handled by the caller).
+      // 409: it is not running.
     }
     const deadline = Date.now() + timeoutMs;
     while (await this.running()) {

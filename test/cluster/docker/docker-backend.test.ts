@@ -167,7 +167,7 @@ describe('cluster/docker: the docker backend on a real engine', function () {
       assert.equal((await fetch(`${b.endpoint(node)}/status`, { signal: AbortSignal.timeout(5000) })).status, 200);
     });
 
-    it('kill of a paused node thaws and kills it', async () => {
+    it('kill of a paused node kills it (the engine thaws it only to let it die)', async () => {
       await b.pause('n2');
       await b.kill('n2');
       assert.deepEqual([b.isRunning('n2'), b.isPaused('n2')], [false, false]);
