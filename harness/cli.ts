@@ -153,6 +153,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     })
     .option('--cache-max-entries <n>', 'most cache lines a node holds, least recently used out first (default 100000)', int('--cache-max-entries', 1))
     .option('--cache-max-bytes <n>', 'most bytes of cache lines a node holds (default 67108864)', int('--cache-max-bytes', 1024))
+    .option('--cache-failover-ms <n>', 'with --redis: a node not heard from for this long stops being the home of its cache keys, the next node of each key\'s preference list takes them over; 0 turns fail-over off (default 1000)', int('--cache-failover-ms', 0))
     .option('--redis <url>', 'the cache\'s main memory: a Redis server, e.g. redis://127.0.0.1:6379 (default: the node\'s own embedded store in its data dir)')
     .option('--cluster-secret-file <path>', `file holding the secret every member of the cluster shares (chmod 600; at least ${MIN_SECRET_BYTES} bytes); peer RPC must prove it. Or set $${CLUSTER_SECRET_ENV}`)
     .option('--insecure', 'run without a cluster secret: peer RPC is not authenticated (anyone who reaches the port can send Raft messages)')
