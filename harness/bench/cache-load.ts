@@ -8,7 +8,8 @@
 import { keyShare, sampleKey, type KeyDistribution } from '../generator/keys.js';
 import { seedRand, nextFloat, type Rand } from '../generator/rand.js';
 import { prng } from '../random.js';
-import { histogram, micros, runClosedLoop, createClients, closeAll, type LoopResult } from './closed-loop.js';
+import { histogram, micros, runClosedLoop, type LoopResult } from './closed-loop.js';
+import { closeAll, createClients, upTo } from './bench-clients.js';
 import type { CacheClient, CacheTarget } from './cache-target.js';
 import { errorMessage } from '../../cluster/errors.js';
 
@@ -43,7 +44,7 @@ export const spread = (nodes: number, perNode: number): number[] => Array.from({
 
 /** Runs `fn(item, client)` for every item with at most {@link PREPARE_CONCURRENCY} at once, each on a client of `nodeOf(item)`. */
 async function prepare<T>(target: CacheTarget, items: readonly T[], nodeOf: (item: T) => number, fn: (item: T, client: CacheClient) => Promise<void>): Promise<void> {
-  const clients = await createClients(target, Array.from({ length: target.nodes }, (_, n) => n));
+  const clients = await createClients(target, upTo(target.nodes));
   try {
     let next = 0;
     const lane = async (): Promise<void> => {
@@ -171,7 +172,7 @@ export async function runWrites(target: CacheTarget, o: { sharers: number; write
   if (!Number.isInteger(o.sharers) || o.sharers < 0 || o.sharers > n - 1) throw new RangeError(`sharers must be 0..${n - 1} on ${n} nodes, got ${o.sharers}`);
   const writerNode = (k: number): number => k % n;
   const sharerNodes = (k: number): number[] => Array.from({ length: o.sharers }, (_, j) => (writerNode(k) + 1 + j) % n);
-  const clients = await createClients(target, Array.from({ length: n }, (_, node) => node));
+  const clients = await createClients(target, upTo(n));
   const hist = histogram();
   try {
     let writes = 0;

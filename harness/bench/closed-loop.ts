@@ -7,6 +7,7 @@
 import { build, type Histogram } from 'hdr-histogram-js';
 import { CpuWindow, cpuField } from './process-cpu.js';
 import type { CacheClient, CacheTarget } from './cache-target.js';
+import { closeAll, createClients } from './bench-clients.js';
 import { errorMessage } from '../../cluster/errors.js';
 
 /** How {@link runClosedLoop} runs. */
@@ -188,23 +189,4 @@ export async function runClosedLoop(target: CacheTarget, opts: LoopOptions, op: 
   } finally {
     hist.destroy();
   }
-}
-
-/** One client per entry of `nodeOf`; if one cannot be made, closes those already made and rethrows. */
-export async function createClients(target: CacheTarget, nodeOf: readonly number[]): Promise<CacheClient[]> {
-  const made = await Promise.allSettled(nodeOf.map((n) => target.client(n)));
-  const ok = made.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) {
-    await closeAll(ok).catch(() => undefined);
-    throw new Error(`${target.label}: cannot create a client: ${errorMessage(failed.reason)}`, { cause: failed.reason });
-  }
-  return ok;
-}
-
-/** Closes every client; a failing close does not keep the others open (the first failure is rethrown). */
-export async function closeAll(clients: readonly CacheClient[]): Promise<void> {
-  const closed = await Promise.allSettled(clients.map((c) => c.close()));
-  const failed = closed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw new Error(`closing a client failed: ${errorMessage(failed.reason)}`, { cause: failed.reason });
 }

@@ -4,10 +4,8 @@
  * (an undici Pool per node, shared by that node's clients). The same HTTP client reads from the
  * trivial node:http server whose speed bounds the hits (`http-ceiling.ts`).
  */
-import { rm } from 'node:fs/promises';
 import { Pool } from 'undici';
-import { startLocalCluster } from '../../cluster/local/node-process.js';
-import { errorMessage } from '../../cluster/errors.js';
+import { startBenchCluster } from './dsync-bench-cluster.js';
 import type { CacheClient, CacheTarget, ReadReply } from './cache-target.js';
 
 /**
@@ -22,9 +20,11 @@ const POOL_CONNECTIONS = 256;
 /** How long a request may wait for the answer's headers, then its body, before it fails (so no cell waits forever). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/** The options of each keep-alive pool: to a node, or to the trivial server. */
+const POOL_OPTIONS: Pool.Options = { connections: POOL_CONNECTIONS, keepAliveTimeout: 30_000, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS };
+
 /** A new keep-alive pool to `http://address`. */
-export const httpPool = (address: string): Pool =>
-  new Pool(`http://${address}`, { connections: POOL_CONNECTIONS, keepAliveTimeout: 30_000, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
+export const httpPool = (address: string): Pool => new Pool(`http://${address}`, POOL_OPTIONS);
 
 /**
  * A client reading `GET <prefix><key>` and writing `PUT <prefix><key> {"value": ...}` through
@@ -66,25 +66,8 @@ export function httpCacheClient(pool: Pool, prefix = '/cache/'): CacheClient {
  * until the nodes agree on a leader.
  */
 export async function startDsyncCacheCluster(opts: { nodes: number; dir: string; log?: (line: string) => void }): Promise<CacheTarget> {
-  const extraArgs = ['--log-level', 'warn', '--cache-lease-ms', String(BENCH_LEASE_MS), '--cache-max-entries', String(BENCH_MAX_ENTRIES)];
-  const cluster = await startLocalCluster({ nodes: opts.nodes, dir: opts.dir, extraArgs });
-  const pools = cluster.nodes.map((n) => httpPool(n.spec.address));
-  const label = `dsync ${opts.nodes} node${opts.nodes === 1 ? '' : 's'}`;
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopped ??= (async () => {
-      await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
-      await cluster.destroy();
-      await rm(opts.dir, { recursive: true, force: true });
-    })());
-  try {
-    // Every node knows the members (and so the ring of homes) before the first request.
-    const leader = await cluster.agreedLeader(15_000);
-    opts.log?.(`${label}: leader ${leader.spec.id}`);
-  } catch (e) {
-    await stop();
-    throw new Error(`${label}: ${errorMessage(e)}`);
-  }
+  const nodeArgs = ['--cache-lease-ms', String(BENCH_LEASE_MS), '--cache-max-entries', String(BENCH_MAX_ENTRIES)];
+  const { label, pools, pids, stop } = await startBenchCluster({ ...opts, pool: POOL_OPTIONS, nodeArgs });
   return {
     label,
     nodes: opts.nodes,
@@ -93,7 +76,7 @@ export async function startDsyncCacheCluster(opts: { nodes: number; dir: string;
       if (pool === undefined) throw new RangeError(`${label} has no node ${node}`);
       return httpCacheClient(pool);
     },
-    pids: () => cluster.nodes.flatMap((n) => (n.pid === undefined ? [] : [n.pid])),
+    pids,
     stop,
   };
 }

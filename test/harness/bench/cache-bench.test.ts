@@ -22,7 +22,7 @@ import { cacheTargets, type CacheBenchRow } from '../../../harness/bench/cache-r
 import type { LoopResult } from '../../../harness/bench/closed-loop.js';
 import type { CacheClient, CacheTarget, ReadReply } from '../../../harness/bench/cache-target.js';
 import { redisAvailable } from '../../../harness/redis-server.js';
-import { processesUsing } from '../../support/processes.js';
+import { alive, processesUsing } from '../../support/processes.js';
 
 /**
  * An in-process coherent cache of `nodes` nodes: a value per key, and per node the keys it holds
@@ -312,16 +312,6 @@ describe('dsync bench cache: flags and orchestration (fake targets)', function (
     );
   });
 });
-
-/** Whether process `pid` still exists. */
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('dsync bench cache, real processes', function () {
   this.timeout(60_000);
