@@ -6,6 +6,7 @@ import { checkCommand, DEFAULT_CHECK_MAX_MEMORY_MB, DEFAULT_CHECK_TIMEOUT_MS, pa
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
 import { registerQueueBenchCommand } from './bench/queue-bench.js';
+import { registerCacheBenchCommand } from './bench/cache-bench.js';
 import { registerRunCommands } from './run-command.js';
 import { registerCatalogueCommand } from './catalogue-command.js';
 import { FAILPOINT_NAMES } from '../cluster/failpoints.js';
@@ -169,7 +170,9 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
   registerRunCommands(program, (c) => (code = c), io);
   registerReportCommand(program, (c) => (code = c), io);
   registerCatalogueCommand(program, (c) => (code = c), io, () => FAILPOINT_NAMES);
-  registerQueueBenchCommand(registerBenchCommand(program, (c) => (code = c), io), (c) => (code = c), io);
+  const bench = registerBenchCommand(program, (c) => (code = c), io);
+  registerQueueBenchCommand(bench, (c) => (code = c), io);
+  registerCacheBenchCommand(bench, (c) => (code = c), io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
