@@ -29,6 +29,8 @@ const TABLE: readonly ApiErrorCode[] = [
   { code: 'internal', status: 500, definite: false, doc: 'a bug in the node' },
   { code: 'bad-gateway', status: 502, definite: false, doc: 'the leader answered a forwarded request with something unreadable' },
   { code: 'unavailable', status: 503, definite: 'per-response', doc: 'no quorum or leader within the deadline; `definite: true` when the command was surely not applied' },
+  { code: 'store-unavailable', status: 503, definite: 'per-response', doc: "the cache's main memory could not be read or written; `definite: true` for a read" },
+  { code: 'home-moved', status: 503, definite: 'per-response', doc: "the cache key's home changed during the request (a home fail-over); `definite: true` when main memory refused the old home and nothing was done; try again" },
 ];
 
 /** The error table, by code. */

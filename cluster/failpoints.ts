@@ -34,6 +34,7 @@ export const FAILPOINTS = [
   ['queue.ack-on-leader-only', 'an ack removes the message on the leader only, never replicated: after a failover the acked message is delivered again'],
   ['cache.skip-invalidation-acks', 'a cache home lets a write proceed without waiting for the other copies to be invalidated (nor for unreachable holders’ leases to run out)'],
   ['cache.serve-after-lease', 'a cache node serves its copy of a key after its lease ran out (a partitioned holder keeps serving)'],
+  ['cache.failover-no-grace', 'a node that takes over a dead cache home’s keys serves them at once, while copies the old home granted may still be served'],
 ] as const;
 
 /** The name of a failpoint. */

@@ -6,6 +6,7 @@ import { checkCommand, DEFAULT_CHECK_MAX_MEMORY_MB, DEFAULT_CHECK_TIMEOUT_MS, pa
 import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
 import { registerQueueBenchCommand } from './bench/queue-bench.js';
+import { registerCacheBenchCommand } from './bench/cache-bench.js';
 import { registerRunCommands } from './run-command.js';
 import { registerCatalogueCommand } from './catalogue-command.js';
 import { registerCleanCommand } from './clean-command.js';
@@ -154,6 +155,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
     })
     .option('--cache-max-entries <n>', 'most cache lines a node holds, least recently used out first (default 100000)', int('--cache-max-entries', 1))
     .option('--cache-max-bytes <n>', 'most bytes of cache lines a node holds (default 67108864)', int('--cache-max-bytes', 1024))
+    .option('--cache-failover-ms <n>', 'with --redis: a node not heard from for this long stops being the home of its cache keys, the next node of each key\'s preference list takes them over; 0 turns fail-over off (default 1000)', int('--cache-failover-ms', 0))
     .option('--redis <url>', 'the cache\'s main memory: a Redis server, e.g. redis://127.0.0.1:6379 (default: the node\'s own embedded store in its data dir)')
     .option('--cluster-secret-file <path>', `file holding the secret every member of the cluster shares (chmod 600; at least ${MIN_SECRET_BYTES} bytes); peer RPC must prove it. Or set $${CLUSTER_SECRET_ENV}`)
     .option('--insecure', 'run without a cluster secret: peer RPC is not authenticated (anyone who reaches the port can send Raft messages)')
@@ -170,7 +172,9 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
   registerReportCommand(program, (c) => (code = c), io);
   registerCleanCommand(program, (c) => (code = c), io);
   registerCatalogueCommand(program, (c) => (code = c), io, () => FAILPOINT_NAMES);
-  registerQueueBenchCommand(registerBenchCommand(program, (c) => (code = c), io), (c) => (code = c), io);
+  const bench = registerBenchCommand(program, (c) => (code = c), io);
+  registerQueueBenchCommand(bench, (c) => (code = c), io);
+  registerCacheBenchCommand(bench, (c) => (code = c), io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -53,6 +53,8 @@ export function experimentSchema() {
               driftBound: z.number().min(0).lt(0.5).optional(),
               maxEntries: z.number().int().positive().optional(),
               redis: z.boolean().default(false),
+              /** With `redis`: how long a home may be unheard from before its keys move, ms (0: never). */
+              failoverMs: z.number().int().nonnegative().max(600_000).optional(),
             })
             .prefault({}),
         })
@@ -209,6 +211,7 @@ export function clusterNodeArgs(e: Experiment): string[] {
     ...(c.leaseMs !== undefined ? ['--cache-lease-ms', String(c.leaseMs)] : []),
     ...(c.driftBound !== undefined ? ['--cache-drift-bound', String(c.driftBound)] : []),
     ...(c.maxEntries !== undefined ? ['--cache-max-entries', String(c.maxEntries)] : []),
+    ...(c.failoverMs !== undefined ? ['--cache-failover-ms', String(c.failoverMs)] : []),
   ];
 }
 

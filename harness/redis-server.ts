@@ -2,10 +2,10 @@
  * A plain `redis-server` on 127.0.0.1, for the tests and the benchmarks: a free port, its data in
  * a folder of its own, an fsync-always AOF (`--appendonly yes --appendfsync always --save ''`:
  * every write is in the AOF, fsync'd, before Redis answers it), started and waited for until it
- * answers PING, killed by its handle.
+ * answers PING, killed by its handle; and the clients the benchmarks connect to it.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { freePorts } from '../cluster/local/node-process.js';
 import { errorMessage } from '../cluster/errors.js';
 import { onPath, ServerProcess, waitReady } from './bench/server-process.js';
@@ -98,4 +98,23 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
     throw e;
   }
   return handle;
+}
+
+/**
+ * A client of `server`, connected: ioredis with `lazyConnect` and one retry per request, plus
+ * `options`. Its `error` events are only kept for the message below (a failed command rejects on
+ * its own), so an `error` event never crashes the process.
+ * @throws Error `<label>: cannot connect: <why>` when the connection fails (the client is disconnected)
+ */
+export async function connectRedis(server: Pick<RedisServer, 'host' | 'port'>, label: string, options: RedisOptions = {}): Promise<Redis> {
+  const redis = new Redis({ host: server.host, port: server.port, lazyConnect: true, maxRetriesPerRequest: 1, ...options });
+  let lastError: unknown;
+  redis.on('error', (e: unknown) => (lastError = e));
+  try {
+    await redis.connect();
+  } catch (e) {
+    redis.disconnect();
+    throw new Error(`${label}: cannot connect: ${errorMessage(lastError ?? e)}`);
+  }
+  return redis;
 }

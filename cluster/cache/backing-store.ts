@@ -6,11 +6,17 @@
  * them). Every method returns a promise and never throws: a bad argument rejects it with a
  * `TypeError` or `RangeError` naming the field.
  */
+import type { Fencing } from './home-map.js';
 
 /** The cache's main memory: durable when a promise resolves. */
 export interface BackingStore {
   /** Which implementation this is. */
   readonly kind: 'embedded' | 'redis';
+  /**
+   * The home map and the fenced calls (`home-map.ts`), when every node shares this store and a
+   * dead home's keys can move to another node (Redis); absent for a store on one node's disk.
+   */
+  readonly fencing?: Fencing;
   /** The value, or null when the key has none. */
   get(key: string): Promise<string | null>;
   /**

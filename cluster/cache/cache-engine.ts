@@ -23,6 +23,10 @@
  *   network. Monotonic clocks (`performance.now()`); a paused process sees its leases expired.
  * - **A restarted home** has lost its directory: it serves nothing for one hold period (every
  *   copy its former incarnation granted has then run out — all copies are dropped, which is safe).
+ * - **A dead home** (main memory shared: Redis): the next node of each of its keys' preference
+ *   lists becomes their home, with an empty directory, one hold period after the home map
+ *   changed; the map fences main memory, so the old home, if it is alive, grants nothing more
+ *   (`home-map.ts`, `home-failover.ts`).
  *
  * Failpoints (test aids): `cache.skip-invalidation-acks` (the home does not wait for
  * invalidations to be acknowledged, nor for unreachable holders' leases), `cache.serve-after-lease`
@@ -33,6 +37,8 @@ import { errorMessage } from '../errors.js';
 import type { BackingStore } from './backing-store.js';
 import { CacheFailure, type CacheCounters, type WritePolicy } from './cache-common.js';
 import { CacheHome } from './cache-home.js';
+import { FailoverMonitor } from './home-failover.js';
+import { HomeRouter, type HomeView, type Takeover } from './home-map.js';
 import {
   CACHE_RPCS,
   type CachePeers,
@@ -56,8 +62,8 @@ export interface CacheEngineOptions {
   readonly id: string;
   /** Every member, this one included. */
   readonly members: readonly string[];
-  /** The home of a key (the first of its preference list on the ring). */
-  readonly homeOf: (key: string) => string;
+  /** Every member in a key's preference order (the ring's list, all members long): its home is the first not marked down. */
+  readonly preferenceOf: (key: string) => readonly string[];
   readonly store: BackingStore;
   readonly peers: CachePeers;
   /** @default 'write-through' */
@@ -74,6 +80,13 @@ export interface CacheEngineOptions {
   readonly requestTimeoutMs: number;
   /** This node was a home before (its data dir says so): serve as a home only after one hold period. @default false */
   readonly restarted?: boolean;
+  /** The home map at start-up (read from main memory). @default epoch 0, no node down */
+  readonly homeView?: HomeView;
+  /**
+   * Moves a dead home's keys to other nodes: a member not heard from for `afterMs` is marked
+   * down, probing every `probeMs`. Only with a store that can fence (Redis). @default off
+   */
+  readonly failover?: { readonly afterMs: number; readonly probeMs: number };
   readonly now?: () => number;
   /** Notes what a caller may want to log (e.g. a dirty line that could not be written back). */
   readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
@@ -99,6 +112,10 @@ export class CacheEngine {
   readonly holdMs: number;
   /** This node as the home of its keys: the directory, versions and main memory. */
   readonly home: CacheHome;
+  /** Which node is each key's home. */
+  readonly router: HomeRouter;
+  /** The failure detector that changes the home map (when fail-over is on). */
+  readonly failover: FailoverMonitor | undefined;
   readonly counters: CacheCounters = {
     hits: 0,
     misses: 0,
@@ -113,7 +130,7 @@ export class CacheEngine {
     localWrites: 0,
   };
   readonly lines: LineTable;
-  readonly #homeOf: (key: string) => string;
+  readonly #store: BackingStore;
   readonly #peers: CachePeers;
   readonly #timeoutMs: number;
   readonly #now: () => number;
@@ -131,7 +148,7 @@ export class CacheEngine {
 
   constructor(o: CacheEngineOptions) {
     this.id = o.id;
-    this.#homeOf = o.homeOf;
+    this.#store = o.store;
     this.#peers = o.peers;
     this.policy = o.policy ?? 'write-through';
     this.leaseMs = o.leaseMs ?? 2000;
@@ -142,6 +159,16 @@ export class CacheEngine {
     this.#timeoutMs = o.requestTimeoutMs;
     this.#now = o.now ?? (() => performance.now());
     this.#onEvent = o.onEvent ?? (() => undefined);
+    this.router = new HomeRouter({
+      id: o.id,
+      members: o.members,
+      preferenceOf: o.preferenceOf,
+      holdMs: this.holdMs,
+      now: this.#now,
+      restarted: o.restarted === true,
+      ...(o.homeView ? { view: o.homeView } : {}),
+      onTakeover: (t) => void this.#takeOver(t),
+    });
     this.home = new CacheHome({
       id: o.id,
       members: o.members,
@@ -151,7 +178,7 @@ export class CacheEngine {
       timeoutMs: this.#timeoutMs,
       store: o.store,
       counters: this.counters,
-      restarted: o.restarted === true,
+      router: this.router,
       now: this.#now,
       onEvent: this.#onEvent,
       ask: (node, rpc, req, timeoutMs) => this.#send(node, rpc, req, timeoutMs),
@@ -164,6 +191,28 @@ export class CacheEngine {
     const every = Math.max(10, Math.floor(this.leaseMs / 4));
     this.#sweep = setInterval(() => this.#housekeep(), every);
     this.#sweep.unref();
+    const fencing = o.store.fencing;
+    if (o.failover !== undefined && fencing === undefined) throw new RangeError(`fail-over needs a store shared by every node (redis); the ${o.store.kind} store is on its home's disk`);
+    this.failover =
+      o.failover === undefined || fencing === undefined
+        ? undefined
+        : new FailoverMonitor({
+            id: o.id,
+            members: o.members,
+            fencing,
+            router: this.router,
+            ping: async (node, timeoutMs) => (await this.#send(node, 'ping', {}, timeoutMs)) !== null,
+            afterMs: o.failover.afterMs,
+            probeMs: o.failover.probeMs,
+            now: this.#now,
+            onEvent: this.#onEvent,
+          });
+    this.failover?.start();
+  }
+
+  /** The home of `key` as this node knows it. */
+  homeOf(key: string): string {
+    return this.router.homeOf(key);
   }
 
   // ————— client operations —————
@@ -247,13 +296,13 @@ export class CacheEngine {
     }
     if (installed === undefined && this.policy === 'write-back' && !this.lines.outdated(key, g.inc, g.version)) {
       // Not superseded, yet not kept (its lease ran out on the way): the value lives nowhere.
-      throw new CacheFailure({ status: 503, body: { error: 'unavailable', message: `the grant for the write of ${JSON.stringify(key)} came back after its lease: the value was not kept (write-back)`, home: this.#homeOf(key), definite: false } });
+      throw new CacheFailure({ status: 503, body: { error: 'unavailable', message: `the grant for the write of ${JSON.stringify(key)} came back after its lease: the value was not kept (write-back)`, home: this.homeOf(key), definite: false } });
     }
     if (installed?.dirty === true && installed.state === 'S') {
       // Write-back, and a read elsewhere downgraded the line before its grant got here: the home
       // read the store then, so the value must reach the store before the write is answered.
       if (!(await this.#writeBack(key, installed, true))) {
-        throw new CacheFailure({ status: 503, body: { error: 'unavailable', message: `the write of ${JSON.stringify(key)} was downgraded on its way and could not be written back to its home`, home: this.#homeOf(key), definite: false } });
+        throw new CacheFailure({ status: 503, body: { error: 'unavailable', message: `the write of ${JSON.stringify(key)} was downgraded on its way and could not be written back to its home`, home: this.homeOf(key), definite: false } });
       }
     }
     return { state: 'M', local: false };
@@ -336,13 +385,64 @@ export class CacheEngine {
     return line;
   }
 
-  /** Sends `rpc` to the home of `key` (or runs it here when this node is the home). */
+  /**
+   * Sends `rpc` to the home of `key` (or runs it here when this node is the home). When the home
+   * has moved (409 `not-home`, 503 `home-moved`: both say it did nothing), the home map is read
+   * again and the call goes to the new home, twice at most.
+   */
   async #toHome<K extends 'read' | 'write' | 'writeback' | 'sample' | 'installed'>(key: string, rpc: K, req: RpcRequest<K>): Promise<RpcReply<K>> {
-    const home = this.#homeOf(key);
-    if (home === this.id) return this.serve(rpc, this.id, req);
-    const r = await this.#peers.call(home, rpc, req, this.#timeoutMs);
-    if (r.ok) return r.reply;
-    throw new CacheFailure({ status: r.status, body: { error: r.error, message: r.message, home, definite: r.definite } });
+    for (let attempt = 0; ; attempt++) {
+      const home = this.homeOf(key);
+      let failure: CacheFailure;
+      if (home === this.id) {
+        try {
+          return await this.serve(rpc, this.id, req);
+        } catch (e) {
+          if (!(e instanceof CacheFailure)) throw e;
+          failure = e;
+        }
+      } else {
+        const r = await this.#peers.call(home, rpc, req, this.#timeoutMs);
+        if (r.ok) return r.reply;
+        failure = new CacheFailure({ status: r.status, body: { error: r.error, message: r.message, home, definite: r.definite } });
+      }
+      const moved = failure.reply.body['error'] === 'not-home' || failure.reply.body['error'] === 'home-moved';
+      if (!moved) throw failure;
+      await this.#refreshHomes();
+      if (attempt >= 2 || this.homeOf(key) === home) {
+        throw new CacheFailure({ status: 503, body: { error: 'home-moved', message: `the home of ${JSON.stringify(key)} is moving (home map epoch ${this.router.view.epoch}): ${failure.message}`, home: this.homeOf(key), definite: true } });
+      }
+    }
+  }
+
+  /**
+   * This node became the home of keys: asks each node that may have been their home for its
+   * directory entries of them; those it gets are listed here, and that node's keys are served at
+   * once instead of one hold period later.
+   */
+  async #takeOver(t: Takeover): Promise<void> {
+    const timeout = Math.max(50, Math.min(this.#timeoutMs, this.holdMs / 2));
+    await Promise.all(
+      t.from.map(async (node) => {
+        const r = await this.#send(node, 'handoff', { epoch: t.epoch }, timeout).catch(() => null);
+        if (r?.complete !== true || this.#closed) return;
+        this.home.adopt(r.entries);
+        this.router.handedOff(t.epoch, node);
+        this.#onEvent('taken-over', { from: node, epoch: t.epoch, keys: r.entries.length });
+      }),
+    );
+  }
+
+  /** Reads the home map again (a shared store only); true when this node's view changed. */
+  async #refreshHomes(): Promise<boolean> {
+    const fencing = this.#store.fencing;
+    if (fencing === undefined) return false;
+    try {
+      return this.router.learn(await fencing.read());
+    } catch (e) {
+      this.#onEvent('home-map-read-failed', { err: errorMessage(e) });
+      return false;
+    }
   }
 
   // ————— the RPCs a node serves —————
@@ -359,12 +459,19 @@ export class CacheEngine {
       invalidate: (_f, r) => Promise.resolve(this.#onInvalidate(r.key, r.inc, r.version)),
       downgrade: (_f, r) => Promise.resolve(this.#onDowngrade(r.key, r.inc, r.version)),
       peek: (_f, r) => Promise.resolve(this.#view(r.key)),
+      ping: () => Promise.resolve({}),
+      handoff: async (f, r) => {
+        if (r.epoch > this.router.view.epoch) await this.#refreshHomes();
+        return this.home.handoff(f, r.epoch);
+      },
     };
-    if (CACHE_RPCS[rpc].toHome && this.#homeOf(req.key) !== this.id) {
-      // A peer with another ring (it should not happen: members are static) — refuse rather than fork a directory.
-      return Promise.reject(new CacheFailure({ status: 409, body: { error: 'not-home', message: `${this.id} is not the home of ${JSON.stringify(req.key)}`, home: this.#homeOf(req.key), definite: true } }));
-    }
-    return (handlers[rpc] as (from: string, req: RpcRequest<K>) => Promise<RpcReply<K>>)(from, req);
+    const handler = handlers[rpc] as (from: string, req: RpcRequest<K>) => Promise<RpcReply<K>>;
+    if (!CACHE_RPCS[rpc].toHome) return handler(from, req);
+    const { key } = req as RpcRequest<'read'>;
+    // A sender that knows a newer home map than this node: learn it before deciding (the home
+    // checks again under the key's lock, and a stale map cannot touch main memory anyway).
+    if (this.homeOf(key) !== this.id) return this.#refreshHomes().then(() => handler(from, req));
+    return handler(from, req);
   }
 
   /** An RPC to a node (this one too); null when it did not answer (or answered an error). */
@@ -485,6 +592,7 @@ export class CacheEngine {
     clearInterval(this.#sweep);
     const dirty = [...this.#dirty].map((k) => [k, this.lines.peek(k)] as const).filter((x): x is readonly [string, Line] => x[1]?.dirty === true);
     await Promise.all(dirty.map(([k, line]) => this.#writeBack(k, line, false)));
+    await this.failover?.stop();
     this.#closed = true;
     this.home.closed = true;
   }

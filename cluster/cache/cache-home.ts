@@ -7,7 +7,9 @@
  *
  * A holder it cannot reach is waited out: it stops serving once its lease is surely over, which
  * the home counts as `holdMs` after granting it. A restarted home serves nothing for one hold
- * period (its former incarnation's copies run out meanwhile).
+ * period (its former incarnation's copies run out meanwhile), nor does a node for the keys it
+ * becomes the home of when another fails (`home-map.ts`); with a shared store, every access to
+ * main memory is fenced by the home map's epoch, so a home that has been replaced grants nothing.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomInt } from 'node:crypto';
@@ -15,8 +17,9 @@ import { FP } from '../failpoints.js';
 import { errorMessage } from '../errors.js';
 import type { BackingStore } from './backing-store.js';
 import { CacheFailure, type CacheCounters, type WritePolicy } from './cache-common.js';
-import type { CacheRpcName, Grant, LineView, RpcReply, RpcRequest, SampleReply, WritebackReply } from './cache-protocol.js';
+import { MAX_HANDOFF_ENTRIES, type CacheRpcName, type Grant, type HandoffReply, type LineView, type RpcReply, type RpcRequest, type SampleReply, type WritebackReply } from './cache-protocol.js';
 import { Directory, type Holder } from './directory.js';
+import { StaleEpochError, type HomeRouter } from './home-map.js';
 
 /** The shortest timeout of an RPC to a holder, ms (a lease almost over still gets a chance). */
 const MIN_RPC_MS = 50;
@@ -35,8 +38,8 @@ export interface CacheHomeOptions {
   readonly timeoutMs: number;
   readonly store: BackingStore;
   readonly counters: CacheCounters;
-  /** The node was a home before: it serves as a home only after one hold period. */
-  readonly restarted: boolean;
+  /** Which keys this node is the home of, and when it may serve them. */
+  readonly router: HomeRouter;
   readonly now: () => number;
   readonly onEvent: (event: string, fields: Record<string, unknown>) => void;
   readonly ask: AskHolder;
@@ -55,21 +58,42 @@ export class CacheHome {
   readonly #o: CacheHomeOptions;
   /** The last version this home handed out (one counter for every key it homes). */
   #version = 0;
-  /** Before it, this node does not act as a home (a restart: its former copies may still be served). */
-  readonly #graceUntil: number;
   /** Write-back grants the home waits to hear installed, by {@link installId}. */
   readonly #awaitingInstall = new Map<string, () => void>();
 
   constructor(o: CacheHomeOptions) {
     this.#o = o;
-    this.#graceUntil = o.restarted ? o.now() + o.holdMs : 0;
   }
 
-  /** Waits out the grace period of a restarted home (bounded by one hold period). */
-  async #ready(): Promise<void> {
+  /**
+   * Runs `fn` under `key`'s lock as its home, at the home map's epoch of the moment: after the
+   * key's grace period (a restart, or a home that failed over here), and only if this node is
+   * its home (409 `not-home` otherwise). A fenced store call refused (the map changed since)
+   * fails it with 503 `home-moved`, definite: the store did nothing.
+   */
+  async #acting<T>(key: string, fn: (epoch: number) => Promise<T>): Promise<T> {
     if (this.closed) throw new CacheFailure({ status: 503, body: { error: 'unavailable', message: 'the node is shutting down', definite: true } });
-    const left = this.#graceUntil - this.#o.now();
-    if (left > 0) await sleep(left);
+    const { router } = this.#o;
+    return this.directory.withKey(key, async () => {
+      for (;;) {
+        const home = router.homeOf(key);
+        if (home !== this.#o.id) {
+          throw new CacheFailure({ status: 409, body: { error: 'not-home', message: `${this.#o.id} is not the home of ${JSON.stringify(key)} at home map epoch ${router.view.epoch}`, home, definite: true } });
+        }
+        const left = router.graceLeft(key);
+        if (left <= 0) break;
+        await router.pause(left);
+      }
+      const epoch = router.view.epoch;
+      try {
+        return await fn(epoch);
+      } catch (e) {
+        if (!(e instanceof StaleEpochError)) throw e;
+        router.learn(e.current);
+        this.#o.onEvent('home-moved', { key, epoch, now: e.current.epoch });
+        throw new CacheFailure({ status: 503, body: { error: 'home-moved', message: `the home of ${JSON.stringify(key)} moved (home map epoch ${e.current.epoch}); try again`, home: router.homeOf(key), definite: true } });
+      }
+    });
   }
 
   /** A grant at `version` (default: the latest this home handed out — for a read, taken under the key's lock). */
@@ -78,8 +102,7 @@ export class CacheHome {
   }
 
   async read(from: string, key: string): Promise<Grant> {
-    await this.#ready();
-    return this.directory.withKey(key, async () => {
+    return this.#acting(key, async (epoch) => {
       this.directory.purge(key, this.#o.now());
       const e = this.directory.entry(key);
       let value: string | null | undefined;
@@ -95,12 +118,12 @@ export class CacheHome {
         if (r === null) e.holders.delete(node);
         else h.state = 'S';
         if (r?.dirty === true && r.value !== undefined) {
-          await this.#storeWrite(key, r.value);
+          await this.#storeWrite(epoch, key, r.value);
           this.#o.counters.writebacks++;
           value = r.value;
         }
       }
-      value ??= await this.#storeRead(key);
+      value ??= await this.#storeRead(epoch, key);
       e.holders.delete(from);
       const state = e.holders.size > 0 ? 'S' : 'E';
       e.holders.set(from, { state, until: this.#o.now() + this.#o.holdMs, version: this.#version });
@@ -109,8 +132,7 @@ export class CacheHome {
   }
 
   async write(from: string, key: string, value: string | null, keep: boolean): Promise<Grant> {
-    await this.#ready();
-    return this.directory.withKey(key, async () => {
+    return this.#acting(key, async (epoch) => {
       this.directory.purge(key, this.#o.now());
       const e = this.directory.entry(key);
       const version = ++this.#version;
@@ -126,7 +148,9 @@ export class CacheHome {
       }
       for (const [node] of others) e.holders.delete(node);
       e.holders.delete(from);
-      if (value === null || this.#o.policy === 'write-through') await this.#storeWrite(key, value);
+      if (value === null || this.#o.policy === 'write-through') await this.#storeWrite(epoch, key, value);
+      // Write-back: nothing reaches main memory, yet a replaced home must not grant the line.
+      else await this.#o.store.fencing?.check(epoch);
       if (keep) e.holders.set(from, { state: 'M', until: this.#o.now() + this.#o.holdMs, version });
       else this.directory.purge(key, this.#o.now());
       if (keep && value !== null && this.#o.policy === 'write-back') {
@@ -153,13 +177,12 @@ export class CacheHome {
   }
 
   async writeback(from: string, r: RpcRequest<'writeback'>): Promise<WritebackReply> {
-    await this.#ready();
-    return this.directory.withKey(r.key, async () => {
+    return this.#acting(r.key, async (epoch) => {
       this.directory.purge(r.key, this.#o.now());
       const h = this.directory.peek(r.key)?.holders.get(from);
       // Only the copy this home granted last may write back (Shared only when a downgrade overtook its grant).
       if (r.inc !== this.inc || !h || h.version !== r.version) return { accepted: false };
-      await this.#storeWrite(r.key, r.value);
+      await this.#storeWrite(epoch, r.key, r.value);
       this.#o.counters.writebacks++;
       if (!r.renew) {
         this.directory.entry(r.key).holders.delete(from);
@@ -173,11 +196,10 @@ export class CacheHome {
   }
 
   async sample(key: string): Promise<SampleReply> {
-    await this.#ready();
-    return this.directory.withKey(key, async () => {
+    return this.#acting(key, async (epoch) => {
       const now = this.#o.now();
       this.directory.purge(key, now);
-      const stored = await this.#storeRead(key);
+      const stored = await this.#storeRead(epoch, key);
       const directory = [...(this.directory.peek(key)?.holders ?? [])].map(([node, h]) => ({ node, state: h.state, leaseLeftMs: Math.round(h.until - now) }));
       const unreachable: string[] = [];
       const lines: LineView[] = [];
@@ -210,6 +232,56 @@ export class CacheHome {
     return null;
   }
 
+  /**
+   * As a former home, hands `to` — the home of some of this node's keys under the map at `epoch`,
+   * which this node knows — its directory entries of those keys. Each is taken under the key's
+   * lock, so an operation that got past the fence before the map changed has listed its grant
+   * by then; later ones are refused (not the home; fenced). `complete: false` when this node's
+   * map is not at `epoch` or there are too many entries: the new home then waits a hold period.
+   */
+  async handoff(to: string, epoch: number): Promise<HandoffReply> {
+    const { router } = this.#o;
+    const incomplete: HandoffReply = { complete: false, entries: [] };
+    if (router.view.epoch !== epoch) return incomplete;
+    const keys = this.directory.keys().filter((k) => router.homeOf(k) === to);
+    if (keys.length > MAX_HANDOFF_ENTRIES) return incomplete;
+    const entries: HandoffReply['entries'] = [];
+    await Promise.all(
+      keys.map((key) =>
+        this.directory.withKey(key, async () => {
+          const now = this.#o.now();
+          this.directory.purge(key, now);
+          const holders = [...(this.directory.peek(key)?.holders ?? [])].map(([node, h]) => ({ node, state: h.state, leftMs: Math.ceil(h.until - now) }));
+          if (holders.length > 0) entries.push({ key, holders });
+        }),
+      ),
+    );
+    if (router.view.epoch !== epoch) return incomplete;
+    this.#o.onEvent('handed-off', { to, epoch, keys: entries.length });
+    return { complete: true, entries };
+  }
+
+  /**
+   * As the new home, lists the copies a former home handed over (see {@link handoff}) as its
+   * own: each until its lease is surely over, counted with the drift stretch from now; a holder
+   * listed already keeps the stronger state and the later end.
+   */
+  adopt(entries: HandoffReply['entries']): void {
+    const now = this.#o.now();
+    const stretch = this.#o.holdMs / this.#o.leaseMs;
+    const strength = { S: 0, E: 1, M: 2 } as const;
+    for (const { key, holders } of entries) {
+      const e = this.directory.entry(key);
+      for (const h of holders) {
+        const until = now + h.leftMs * stretch;
+        const mine = e.holders.get(h.node);
+        const state = mine && strength[mine.state] > strength[h.state] ? mine.state : h.state;
+        // Version 0: no grant of this home, so a write-back of it is refused (it is not this home's to take).
+        e.holders.set(h.node, { state, until: Math.max(until, mine?.until ?? 0), version: mine?.version ?? 0 });
+      }
+    }
+  }
+
   /** Write-back: `from` holds the Modified grant of `version` now; the key may go on. */
   installed(from: string, key: string, version: number): Record<string, never> {
     this.#awaitingInstall.get(installId(from, key, version))?.();
@@ -217,21 +289,26 @@ export class CacheHome {
   }
 
 
-  /** Main memory's value (503 `store-unavailable` when it cannot be read). */
-  async #storeRead(key: string): Promise<string | null> {
+  /** Main memory's value (503 `store-unavailable` when it cannot be read), fenced at `epoch` when the store can fence. */
+  async #storeRead(epoch: number, key: string): Promise<string | null> {
+    const { store } = this.#o;
     try {
-      return await this.#o.store.get(key);
+      return await (store.fencing ? store.fencing.get(epoch, key) : store.get(key));
     } catch (e) {
+      if (e instanceof StaleEpochError) throw e;
       throw new CacheFailure({ status: 503, body: { error: 'store-unavailable', message: `reading ${JSON.stringify(key)} from the ${this.#o.store.kind} store failed: ${errorMessage(e)}`, definite: true } });
     }
   }
 
-  /** Writes main memory (503 `store-unavailable`, indefinite, when that fails). */
-  async #storeWrite(key: string, value: string | null): Promise<void> {
+  /** Writes main memory (503 `store-unavailable`, indefinite, when that fails), fenced at `epoch` when the store can fence. */
+  async #storeWrite(epoch: number, key: string, value: string | null): Promise<void> {
+    const { store } = this.#o;
+    const f = store.fencing;
     try {
-      if (value === null) await this.#o.store.delete(key);
-      else await this.#o.store.put(key, value);
+      if (value === null) await (f ? f.delete(epoch, key) : store.delete(key));
+      else await (f ? f.put(epoch, key, value) : store.put(key, value));
     } catch (e) {
+      if (e instanceof StaleEpochError) throw e;
       throw new CacheFailure({ status: 503, body: { error: 'store-unavailable', message: `writing ${JSON.stringify(key)} to the ${this.#o.store.kind} store failed: ${errorMessage(e)}`, definite: false } });
     }
   }

@@ -16,6 +16,8 @@ import { CacheEngine, type CacheCounters, type WritePolicy } from './cache-engin
 import { cacheOpenApiPaths, cacheRoutes, forwarderPeers } from './cache-routes.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { RedisStore, describeRedisUrl } from './redis-store.js';
+import type { HomeView } from './home-map.js';
+import { errorMessage } from '../errors.js';
 
 /** Options of the cache service (the node's `--cache-*` and `--redis` flags). */
 export interface CacheServiceOptions {
@@ -33,7 +35,12 @@ export interface CacheServiceOptions {
   readonly redisUrl?: string;
   /** Ring points per member. @default 128 */
   readonly vnodes?: number;
+  /** With Redis: a member unheard from for this long is no home any more, ms; 0 = never. @default {@link DEFAULT_FAILOVER_MS} */
+  readonly failoverMs?: number;
 }
+
+/** The default of {@link CacheServiceOptions.failoverMs}. */
+export const DEFAULT_FAILOVER_MS = 1000;
 
 const COUNTERS: readonly (readonly [string, string, keyof CacheCounters])[] = [
   ['dsync_cache_hits_total', 'Reads served from a valid line on this node', 'hits'],
@@ -70,12 +77,24 @@ async function start(ctx: ServiceContext, o: CacheServiceOptions): Promise<NodeS
     store = await EmbeddedStore.open(dir, { io: ctx.io, log: (msg) => ctx.log.warn(msg) });
   }
   const members = [...ctx.members.keys()];
-  const ring = await HashRing.create(members, { vnodes: o.vnodes ?? 128, replication: 1 });
+  // Every member in each key's preference order: a dead home's keys go to the next one up.
+  const ring = await HashRing.create(members, { vnodes: o.vnodes ?? 128, replication: members.length });
+  const fencing = store.fencing;
+  const failoverMs = fencing === undefined ? 0 : (o.failoverMs ?? DEFAULT_FAILOVER_MS);
+  let homeView: HomeView | undefined;
+  try {
+    homeView = await fencing?.read();
+  } catch (e) {
+    await store.close();
+    throw new Error(`cache: cannot read the home map from ${store.kind}: ${errorMessage(e)}`, { cause: e });
+  }
   const engine = new CacheEngine({
     id: ctx.id,
     members,
-    homeOf: (key) => ring.owner(key),
+    preferenceOf: (key) => ring.preferenceList(key),
     store,
+    ...(homeView !== undefined ? { homeView } : {}),
+    ...(failoverMs > 0 ? { failover: { afterMs: failoverMs, probeMs: Math.max(20, Math.min(200, Math.floor(failoverMs / 5))) } } : {}),
     peers: forwarderPeers(ctx.forwarder),
     requestTimeoutMs: ctx.requestTimeoutMs,
     restarted,
@@ -89,6 +108,8 @@ async function start(ctx: ServiceContext, o: CacheServiceOptions): Promise<NodeS
   const fps = enabledFailpoints().filter((f) => f.startsWith('cache.'));
   if (fps.length > 0) ctx.log.warn({ failpoints: fps }, `cache failpoints enabled: ${fps.join(', ')} — the cache serves stale values on purpose (a test aid)`);
   if (engine.policy === 'write-back') ctx.log.warn({ policy: 'write-back' }, 'cache write-back: a crash of a node loses the writes it holds Modified and has not written back');
+  if (o.failoverMs !== undefined && o.failoverMs > 0 && fencing === undefined) ctx.log.warn({ failoverMs: o.failoverMs }, 'cache: --cache-failover-ms needs --redis (a store every node shares); the embedded store keeps each key at its home, fail-over is off');
+  if (failoverMs > 0) ctx.log.info({ failoverMs, homeMap: engine.router.view }, `cache: a home unheard from for ${failoverMs} ms hands its keys to the next node of their preference lists`);
   if (restarted && engine.holdMs > 0) ctx.log.info({ holdMs: engine.holdMs }, 'cache: restarted, serving as a home after one hold period');
   for (const [name, help, key] of COUNTERS) observedCounter(ctx.registry, name, help, () => engine.counters[key]);
   new Gauge({
@@ -111,6 +132,15 @@ async function start(ctx: ServiceContext, o: CacheServiceOptions): Promise<NodeS
     },
   });
   new Gauge({
+    name: 'dsync_cache_home_map_epoch',
+    help: 'The epoch of the home map this node knows (each fail-over or return of a home adds one)',
+    registers: [ctx.registry],
+    collect() {
+      this.set(engine.router.view.epoch);
+    },
+  });
+  observedCounter(ctx.registry, 'dsync_cache_home_map_changes_total', 'Changes of the home map this node made (a home marked down, or itself back up)', () => engine.failover?.changes ?? 0);
+  new Gauge({
     name: 'dsync_cache_directory_keys',
     help: 'Keys with at least one holder in this node’s directory (as a home)',
     registers: [ctx.registry],
@@ -131,6 +161,7 @@ async function start(ctx: ServiceContext, o: CacheServiceOptions): Promise<NodeS
       ...engine.stats(),
       counters: engine.counters,
       ring: ring.describe(),
+      homes: { ...engine.router.view, failoverMs, changesMade: engine.failover?.changes ?? 0 },
     }),
     close: async () => {
       await engine.close();

@@ -8,6 +8,8 @@
  * holds its Modified grant now — until then the home keeps the key busy, so that no downgrade can
  * reach the writer before its dirty value does). From the home to a holder:
  * `invalidate`, `downgrade` (to Shared, handing over a dirty value), `peek` (the holder's line).
+ * Between any two nodes: `ping` (the fail-over's probe, `home-failover.ts`) and `handoff` (a node
+ * that became the home of keys asks their former home for its directory entries of them).
  *
  * Versions: each home numbers the writes it orders with one counter per incarnation (`inc`, a
  * random id drawn when the home starts); a grant carries the counter's value, an invalidation the
@@ -42,6 +44,19 @@ export const installedRequest = z.strictObject({ key, inc, version });
 export const invalidateRequest = z.strictObject({ key, inc, version });
 export const downgradeRequest = z.strictObject({ key, inc, version });
 export const peekRequest = z.strictObject({ key });
+/** The fail-over's probe (`home-failover.ts`): any answer says the node is alive. */
+export const pingRequest = z.strictObject({});
+/** A new home asks a former one for its directory entries of the keys the home map at `epoch` gave it. */
+export const handoffRequest = z.strictObject({ epoch: version });
+/** The most entries a hand-over carries; past it the new home waits one hold period instead. */
+export const MAX_HANDOFF_ENTRIES = 20_000;
+/** The former home's entries (`complete: false`: it could not hand them all over — not at that epoch, or too many). */
+export const handoffReply = z.strictObject({
+  complete: z.boolean(),
+  entries: z
+    .array(z.strictObject({ key, holders: z.array(z.strictObject({ node: z.string().min(1).max(256), state: lineState, leftMs: z.number().nonnegative().max(86_400_000) })).max(64) }))
+    .max(MAX_HANDOFF_ENTRIES),
+});
 
 /** A copy granted by the home: its value, state and version, and how long the holder may serve it. */
 export const grant = z.strictObject({ value, state: lineState, inc, version, leaseMs: z.number().int().positive() });
@@ -80,6 +95,7 @@ export type InvalidateRequest = z.infer<typeof invalidateRequest>;
 export type DowngradeRequest = z.infer<typeof downgradeRequest>;
 export type Grant = z.infer<typeof grant>;
 export type WritebackReply = z.infer<typeof writebackReply>;
+export type HandoffReply = z.infer<typeof handoffReply>;
 export type InvalidateReply = z.infer<typeof invalidateReply>;
 export type DowngradeReply = z.infer<typeof downgradeReply>;
 export type LineView = z.infer<typeof lineView>;
@@ -95,6 +111,8 @@ export const CACHE_RPCS = {
   invalidate: { req: invalidateRequest, res: invalidateReply, toHome: false },
   downgrade: { req: downgradeRequest, res: downgradeReply, toHome: false },
   peek: { req: peekRequest, res: lineView, toHome: false },
+  ping: { req: pingRequest, res: z.strictObject({}), toHome: false },
+  handoff: { req: handoffRequest, res: handoffReply, toHome: false },
 } as const;
 
 export type CacheRpcName = keyof typeof CACHE_RPCS;

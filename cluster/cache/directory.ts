@@ -85,6 +85,11 @@ export class Directory {
     this.#after.set(key, until);
   }
 
+  /** Every key with an entry or an operation holding or awaiting its lock. */
+  keys(): string[] {
+    return [...new Set([...this.#entries.keys(), ...this.#locks.keys()])];
+  }
+
   /** Keys with an entry. */
   get size(): number {
     return this.#entries.size;

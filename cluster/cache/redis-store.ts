@@ -16,6 +16,8 @@
 import { Redis } from 'ioredis';
 import { asError, errorMessage } from '../errors.js';
 import { checkKey, checkMaxValueBytes, checkValue, type BackingStore, type BackingStoreStats } from './backing-store.js';
+import type { Fencing } from './home-map.js';
+import { redisFencing, type LuaScript } from './redis-fencing.js';
 
 /** Options of {@link RedisStore.connect}. */
 export interface RedisStoreOptions {
@@ -100,11 +102,21 @@ export class RedisStore implements BackingStore {
   /** Whether the current outage was logged. */
   #outageLogged = false;
   #closing: Promise<void> | null = null;
+  /** The home map and the fenced calls, in this server beside the values (`redis-fencing.ts`). */
+  readonly fencing: Fencing;
 
   private constructor(redis: Redis, url: string, o: Resolved) {
     this.#redis = redis;
     this.url = url;
     this.#o = o;
+    const inner = redisFencing(o.keyPrefix, (script, keys, args, op) => this.#call(op, () => this.#script(script, keys, args)));
+    // The values' arguments are checked as the plain calls check them.
+    this.fencing = {
+      ...inner,
+      get: async (epoch, key) => (checkKey('get', key), inner.get(epoch, key)),
+      put: async (epoch, key, value) => (checkKey('put', key), checkValue('put', value, o.maxValueBytes), inner.put(epoch, key, value)),
+      delete: async (epoch, key) => (checkKey('delete', key), inner.delete(epoch, key)),
+    };
     redis.on('error', (e: unknown) => {
       this.#lastError = asError(e);
       if (this.#outageLogged || this.#closing !== null) return;
@@ -187,8 +199,18 @@ export class RedisStore implements BackingStore {
     return this.#closing;
   }
 
+  /** EVALSHA, or EVAL when the server does not have the script (a fresh or restarted server). */
+  async #script(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await this.#redis.evalsha(script.sha, keys.length, ...keys, ...args);
+    } catch (e) {
+      if (!/NOSCRIPT/.test(errorMessage(e))) throw e;
+      return this.#redis.eval(script.source, keys.length, ...keys, ...args);
+    }
+  }
+
   /** Runs one command, counting it; argument errors reject as they are, server errors name the URL. */
-  async #call<T>(op: 'get' | 'put' | 'delete', send: () => Promise<T>): Promise<T> {
+  async #call<T>(op: 'get' | 'put' | 'delete' | 'script', send: () => Promise<T>): Promise<T> {
     let sent: Promise<T>;
     try {
       if (this.#closing !== null) throw new Error(`redis store ${this.url}: ${op} after close`);
@@ -199,7 +221,7 @@ export class RedisStore implements BackingStore {
     }
     try {
       const reply = await sent;
-      this.#counts[op === 'get' ? 'gets' : op === 'put' ? 'puts' : 'deletes']++;
+      if (op !== 'script') this.#counts[op === 'get' ? 'gets' : op === 'put' ? 'puts' : 'deletes']++;
       return reply;
     } catch (e) {
       this.#counts.errors++;

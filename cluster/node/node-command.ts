@@ -43,6 +43,7 @@ export interface NodeFlags {
   cacheDriftBound?: number;
   cacheMaxEntries?: number;
   cacheMaxBytes?: number;
+  cacheFailoverMs?: number;
   unsafeGrantWithoutQuorum?: boolean;
   exitWithParent?: boolean;
 }
@@ -125,6 +126,7 @@ export async function nodeCommand(flags: NodeFlags, io: { err(line: string): voi
       cacheDriftBound: flags.cacheDriftBound,
       cacheMaxEntries: flags.cacheMaxEntries,
       cacheMaxBytes: flags.cacheMaxBytes,
+      cacheFailoverMs: flags.cacheFailoverMs,
       redisUrl: flags.redis,
       ...(flags.unsafeGrantWithoutQuorum ? { unsafeGrantWithoutQuorum: true } : {}),
     });

@@ -35,6 +35,8 @@ export interface ServiceOptions {
   readonly cacheMaxBytes?: number;
   /** The cache's main memory: a Redis URL; the node's embedded store when absent. */
   readonly redisUrl?: string;
+  /** With Redis: how long a home may be unheard from before its keys move, ms; 0 = never. @default 1000 */
+  readonly cacheFailoverMs?: number;
 }
 
 /** The services of a `dsync node`. */
@@ -58,6 +60,7 @@ export function nodeServices(o: ServiceOptions = {}): ServiceFactory[] {
       ...(o.cacheMaxEntries !== undefined ? { maxEntries: o.cacheMaxEntries } : {}),
       ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}),
       ...(o.redisUrl !== undefined ? { redisUrl: o.redisUrl } : {}),
+      ...(o.cacheFailoverMs !== undefined ? { failoverMs: o.cacheFailoverMs } : {}),
     }),
   ];
 }

@@ -4,10 +4,8 @@
  * Pool per node, shared by that node's clients). Clients are spread over the nodes round-robin
  * (client `i` talks to node `i mod n`); a node that does not own a queue forwards to its owner.
  */
-import { rm } from 'node:fs/promises';
-import { Pool } from 'undici';
-import { startLocalCluster } from '../../cluster/local/node-process.js';
-import { errorMessage } from '../../cluster/errors.js';
+import type { Pool } from 'undici';
+import { startBenchCluster } from './dsync-bench-cluster.js';
 import type { Delivery, QueueClient, QueueTarget } from './queue-target.js';
 
 /** How long a dequeued message stays leased before dsync redelivers it. */
@@ -29,23 +27,8 @@ const failure = (path: string, r: { status: number; json: unknown }): Error => n
 
 /** Starts a dsync cluster of `nodes` nodes with its data under `dir`, and waits until the nodes agree on a leader. */
 export async function startDsyncQueueCluster(opts: { nodes: number; dir: string; log?: (line: string) => void }): Promise<QueueTarget> {
-  const cluster = await startLocalCluster({ nodes: opts.nodes, dir: opts.dir, extraArgs: ['--log-level', 'warn'] });
   // Twice 64 clients on one node, long polls included, each needs a connection of its own.
-  const pools = cluster.nodes.map((n) => new Pool(`http://${n.spec.address}`, { connections: 256, keepAliveTimeout: 30_000 }));
-  const label = `dsync ${opts.nodes} node${opts.nodes === 1 ? '' : 's'}`;
-  const stop = async (): Promise<void> => {
-    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
-    await cluster.destroy();
-    await rm(opts.dir, { recursive: true, force: true });
-  };
-  try {
-    // Every node knows the leader (and so the members of the ring) before the first message.
-    const leader = await cluster.agreedLeader(15_000);
-    opts.log?.(`${label}: leader ${leader.spec.id}`);
-  } catch (e) {
-    await stop();
-    throw new Error(`${label}: ${errorMessage(e)}`);
-  }
+  const { label, pools, pids, stop } = await startBenchCluster({ ...opts, pool: { connections: 256, keepAliveTimeout: 30_000 } });
   return {
     label,
     async client(i: number): Promise<QueueClient> {
@@ -78,7 +61,7 @@ export async function startDsyncQueueCluster(opts: { nodes: number; dir: string;
         },
       };
     },
-    pids: () => cluster.nodes.flatMap((n) => (n.pid === undefined ? [] : [n.pid])),
+    pids,
     stop,
   };
 }

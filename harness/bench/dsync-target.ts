@@ -4,10 +4,8 @@
  * Clients are spread over the nodes round-robin (client `i` talks to node `i mod n`), as the
  * etcd target does; followers forward to the leader.
  */
-import { rmSync } from 'node:fs';
-import { Pool } from 'undici';
-import { startLocalCluster } from '../../cluster/local/node-process.js';
-import { errorMessage } from '../../cluster/errors.js';
+import type { Pool } from 'undici';
+import { startBenchCluster } from './dsync-bench-cluster.js';
 import type { LockTarget, PairClient } from './lock-target.js';
 
 /** How long a benchmark acquire may wait in the queue and hold its lease. */
@@ -23,23 +21,9 @@ async function post(pool: Pool, path: string, body: unknown): Promise<Record<str
 
 /** Starts a dsync cluster of `nodes` nodes with its data under `dir`, and waits for a leader. */
 export async function startDsyncCluster(opts: { nodes: number; dir: string; log?: (line: string) => void }): Promise<LockTarget> {
-  const cluster = await startLocalCluster({ nodes: opts.nodes, dir: opts.dir, extraArgs: ['--log-level', 'warn'] });
-  const pools = cluster.nodes.map((n) => new Pool(`http://${n.spec.address}`, { connections: 128, keepAliveTimeout: 30_000 }));
-  const stop = async (): Promise<void> => {
-    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
-    await cluster.destroy();
-    rmSync(opts.dir, { recursive: true, force: true });
-  };
-  try {
-    // Wait until every node knows the leader, so the first pairs do not measure an election.
-    const leader = await cluster.agreedLeader(15_000);
-    opts.log?.(`dsync ${opts.nodes} node(s): leader ${leader.spec.id}`);
-  } catch (e) {
-    await stop();
-    throw new Error(`dsync ${opts.nodes} node(s): ${errorMessage(e)}`);
-  }
+  const { label, pools, pids, stop } = await startBenchCluster({ ...opts, pool: { connections: 128, keepAliveTimeout: 30_000 } });
   return {
-    label: `dsync ${opts.nodes} node${opts.nodes === 1 ? '' : 's'}`,
+    label,
     async client(i: number): Promise<PairClient> {
       const pool = pools[i % pools.length] as Pool;
       const client = `bench-${i}`;
@@ -53,7 +37,7 @@ export async function startDsyncCluster(opts: { nodes: number; dir: string; log?
         },
       };
     },
-    pids: () => cluster.nodes.flatMap((n) => (n.pid === undefined ? [] : [n.pid])),
+    pids,
     stop,
   };
 }

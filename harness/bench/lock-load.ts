@@ -6,6 +6,7 @@
 import { CpuWindow, cpuField } from './process-cpu.js';
 import { build } from 'hdr-histogram-js';
 import type { LockTarget, PairClient } from './lock-target.js';
+import { closeAll, createClients, upTo } from './bench-clients.js';
 import { errorMessage } from '../../cluster/errors.js';
 
 /** How {@link runLockLoad} loads the target. */
@@ -70,7 +71,7 @@ export async function runLockLoad(target: LockTarget, opts: LockLoadOptions): Pr
   if (!(warmupMs >= 0) || !Number.isFinite(warmupMs)) throw new RangeError(`warmupMs must be ≥ 0, got ${warmupMs}`);
   if (!Number.isInteger(maxPairs) || maxPairs < 1) throw new RangeError(`maxPairs must be a positive integer, got ${maxPairs}`);
 
-  const clients = await createClients(target, n);
+  const clients = await createClients(target, upTo(n));
   const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
   let result: LoadResult;
   try {
@@ -160,23 +161,4 @@ export async function runLockLoad(target: LockTarget, opts: LockLoadOptions): Pr
     result.firstError ??= closeError;
   }
   return result;
-}
-
-/** Creates clients 0..n-1; if one fails, closes those already made and rethrows. */
-async function createClients(target: LockTarget, n: number): Promise<PairClient[]> {
-  const made = await Promise.allSettled(Array.from({ length: n }, (_, i) => target.client(i)));
-  const ok = made.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) {
-    await closeAll(ok);
-    throw new Error(`${target.label}: cannot create a client: ${errorMessage(failed.reason)}`, { cause: failed.reason });
-  }
-  return ok;
-}
-
-/** Closes every client; a failing close does not keep the others open (the first failure is rethrown). */
-async function closeAll(clients: readonly PairClient[]): Promise<void> {
-  const closed = await Promise.allSettled(clients.map((c) => c.close()));
-  const failed = closed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw new Error(`closing a client failed: ${errorMessage(failed.reason)}`, { cause: failed.reason });
 }

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { QueueClient, QueueTarget } from './queue-target.js';
+import { closeAll, createClients, upTo } from './bench-clients.js';
 import { errorMessage } from '../../cluster/errors.js';
 
 /** How {@link runQueueLoad} loads the target. */
@@ -139,7 +140,7 @@ export async function runQueueLoad(target: QueueTarget, opts: QueueLoadOptions):
   if (messageFor(`${tag}-p${n}-${Number.MAX_SAFE_INTEGER}`, bytes).length > bytes) throw new RangeError(`messageBytes ${bytes} cannot hold a message id`);
 
   // Producers are clients 0..n-1, consumers n..2n-1: both spread round-robin over the nodes.
-  const clients = await createClients(target, 2 * n);
+  const clients = await createClients(target, upTo(2 * n));
   const producers = clients.slice(0, n);
   const consumers = clients.slice(n);
   const used = Math.min(n, queueCount);
@@ -333,23 +334,4 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Creates clients 0..n-1; if one fails, closes those already made and rethrows. */
-async function createClients(target: QueueTarget, n: number): Promise<QueueClient[]> {
-  const made = await Promise.allSettled(Array.from({ length: n }, (_, i) => target.client(i)));
-  const ok = made.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) {
-    await closeAll(ok).catch(() => undefined);
-    throw new Error(`${target.label}: cannot create a client: ${errorMessage(failed.reason)}`, { cause: failed.reason });
-  }
-  return ok;
-}
-
-/** Closes every client; a failing close does not keep the others open (the first failure is rethrown). */
-async function closeAll(clients: readonly QueueClient[]): Promise<void> {
-  const closed = await Promise.allSettled(clients.map((c) => c.close()));
-  const failed = closed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw new Error(`closing a client failed: ${errorMessage(failed.reason)}`, { cause: failed.reason });
 }

@@ -10,10 +10,9 @@
  * Single node only: compare it with dsync's 1-node cell. Each benchmark client has a connection
  * of its own (a blocked BLMOVE holds its connection).
  */
-import { Redis } from 'ioredis';
-import { errorMessage } from '../../cluster/errors.js';
+import type { Redis } from 'ioredis';
 import type { Delivery, QueueClient, QueueTarget } from './queue-target.js';
-import { redisAvailable, startRedisServer } from '../redis-server.js';
+import { connectRedis, redisAvailable, startRedisServer } from '../redis-server.js';
 
 export { redisAvailable };
 
@@ -34,7 +33,6 @@ const processing = (queue: string): string => `${queue}:processing`;
 export async function startRedis(opts: RedisOptions): Promise<QueueTarget> {
   const label = 'Redis 1 server, AOF fsync always';
   const server = await startRedisServer({ ...opts, label });
-  const { host, port } = server;
   let stopped = false;
   const stop = async (): Promise<void> => {
     stopped = true;
@@ -45,15 +43,7 @@ export async function startRedis(opts: RedisOptions): Promise<QueueTarget> {
     label,
     async client(): Promise<QueueClient> {
       if (stopped) throw new Error(`${label} is stopped`);
-      const redis = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 1 });
-      let lastError: unknown;
-      redis.on('error', (e: unknown) => (lastError = e)); // a failed command rejects; this only keeps the event from crashing us
-      try {
-        await redis.connect();
-      } catch (e) {
-        redis.disconnect();
-        throw new Error(`${label}: cannot connect: ${errorMessage(lastError ?? e)}`);
-      }
+      const redis = await connectRedis(server, label);
       return new RedisQueueClient(redis);
     },
     pids: () => (server.process.pid === undefined ? [] : [server.process.pid]),

@@ -34,6 +34,8 @@ describe('cluster/api-errors', () => {
       internal: false,
       'bad-gateway': false,
       unavailable: 'per-response',
+      'store-unavailable': 'per-response',
+      'home-moved': 'per-response',
     };
 
     it('covers exactly the table', () => {

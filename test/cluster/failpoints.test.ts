@@ -63,8 +63,9 @@ describe('failpoints', () => {
       );
     });
 
-    it('knows the eighteen planted bugs, each with a line saying what it breaks', () => {
+    it('knows the nineteen planted bugs, each with a line saying what it breaks', () => {
       assert.deepEqual([...FAILPOINT_NAMES].sort(), [
+        'cache.failover-no-grace',
         'cache.serve-after-lease',
         'cache.skip-invalidation-acks',
         'lock.exclusive-over-shared',

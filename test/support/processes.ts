@@ -15,3 +15,13 @@ export function processesUsing(dir: string): string[] {
       }
     });
 }
+
+/** Whether process `pid` still exists (signal 0 reaches it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -8,12 +8,34 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheEngine, type CacheEngineOptions } from '../../../cluster/cache/cache-engine.js';
 import { CACHE_RPCS, type CachePeers, type CacheRpcName, type RpcReply, type RpcRequest, type RpcResult } from '../../../cluster/cache/cache-protocol.js';
 import type { BackingStore, BackingStoreStats } from '../../../cluster/cache/backing-store.js';
+import { INITIAL_VIEW, StaleEpochError, type Fencing, type HomeView } from '../../../cluster/cache/home-map.js';
 
-/** A store in memory, with counters. */
+/** A store in memory, with counters; `shared: true` gives it a home map and fenced calls (as Redis has). */
 export class MemoryStore implements BackingStore {
   readonly kind = 'embedded' as const;
   readonly data = new Map<string, string>();
   #stats = { gets: 0, puts: 0, deletes: 0, fsyncs: 0, errors: 0 };
+  /** The home map (with `shared`). */
+  map: HomeView = INITIAL_VIEW;
+  readonly fencing?: Fencing;
+  constructor(o: { shared?: boolean } = {}) {
+    if (o.shared !== true) return;
+    const at = (epoch: number): void => {
+      if (epoch !== this.map.epoch) throw new StaleEpochError(epoch, this.map);
+    };
+    this.fencing = {
+      read: () => Promise.resolve(this.map),
+      swap: (expected, down) => {
+        if (expected !== this.map.epoch) return Promise.resolve(null);
+        this.map = { epoch: expected + 1, down: [...down].sort() };
+        return Promise.resolve(this.map);
+      },
+      get: async (epoch, key) => (at(epoch), this.get(key)),
+      put: async (epoch, key, value) => (at(epoch), this.put(key, value)),
+      delete: async (epoch, key) => (at(epoch), this.delete(key)),
+      check: async (epoch) => at(epoch),
+    };
+  }
   get(key: string): Promise<string | null> {
     this.#stats.gets++;
     return Promise.resolve(this.data.get(key) ?? null);
@@ -95,7 +117,12 @@ export class CacheSim {
 
   /** (Re)starts `id` with a fresh engine (a restart loses its lines and directory). */
   start(id: string, members: readonly string[], homeOf: (key: string) => string, o: Partial<CacheEngineOptions> = {}): CacheEngine {
-    const engine = new CacheEngine({ requestTimeoutMs: 2000, leaseMs: 300, ...o, id, members, homeOf, store: this.store, peers: this.#peers(id) });
+    // The home's preference list: `homeOf(key)` first, then the others in member order.
+    const preferenceOf = (key: string): string[] => {
+      const home = homeOf(key);
+      return [home, ...members.filter((m) => m !== home)];
+    };
+    const engine = new CacheEngine({ requestTimeoutMs: 2000, leaseMs: 300, ...o, id, members, preferenceOf, store: this.store, peers: this.#peers(id) });
     this.engines.set(id, engine);
     return engine;
   }

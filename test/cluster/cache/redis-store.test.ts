@@ -4,6 +4,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_KEY_PREFIX, RedisStore, type RedisStoreOptions } from '../../../cluster/cache/redis-store.js';
+import { StaleEpochError } from '../../../cluster/cache/home-map.js';
 import { freePorts } from '../../../cluster/local/node-process.js';
 import { startRedisServer, type RedisServer } from '../../../harness/redis-server.js';
 
@@ -77,6 +78,37 @@ describe('RedisStore', function () {
     assert.deepEqual([await raw.get('test-a:k'), await raw.get('test-b:k')], ['A', 'B']);
     await a.delete('k');
     assert.deepEqual([await a.get('k'), await b.get('k')], [null, 'B']);
+  });
+
+  it('fencing: the home map is swapped only from the epoch it is at; a call at an older epoch does nothing and names the map', async () => {
+    const s = await connect({ keyPrefix: 'fence-test:' });
+    const f = s.fencing;
+    assert.deepEqual(await f.read(), { epoch: 0, down: [] });
+    await f.put(0, 'k', 'v0');
+    assert.equal(await f.get(0, 'k'), 'v0');
+    assert.equal(await s.get('k'), 'v0', 'the same key as the plain calls');
+    assert.deepEqual(await f.swap(0, ['c', 'a']), { epoch: 1, down: ['a', 'c'] });
+    assert.equal(await f.swap(0, []), null, 'a swap from an old epoch is refused');
+    assert.deepEqual(await f.read(), { epoch: 1, down: ['a', 'c'] });
+    for (const call of [() => f.put(0, 'k', 'stale'), () => f.get(0, 'k'), () => f.delete(0, 'k'), () => f.check(0)]) {
+      await assert.rejects(call(), (e: Error) => e instanceof StaleEpochError && e.current.epoch === 1 && e.current.down.join() === 'a,c');
+    }
+    assert.equal(await f.get(1, 'k'), 'v0', 'the fenced put and delete did nothing');
+    await f.check(1);
+    await f.delete(1, 'k');
+    assert.equal(await f.get(1, 'k'), null);
+    await assert.rejects(f.put(1, '', 'v'), (e: Error) => e instanceof RangeError && /^put: key must not be empty/.test(e.message));
+    // A server that lost its scripts (restarted, SCRIPT FLUSH): loaded again.
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(server?.url ?? '');
+    try {
+      await admin.script('FLUSH');
+      assert.deepEqual(await f.read(), { epoch: 1, down: ['a', 'c'] });
+      // The map is a hash at the prefix itself, beside the values.
+      assert.deepEqual(await admin.hgetall('fence-test:'), { epoch: '1', down: '["a","c"]' });
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it('rejects bad arguments and options, naming the field', async () => {

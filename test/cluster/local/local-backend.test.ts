@@ -12,15 +12,8 @@ import { LocalBackend } from '../../../cluster/local/local-backend.js';
 import { hasClockControl, hasLeader, hasLeaderViews, isKillable, isPartitionable, isPausable } from '../../../cluster/backend.js';
 import { quorumLeader } from '../../../nemesis/index.js';
 import { eventually } from '../../support/eventually.js';
+import { alive } from '../../support/processes.js';
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const stateOf = (pid: number): string => execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
 
 async function health(url: string): Promise<number> {
