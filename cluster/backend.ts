@@ -1,8 +1,8 @@
 /**
  * The cluster backend contract: what the harness needs of a running cluster, and the optional
  * powers a nemesis uses (Jepsen's DB protocol with `Kill`, `Pause`, `Partitionable`, `Primary`, and clock control).
- * Backends: `local` (child processes on 127.0.0.1, peer links through TCP proxies) now, `docker`
- * later. Check a power with its type guard before using it.
+ * Backends: `local` (child processes on 127.0.0.1, peer links through TCP proxies) and `docker`
+ * (containers, partitions as iptables rules). Check a power with its type guard before using it.
  */
 
 /** A running cluster of nodes. */

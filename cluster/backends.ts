@@ -4,9 +4,13 @@
  * the experiment schema know backends only through this registry: adding one is a folder in
  * `cluster/` and one {@link registerBackend} line below.
  */
-import type { ClusterBackend } from './backend.js';
+import type { ClusterBackend, LinkFault } from './backend.js';
 import { LocalBackend } from './local/local-backend.js';
+import { dockerCannot } from './docker/docker-support.js';
 import { Registry } from './registry.js';
+
+/** A structured line for the run log: a message and its fields. */
+export type BackendLog = (msg: string, fields?: Record<string, unknown>) => void;
 
 /** What every backend is started with. */
 export interface BackendStartOptions {
@@ -23,7 +27,19 @@ export interface BackendStartOptions {
   readonly clockFaults?: boolean;
   /** More environment variables for every node (on top of the harness's own), e.g. `{DSYNC_LOSE_UNSYNCED: '1'}`. */
   readonly nodeEnv?: Readonly<Record<string, string>>;
+  /** Where the backend says what it did (the run log): images, start-up times, rules. @default nowhere */
+  readonly log?: BackendLog;
 }
+
+/**
+ * Something an experiment will ask of its backend, known when it is loaded: a kind of link fault
+ * (partitions are `blackhole`), clocks the nemesis can move, or nodes that reach the redis-server
+ * the harness starts on this machine's 127.0.0.1.
+ */
+export type BackendNeed =
+  | { readonly kind: 'link-fault'; readonly fault: LinkFault['kind'] }
+  | { readonly kind: 'clock-faults' }
+  | { readonly kind: 'host-redis' };
 
 /** A backend as the registry knows it. */
 export interface BackendDefinition {
@@ -32,6 +48,16 @@ export interface BackendDefinition {
   readonly describe: string;
   /** Starts the nodes; resolves once each answers `/health`. Releases what it started if it fails. */
   start(o: BackendStartOptions): Promise<ClusterBackend>;
+  /**
+   * Why it cannot meet `need` (one sentence, for the experiment's error), or null when it can;
+   * experiments are checked with it when they are loaded. @default it can meet every need
+   */
+  cannot?(need: BackendNeed): string | null;
+  /**
+   * Checks, before a run makes its store folder, that the backend can start on this machine
+   * (e.g. that its engine answers). @throws an Error whose message is one line saying what to do
+   */
+  preflight?(): Promise<void>;
 }
 
 const registry = new Registry<BackendDefinition>('backend');
@@ -58,4 +84,16 @@ registerBackend({
   name: 'local',
   describe: 'child processes on 127.0.0.1, peer links through harness-owned TCP proxies',
   start: (o) => LocalBackend.start(o),
+});
+
+registerBackend({
+  name: 'docker',
+  describe: 'one container per node (the engine at $DOCKER_HOST) on a private bridge network; partitions are iptables rules in the containers',
+  cannot: dockerCannot,
+  // dockerode is loaded only when the backend is used.
+  preflight: async () => {
+    const engine = await import('./docker/engine.js');
+    await engine.checkLocalEngine(await engine.connectEngine());
+  },
+  start: async (o) => (await import('./docker/docker-backend.js')).DockerBackend.start(o),
 });

@@ -9,6 +9,7 @@ import { registerQueueBenchCommand } from './bench/queue-bench.js';
 import { registerCacheBenchCommand } from './bench/cache-bench.js';
 import { registerRunCommands } from './run-command.js';
 import { registerCatalogueCommand } from './catalogue-command.js';
+import { registerCleanCommand } from './clean-command.js';
 import { FAILPOINT_NAMES } from '../cluster/failpoints.js';
 import { WRITE_POLICIES } from '../cluster/cache/cache-engine.js';
 import { CLUSTER_SECRET_ENV, MIN_SECRET_BYTES } from '../cluster/node/peer-auth.js';
@@ -169,6 +170,7 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
 
   registerRunCommands(program, (c) => (code = c), io);
   registerReportCommand(program, (c) => (code = c), io);
+  registerCleanCommand(program, (c) => (code = c), io);
   registerCatalogueCommand(program, (c) => (code = c), io, () => FAILPOINT_NAMES);
   const bench = registerBenchCommand(program, (c) => (code = c), io);
   registerQueueBenchCommand(bench, (c) => (code = c), io);

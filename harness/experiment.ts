@@ -10,8 +10,8 @@ import { z } from 'zod';
 import { stringify } from 'yaml';
 import { issueLines, parseYamlMap } from './yaml-file.js';
 import { workloadDefinition, workloadDefinitions, type WorkloadConfig, type WorkloadSchema } from '../workloads/index.js';
-import { backendNames } from '../cluster/backends.js';
-import { nemesisConfigSchema, nemesisNodeIssues } from '../nemesis/index.js';
+import { backendDefinition, backendNames, type BackendNeed } from '../cluster/backends.js';
+import { nemesisConfigSchema, nemesisNodeIssues, PACKAGE_FAULTS, type NemesisFaultKind } from '../nemesis/index.js';
 
 /** Every registered workload's section, told apart by `name`. */
 function workloadSchema(): z.ZodType<WorkloadConfig> {
@@ -116,7 +116,53 @@ function crossFieldIssues(e: Omit<Experiment, 'name'>): FieldIssue[] {
       .validate(e.workload, facts)
       .map((i) => ({ path: ['workload', ...i.path], message: i.message })),
     ...nemesisNodeIssues(e.nemesis, e.nodes).map((i) => ({ path: ['nemesis', ...i.path], message: i.message })),
+    ...backendIssues(e),
   ];
+}
+
+/** What a fault kind asks of the backend, if anything beyond the powers every backend checks when it starts. */
+function faultNeed(kind: NemesisFaultKind): BackendNeed | null {
+  switch (kind) {
+    case 'partition':
+      return { kind: 'link-fault', fault: 'blackhole' };
+    case 'latency':
+      return { kind: 'link-fault', fault: 'latency' };
+    case 'clock':
+      return { kind: 'clock-faults' };
+    case 'kill':
+    case 'pause':
+      return null;
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown fault kind ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * What the experiment's backend says it cannot do (its `cannot`), field by field: link latency
+ * on a backend without it, partitions where its rules cannot be applied, a host redis-server its
+ * nodes cannot reach — refused at load time, before any node starts.
+ */
+function backendIssues(e: Omit<Experiment, 'name'>): FieldIssue[] {
+  const def = backendDefinition(e.backend);
+  if (!def.cannot) return [];
+  const asked: [FieldIssue['path'], BackendNeed][] = [];
+  e.nemesis.faults.forEach((f, i) => {
+    const need = faultNeed(f);
+    if (need) asked.push([['nemesis', 'faults', i], need]);
+  });
+  e.nemesis.packages.forEach((p, i) => {
+    for (const f of new Set(PACKAGE_FAULTS[p])) {
+      const need = faultNeed(f);
+      if (need) asked.push([['nemesis', 'packages', i], need]);
+    }
+  });
+  if (e.cluster.cache.redis) asked.push([['cluster', 'cache', 'redis'], { kind: 'host-redis' }]);
+  return asked.flatMap(([path, need]) => {
+    const why = def.cannot?.(need) ?? null;
+    return why === null ? [] : [{ path, message: why }];
+  });
 }
 
 /** Where the fields of each experiment parsed from a file are, for messages about its overrides. */

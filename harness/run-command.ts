@@ -10,7 +10,7 @@ import { applyOverrides, loadExperiment, type Experiment, type ExperimentOverrid
 import { runExperiment, type RunOutcome } from './run.js';
 import { errorMessage } from '../cluster/errors.js';
 import { EXIT_CODES, worseExitCode, type ExitCode } from '../checkers/index.js';
-import { backendNames } from '../cluster/backends.js';
+import { backendDefinition, backendNames } from '../cluster/backends.js';
 import type { Output } from './check-command.js';
 
 /** Flags of `run` and `suite`. */
@@ -80,6 +80,23 @@ async function withSignals<T>(f: (signal: AbortSignal) => Promise<T>, io: Output
   }
 }
 
+/**
+ * Asks each backend the experiments use whether it can start here (a Docker engine that answers),
+ * before any store folder is made; false after one line per backend that cannot.
+ */
+async function preflight(experiments: readonly Experiment[], command: string, io: Output): Promise<boolean> {
+  let ok = true;
+  for (const name of new Set(experiments.map((e) => e.backend))) {
+    try {
+      await backendDefinition(name).preflight?.();
+    } catch (err) {
+      io.err(`dsync ${command}: backend ${name}: ${errorMessage(err)}`);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 /** Runs one experiment as the flags say and prints its summary line. */
 async function runOne(e: Experiment, flags: RunFlags, signal: AbortSignal, io: Output): Promise<RunOutcome> {
   const r = await runExperiment({
@@ -136,6 +153,10 @@ export function registerRunCommands(program: Command, setCode: (code: number) =>
       setCode(EXIT_CODES.error);
       return;
     }
+    if (!(await preflight([e], 'run', io))) {
+      setCode(EXIT_CODES.error);
+      return;
+    }
     const r = await withSignals((signal) => runOne(e, flags, signal, io), io);
     if (r.report !== undefined) io.out(`report: ${r.report}`);
     setCode(r.exitCode);
@@ -156,6 +177,10 @@ export function registerRunCommands(program: Command, setCode: (code: number) =>
         setCode(EXIT_CODES.error);
         return;
       }
+    }
+    if (!(await preflight(experiments, 'suite', io))) {
+      setCode(EXIT_CODES.error);
+      return;
     }
     let worst: ExitCode = EXIT_CODES.valid;
     await withSignals(async (signal) => {

@@ -185,6 +185,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       nodeArgs: ['--audit-every', String(HARNESS_AUDIT_EVERY), ...clusterNodeArgs(e), ...(redis ? ['--redis', redis.url] : []), ...e.nodeArgs],
       clockFaults: e.nemesis.faults.includes('clock'),
       ...(e.nemesis.kill.loseUnsynced ? { nodeEnv: { [LOSE_UNSYNCED_ENV]: '1' } } : {}),
+      log: (msg, fields) => log.info(fields ?? {}, msg),
     });
     nodeLogs = backend.logFiles();
     if (abort.signal.aborted) throw abort.signal.reason;

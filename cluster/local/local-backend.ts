@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster, type NodeProcess } from './node-process.js';
 import { faketimeEnv, findLibfaketime, writeClockOffset } from './faketime.js';
+import { leaderViewOf } from '../node-status.js';
 import type { ClockControl, ClusterBackend, HasLeader, Killable, LeaderView, LeaderViews, Link, LinkFault, Partitionable, Pausable } from '../backend.js';
 
 /** How to start a {@link LocalBackend}. */
@@ -137,10 +138,8 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
     const asked = this.#cluster.nodes.filter((n) => n.running && !this.#paused.has(n.spec.id));
     const statuses = await Promise.all(asked.map((n) => n.status()));
     return asked.flatMap((n, i): LeaderView[] => {
-      const s = statuses[i];
-      if (!s || typeof s['term'] !== 'number') return [];
-      const leader = typeof s['leader'] === 'string' ? s['leader'] : null;
-      return [{ node: n.spec.id, leader, term: s['term'], role: String(s['role'] ?? 'unknown'), groupsLed: groupsLed(s) }];
+      const view = leaderViewOf(n.spec.id, statuses[i] ?? null);
+      return view ? [view] : [];
     });
   }
 
@@ -152,13 +151,6 @@ export class LocalBackend implements ClusterBackend, Killable, Pausable, Partiti
       await this.#cluster.destroy();
     })());
   }
-}
-
-/** How many queue groups a node's `/status` says it leads. */
-export function groupsLed(status: Record<string, unknown>): number {
-  const services = status['services'] as { queue?: { groups?: unknown } } | undefined;
-  const groups = services?.queue?.groups;
-  return Array.isArray(groups) ? groups.filter((g) => (g as { role?: unknown } | null)?.role === 'leader').length : 0;
 }
 
 /** The local backend whose nodes run under libfaketime: clock faults by rewriting each node's offset file. */

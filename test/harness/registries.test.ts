@@ -55,14 +55,14 @@ describe('harness: registries of workloads and backends', function () {
       return true;
     });
     assert.throws(() => workloadDefinition('test-register'), /^RangeError: unknown workload "test-register"; workloads: lock, queue, cache$/);
-    assert.throws(() => backendDefinition('test-fake'), /^RangeError: unknown backend "test-fake"; backends: local$/);
+    assert.throws(() => backendDefinition('test-fake'), /^RangeError: unknown backend "test-fake"; backends: local, docker$/);
   });
 
   it('registers them with one line each; the schema then takes their fields and refuses unknown ones', () => {
     registerWorkload(registerWorkloadDefinition);
     registerBackend(fake);
     assert.ok(workloadDefinitions().some((d) => d.name === 'test-register'));
-    assert.deepEqual(backendNames(), ['local', 'test-fake']);
+    assert.deepEqual(backendNames(), ['local', 'docker', 'test-fake']);
     assert.throws(() => registerWorkload(registerWorkloadDefinition), /already registered/);
     const e = parseExperiment(yaml(false), 'x.yaml');
     assert.equal(e.backend, 'test-fake');
