@@ -1,8 +1,29 @@
 /**
  * What a node's `/status` says about leadership, for the backends' `leaderViews()` and
- * `leader()`: one {@link LeaderView} per answering node, and the leader they all agree on.
+ * `leader()`: one {@link LeaderView} per answering node, and the leader they all agree on; and
+ * the two things every backend asks of a node it runs: its `/status`, and its log's last lines.
  */
+import { readFileSync } from 'node:fs';
 import type { LeaderView } from './backend.js';
+
+/** The `/status` answer of the node at `base` (`http://host:port`), or null when it does not answer within a second. */
+export async function fetchStatus(base: string): Promise<Record<string, unknown> | null> {
+  try {
+    const res = await fetch(`${base}/status`, { signal: AbortSignal.timeout(1000) });
+    return (await res.json()) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** The last `n` lines of the log `file`, joined with ` | ` (for error messages). */
+export function logTail(file: string, n = 3): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join(' | ');
+  } catch {
+    return '(no log)';
+  }
+}
 
 /** How many queue groups a node's `/status` says it leads. */
 export function groupsLed(status: Record<string, unknown>): number {

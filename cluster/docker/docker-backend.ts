@@ -26,6 +26,8 @@ import { dropCounts, setDropRules, type DropCount } from './link-rules.js';
 import { removeRun } from './leftovers.js';
 import { dockerCannot } from './docker-support.js';
 import { startReaper, type Reaper } from './reaper.js';
+import { relayLoopbackServers } from './host-relay.js';
+import type { LinkProxy } from '../local/link-proxy.js';
 
 /** How long a node has to answer `/health` after its container starts, ms. */
 const HEALTHY_MS = 30_000;
@@ -65,6 +67,8 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
   readonly #cut = new Set<string>();
   /** Each node's container pid that our chain was installed for. */
   readonly #chained = new Map<string, number>();
+  /** Relays of this machine's loopback servers (the cache's redis-server) on the network's gateway. */
+  #relays: readonly LinkProxy[] = [];
   #torndown: Promise<void> | undefined;
 
   private constructor(docker: Docker, runId: string, network: RunNetwork, containers: readonly NodeContainer[], log: BackendLog, reaper: Reaper) {
@@ -102,6 +106,7 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     const labels = { [RUN_LABEL]: runId, [DIR_LABEL]: o.dir, [OWNER_LABEL]: ownerOf() };
     const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const containers: NodeContainer[] = [];
+    let relays: LinkProxy[] = [];
     try {
       const lap = ((last) => (): number => {
         const now = performance.now();
@@ -110,6 +115,9 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
         return ms;
       })(performance.now());
       const net = await createRunNetwork(docker, `dsync-${runId}`, labels);
+      // The cache's redis-server on this machine's loopback: reached through the gateway.
+      const relayed = await relayLoopbackServers(o.nodeArgs, net.gateway);
+      relays = relayed.relays;
       const networkMs = lap();
       const secretFile = writeClusterSecret(o.dir);
       const ports = await freePorts(o.nodes);
@@ -131,7 +139,7 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
             secretFile,
             dsyncBin: DSYNC_BIN,
             readOnly: readOnlyMounts(projectRoot),
-            extraArgs: o.nodeArgs,
+            extraArgs: relayed.args,
             env,
             labels,
           }),
@@ -139,12 +147,14 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
       }
       const createMs = lap();
       const backend = new DockerBackend(docker, runId, net, containers, log, reaper);
+      backend.#relays = relays;
+      if (relays.length > 0) log(`docker: ${relays.map((r) => r.address).join(', ')} relays this machine's loopback servers to the containers`, { relays: relays.map((r) => r.address) });
       await Promise.all(ids.map((id) => backend.#startNode(id)));
       const ms = Math.round(performance.now() - t0);
       log(`docker: ${o.nodes} containers healthy in ${ms} ms`, { run: runId, network: net.name, subnet: net.subnet, ms, imageMs: Math.round(image.ms), imageBuilt: image.built, networkMs, createMs, startMs: lap() });
       return backend;
     } catch (e) {
-      await Promise.allSettled(containers.map((c) => c.remove()));
+      await Promise.allSettled([...containers.map((c) => c.remove()), ...relays.map((r) => r.stop())]);
       const swept = await removeRun(docker, runId).catch(() => ({ left: ['?'] }));
       if (swept.left.length === 0) reaper.release();
       throw e;
@@ -302,6 +312,7 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     return (this.#torndown ??= (async () => {
       const t0 = performance.now();
       const results = await Promise.allSettled([...this.#byId.values()].map((c) => c.remove()));
+      await Promise.allSettled(this.#relays.map((r) => r.stop()));
       this.#running.clear();
       this.#paused.clear();
       const removed = await removeRun(this.#docker, this.runId);

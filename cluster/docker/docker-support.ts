@@ -1,7 +1,7 @@
 /**
  * What the docker backend cannot do, said when an experiment is loaded (before any container
  * starts): link latency (no tc netem), clock faults (libfaketime runs on the local backend only),
- * the cache's host redis-server (on 127.0.0.1, out of the containers' reach), and partitions
+ * and partitions
  * where this process cannot apply iptables rules. Light on purpose: dockerode is not loaded here.
  */
 import type { BackendNeed } from '../backends.js';
@@ -30,7 +30,8 @@ export function dockerCannot(need: BackendNeed): string | null {
     case 'clock-faults':
       return 'the docker backend cannot move clocks (libfaketime runs on the local backend only): run clock faults on the local backend';
     case 'host-redis':
-      return 'cache.redis starts a redis-server on this machine\'s 127.0.0.1, which the containers cannot reach: use the embedded store (redis: false) or the local backend';
+      // The run's redis-server on this machine's loopback is relayed on the network's gateway (host-relay.ts).
+      return null;
     default: {
       const never: never = need;
       return `unknown need ${JSON.stringify(never)}`;

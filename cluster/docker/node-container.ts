@@ -5,7 +5,8 @@
  * appended to `<dir>/<id>.log` (attached before every start, so no line is lost across restarts).
  * Kill, start again from the same data dir, pause and unpause go through the engine.
  */
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { fetchStatus, logTail } from '../node-status.js';
 import type Docker from 'dockerode';
 import { engineMessage, engineStatus } from './engine.js';
 import { IMAGE_NODE } from './image.js';
@@ -169,22 +170,13 @@ export class NodeContainer {
   }
 
   /** Its `/status` answer, or null when it does not answer within a second. */
-  async status(): Promise<Record<string, unknown> | null> {
-    try {
-      const res = await fetch(`http://127.0.0.1:${this.spec.hostPort}/status`, { signal: AbortSignal.timeout(1000) });
-      return (await res.json()) as Record<string, unknown>;
-    } catch {
-      return null;
-    }
+  status(): Promise<Record<string, unknown> | null> {
+    return fetchStatus(`http://127.0.0.1:${this.spec.hostPort}`);
   }
 
   /** The last `n` lines of its log, joined with ` | ` (for error messages). */
   logTail(n = 3): string {
-    try {
-      return readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n').slice(-n).join(' | ');
-    } catch {
-      return '(no log)';
-    }
+    return logTail(this.spec.logFile, n);
   }
 
   /** Removes the container (killing it if it runs) and closes its log. Safe to call twice. */

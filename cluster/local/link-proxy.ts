@@ -47,8 +47,9 @@ export class LinkProxy {
     this.#random = random;
   }
 
-  /** Starts a proxy in front of `target` (`host:port`), listening on 127.0.0.1 (a free port unless given). */
-  static async start(o: { target: string; port?: number; random?: () => number }): Promise<LinkProxy> {
+  /** Starts a proxy in front of `target` (`host:port`), listening on `host` (127.0.0.1 unless given; a free port unless given). */
+  static async start(o: { target: string; host?: string; port?: number; random?: () => number }): Promise<LinkProxy> {
+    const host = o.host ?? '127.0.0.1';
     const m = /^(.+):(\d+)$/.exec(o.target);
     if (!m) throw new RangeError(`link proxy: target must be host:port, got "${o.target}"`);
     const target = { host: m[1] as string, port: Number(m[2]) };
@@ -59,14 +60,14 @@ export class LinkProxy {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(o.port ?? 0, '127.0.0.1', () => {
+      server.listen(o.port ?? 0, host, () => {
         server.off('error', reject);
         resolve();
       });
     });
     const a = server.address();
     const port = typeof a === 'object' && a !== null ? a.port : 0;
-    proxy = new LinkProxy(server, `127.0.0.1:${port}`, target, o.random ?? Math.random);
+    proxy = new LinkProxy(server, `${host}:${port}`, target, o.random ?? Math.random);
     return proxy;
   }
 

@@ -4,7 +4,8 @@
  * benchmarks; the harness's local backend builds on it.
  */
 import { createServer } from 'node:net';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fetchStatus, logTail } from '../node-status.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -142,21 +143,12 @@ export class NodeProcess {
   /** Its `/status` answer, or null when it is not running or does not answer within a second. */
   async status(): Promise<Record<string, unknown> | null> {
     if (!this.running) return null;
-    try {
-      const res = await fetch(`http://${this.spec.address}/status`, { signal: AbortSignal.timeout(1000) });
-      return (await res.json()) as Record<string, unknown>;
-    } catch {
-      return null;
-    }
+    return fetchStatus(`http://${this.spec.address}`);
   }
 
   /** The last `n` lines of its log, joined with ` | ` (for error messages). */
   logTail(n = 3): string {
-    try {
-      return readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n').slice(-n).join(' | ');
-    } catch {
-      return '(no log)';
-    }
+    return logTail(this.spec.logFile, n);
   }
 
   /** SIGSTOP / SIGCONT. */

@@ -13,6 +13,7 @@ import { loadExperiment } from '../../harness/experiment.js';
 import { DRAIN_MS, runExperiment } from '../../harness/run.js';
 import { ABANDONED_ERROR } from '../../harness/generator/interpreter.js';
 import { dsyncBin, repoRoot } from '../support/paths.js';
+import { LONG_FAULT_EXPERIMENT } from '../support/experiments.js';
 
 interface HistoryLine {
   readonly type: string;
@@ -47,22 +48,6 @@ async function within(ms: number, what: string, cond: () => boolean): Promise<nu
   }
 }
 
-/** 3 nodes; a majorities-ring partition from 1 s to 21 s (no op can succeed in it) of a 30 s main phase. */
-const EXPERIMENT = `description: a long fault, for stopping tests
-nodes: 3
-timeLimitS: 30
-finalPhaseS: 2
-concurrency: 6
-rate: 40
-workload:
-  name: lock
-  keys: { count: 3, distribution: uniform }
-nemesis:
-  faults: [partition]
-  partition: { topologies: [majorities-ring] }
-  schedule:
-    interval: { faultS: 20, healS: 1 }
-`;
 
 describe('integration: a run stops on time', function () {
   this.timeout(120_000);
@@ -71,7 +56,7 @@ describe('integration: a run stops on time', function () {
   before(() => {
     root = mkdtempSync(join(tmpdir(), 'dsync-stop-'));
     file = join(root, 'long-fault.yaml');
-    writeFileSync(file, EXPERIMENT);
+    writeFileSync(file, LONG_FAULT_EXPERIMENT);
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 

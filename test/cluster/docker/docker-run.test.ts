@@ -17,23 +17,8 @@ import { ensureNodeImage, IMAGE_NODE } from '../../../cluster/docker/image.js';
 import { ownerOf } from '../../../cluster/docker/owner.js';
 import { dsyncBin, repoRoot } from '../../support/paths.js';
 import { engineOrSkip, labelledUnder } from '../../support/docker.js';
+import { LONG_FAULT_EXPERIMENT } from '../../support/experiments.js';
 
-/** 3 nodes; a majorities-ring partition from 1 s to 21 s of a 30 s main phase. */
-const LONG_FAULT = `description: a long fault, for stopping tests
-nodes: 3
-timeLimitS: 30
-finalPhaseS: 2
-concurrency: 6
-rate: 40
-workload:
-  name: lock
-  keys: { count: 3, distribution: uniform }
-nemesis:
-  faults: [partition]
-  partition: { topologies: [majorities-ring] }
-  schedule:
-    interval: { faultS: 20, healS: 1 }
-`;
 
 const historyHas = (file: string, pred: (e: { f?: string; type?: string }) => boolean): boolean =>
   existsSync(file) &&
@@ -55,7 +40,7 @@ describe('cluster/docker: dsync run --backend docker and dsync clean', function 
   let root: string;
   before(() => {
     root = mkdtempSync(join(tmpdir(), 'dsync-docker-run-'));
-    writeFileSync(join(root, 'long-fault.yaml'), LONG_FAULT);
+    writeFileSync(join(root, 'long-fault.yaml'), LONG_FAULT_EXPERIMENT);
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
