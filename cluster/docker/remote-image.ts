@@ -82,6 +82,8 @@ export async function iptablesFiles(env: NodeJS.ProcessEnv = process.env): Promi
   const libs = new Set(await sharedLibraries(binary));
   for (const list of await Promise.all(modules.map((m) => sharedLibraries(m)))) for (const l of list) libs.add(l);
   return [
+    // Protocol names (`-p tcp`), where this machine has them.
+    ...(existsSync('/etc/protocols') ? [{ path: '/etc/protocols', source: '/etc/protocols', mode: 0o644 }] : []),
     { path: IMAGE_IPTABLES, source: binary, mode: 0o755 },
     { path: IMAGE_IPTABLES_RESTORE, source: binary, mode: 0o755 },
     ...modules.map((m) => ({ path: m, source: m, mode: 0o644 })),
