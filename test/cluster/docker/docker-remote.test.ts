@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +20,12 @@ import { DockerBackend } from '../../../cluster/docker/docker-backend.js';
 import { DIR_LABEL, RUN_LABEL } from '../../../cluster/docker/engine.js';
 import { DOCKER_MODE_ENV } from '../../../cluster/docker/engine-mode.js';
 import { dropCounts } from '../../../cluster/docker/link-rules.js';
-import { NODE_PORT } from '../../../cluster/docker/node-container.js';
-import { IMAGE_DSYNC_BIN, IMAGE_IPTABLES } from '../../../cluster/docker/remote-image.js';
+import { NODE_PORT, NodeContainer } from '../../../cluster/docker/node-container.js';
+import { IMAGE_DSYNC_BIN, IMAGE_IPTABLES, remoteImageRecipe } from '../../../cluster/docker/remote-image.js';
+import { ensureImage } from '../../../cluster/docker/image.js';
+import { createRunNetwork } from '../../../cluster/docker/bridge-network.js';
+import { removeRun } from '../../../cluster/docker/leftovers.js';
+import { freePorts } from '../../../cluster/local/node-process.js';
 import { cleanCommand } from '../../../harness/clean-command.js';
 import { callJson } from '../../support/http-json.js';
 import { connectFrom, engineOrSkip, execIn } from '../../support/docker.js';
@@ -171,6 +176,33 @@ describe('cluster/docker: the remote mode (forced, on this machine\'s engine)', 
         await new Promise((r) => setTimeout(r, 100));
       }
     });
+  });
+
+  it('a port taken on the engine\'s host at the first start: the container is made again on another port', async () => {
+    const server = createServer();
+    const taken = await new Promise<number>((resolve) => server.listen(0, '0.0.0.0', () => resolve((server.address() as { port: number }).port)));
+    const [other] = await freePorts(1);
+    const run = 'porttest';
+    const labels = { [RUN_LABEL]: run, [DIR_LABEL]: join(root, 'port') };
+    const image = await ensureImage(docker, await remoteImageRecipe(repoRoot));
+    const net = await createRunNetwork(docker, `dsync-${run}`, labels);
+    let c: NodeContainer | undefined;
+    try {
+      c = await NodeContainer.create(docker, {
+        id: 'n1', name: `dsync-${run}-n1`, image: image.tag, network: net.name, address: net.address(0), hostPort: taken, clientHost: '127.0.0.1',
+        peers: `n1=${net.address(0)}:${NODE_PORT}`, logFile: join(root, 'port-n1.log'), otherPort: () => other as number, extraArgs: [], env: {}, labels,
+        placement: { kind: 'volume', volume: `dsync-${run}-n1`, dataDir: '/data', secret: 'a'.repeat(32), dsyncBin: IMAGE_DSYNC_BIN },
+      });
+      await c.start();
+      assert.equal(c.hostPort, other);
+      await c.waitHealthy(30_000);
+      assert.equal(c.url, `http://127.0.0.1:${other}`);
+    } finally {
+      await c?.remove();
+      await removeRun(docker, run);
+      server.close();
+    }
+    assert.deepEqual(await labelled(docker, run), []);
   });
 
   it('dsync clean removes a remote run\'s containers, network and volumes (kept while its harness lives, unless --all)', async () => {
