@@ -4,11 +4,14 @@
  * partitions as iptables DROP rules in the receiving containers' network namespaces, kill -9
  * through the engine and start again from the same data dir, pause with the freezer cgroup.
  * Every container and the network carry the run's label (`dsync.run=<id>`); teardown removes all
- * of them, whatever happened. No link latency (there is no tc netem here) and no clock faults:
+ * of them, whatever happened. In the remote mode (`engine-mode.ts`: an engine on another machine,
+ * or `DSYNC_DOCKER_MODE=remote`) the project is in the image, the data dirs are volumes, clients
+ * reach the nodes on the engine's host and the rules are applied inside the containers through
+ * the engine's exec API; the volumes carry the run's label too. No link latency (there is no tc netem here) and no clock faults:
  * experiments asking for them are refused when they are loaded (`dockerCannot`).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { ClusterBackend, HasLeader, Killable, LeaderView, LeaderViews, Link, LinkFault, Partitionable, Pausable } from '../backend.js';
@@ -19,12 +22,15 @@ import { TEST_AIDS_ENV } from '../test-aids.js';
 import { errorMessage } from '../errors.js';
 import { checkLocalEngine, connectEngine, DIR_LABEL, OWNER_LABEL, RUN_LABEL } from './engine.js';
 import { ownerOf } from './owner.js';
-import { ensureNodeImage } from './image.js';
+import { ensureImage, ensureNodeImage } from './image.js';
+import { dockerMode, type DockerMode } from './engine-mode.js';
+import { IMAGE_DSYNC_BIN, remoteImageRecipe } from './remote-image.js';
+import { execShell } from './exec-shell.js';
 import { createRunNetwork, type RunNetwork } from './bridge-network.js';
-import { NODE_PORT, NodeContainer } from './node-container.js';
-import { dropCounts, setDropRules, type DropCount } from './link-rules.js';
+import { NODE_PORT, NodeContainer, type NodePlacement } from './node-container.js';
+import { dropCounts, nsenterShell, setDropRules, type DropCount, type RuleShell } from './link-rules.js';
 import { removeRun } from './leftovers.js';
-import { dockerCannot } from './docker-support.js';
+import { dockerCannot, REMOTE_REDIS_REFUSAL } from './docker-support.js';
 import { startReaper, type Reaper } from './reaper.js';
 import { relayLoopbackServers } from './host-relay.js';
 import type { LinkProxy } from '../local/link-proxy.js';
@@ -44,6 +50,19 @@ function readOnlyMounts(projectRoot: string): string[] {
   return mounts;
 }
 
+/** Where a volume is mounted in the remote mode: the node's data dir. */
+const VOLUME_DATA_DIR = '/data';
+
+/** A port below the kernel's ephemeral range for an engine on another machine (none there can be checked from here). */
+const remotePort = (): number => 20_000 + Math.floor(Math.random() * 12_000);
+
+/** Ports that are all different, for an engine on another machine. */
+function remotePorts(n: number): number[] {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(remotePort());
+  return [...ports];
+}
+
 /** The `DSYNC_*` variables of this process (failpoints, log level, ...), which local nodes inherit and containers are given. */
 function dsyncEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('DSYNC_') && e[1] !== undefined && e[0] !== 'DSYNC_PROF_DIR'));
@@ -57,6 +76,8 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
   /** The run's id, the value of its `dsync.run` label. */
   readonly runId: string;
   readonly network: RunNetwork;
+  /** How this run uses its engine. */
+  readonly mode: DockerMode;
   readonly #docker: Docker;
   readonly #byId: ReadonlyMap<string, NodeContainer>;
   readonly #log: BackendLog;
@@ -65,14 +86,15 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
   readonly #paused = new Set<string>();
   /** Cut links, `from>to`. */
   readonly #cut = new Set<string>();
-  /** Each node's container pid that our chain was installed for. */
+  /** Each node's start (its count of starts) that our chain was installed for. */
   readonly #chained = new Map<string, number>();
   /** Relays of this machine's loopback servers (the cache's redis-server) on the network's gateway. */
   #relays: readonly LinkProxy[] = [];
   #torndown: Promise<void> | undefined;
 
-  private constructor(docker: Docker, runId: string, network: RunNetwork, containers: readonly NodeContainer[], log: BackendLog, reaper: Reaper) {
+  private constructor(docker: Docker, mode: DockerMode, runId: string, network: RunNetwork, containers: readonly NodeContainer[], log: BackendLog, reaper: Reaper) {
     this.#docker = docker;
+    this.mode = mode;
     this.#reaper = reaper;
     this.runId = runId;
     this.network = network;
@@ -95,9 +117,14 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     if (refused !== null) throw new Error(`docker backend: ${refused}`);
     const log: BackendLog = o.log ?? (() => undefined);
     const t0 = performance.now();
+    const mode = dockerMode();
+    const remote = mode.mode === 'remote';
+    if (remote && o.nodeArgs.includes('--redis')) throw new Error(`docker backend: cluster.cache.redis: ${REMOTE_REDIS_REFUSAL}`);
     const docker = await connectEngine();
-    await checkLocalEngine(docker);
-    const image = await ensureNodeImage(docker);
+    if (!remote) await checkLocalEngine(docker);
+    log(`docker: ${mode.mode} mode (${mode.why})${remote ? `: clients reach the nodes on ${mode.engineHost}` : ''}`, { mode: mode.mode, engineHost: mode.engineHost });
+    const projectRoot = dirname(dirname(DSYNC_BIN));
+    const image = remote ? await ensureImage(docker, await remoteImageRecipe(projectRoot)) : await ensureNodeImage(docker);
     log(`docker: node image ${image.tag} ${image.built ? 'imported' : 'reused'}`, { image: image.tag, built: image.built, ms: Math.round(image.ms) });
 
     const runId = randomBytes(4).toString('hex');
@@ -116,13 +143,17 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
       })(performance.now());
       const net = await createRunNetwork(docker, `dsync-${runId}`, labels);
       // The cache's redis-server on this machine's loopback: reached through the gateway.
-      const relayed = await relayLoopbackServers(o.nodeArgs, net.gateway);
+      const relayed = remote ? { args: [...o.nodeArgs], relays: [] } : await relayLoopbackServers(o.nodeArgs, net.gateway);
       relays = relayed.relays;
       const networkMs = lap();
       const secretFile = writeClusterSecret(o.dir);
-      const ports = await freePorts(o.nodes);
+      // An engine on this machine: ports checked free here; elsewhere: chosen blind, another tried when taken.
+      const ports = mode.engineIsLocal ? await freePorts(o.nodes) : remotePorts(o.nodes);
       const peers = ids.map((id, i) => `${id}=${net.address(i)}:${NODE_PORT}`).join(',');
-      const projectRoot = dirname(dirname(DSYNC_BIN));
+      const placement = (id: string): NodePlacement =>
+        remote
+          ? { kind: 'volume', volume: `dsync-${runId}-${id}`, dataDir: VOLUME_DATA_DIR, secret: readFileSync(secretFile, 'utf8').trim(), dsyncBin: IMAGE_DSYNC_BIN }
+          : { kind: 'bind', dataDir: join(o.dir, id), secretFile, dsyncBin: DSYNC_BIN, readOnly: readOnlyMounts(projectRoot) };
       const env = { ...dsyncEnv(), [TEST_AIDS_ENV]: '1', ...o.nodeEnv };
       for (const [i, id] of ids.entries()) {
         containers.push(
@@ -133,12 +164,11 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
             network: net.name,
             address: net.address(i),
             hostPort: ports[i] as number,
+            clientHost: mode.engineHost,
             peers,
-            dataDir: join(o.dir, id),
             logFile: join(o.dir, `${id}.log`),
-            secretFile,
-            dsyncBin: DSYNC_BIN,
-            readOnly: readOnlyMounts(projectRoot),
+            placement: placement(id),
+            ...(mode.engineIsLocal ? {} : { otherPort: remotePort }),
             extraArgs: relayed.args,
             env,
             labels,
@@ -146,7 +176,7 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
         );
       }
       const createMs = lap();
-      const backend = new DockerBackend(docker, runId, net, containers, log, reaper);
+      const backend = new DockerBackend(docker, mode, runId, net, containers, log, reaper);
       backend.#relays = relays;
       if (relays.length > 0) log(`docker: ${relays.map((r) => r.address).join(', ')} relays this machine's loopback servers to the containers`, { relays: relays.map((r) => r.address) });
       await Promise.all(ids.map((id) => backend.#startNode(id)));
@@ -176,8 +206,9 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     await c.waitHealthy(HEALTHY_MS);
   }
 
+  /** `http://<engine host>:<port>`: 127.0.0.1 for an engine on this machine. */
   endpoint(node: string): string {
-    return `http://127.0.0.1:${this.#node(node).spec.hostPort}`;
+    return this.#node(node).url;
   }
 
   logFiles(): ReadonlyMap<string, string> {
@@ -189,7 +220,7 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     return this.#node(node).spec.address;
   }
 
-  /** The pid of `node`'s main process on this machine (0 when it is not running): `nsenter -t <pid> -n` enters its network namespace. */
+  /** The pid of `node`'s main process on the engine's machine (0 when it is not running): in the local mode, `nsenter -t <pid> -n` enters its network namespace. */
   pid(node: string): number {
     return this.#node(node).pid;
   }
@@ -272,20 +303,25 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     const byAddress = new Map(this.nodes.map((n) => [this.address(n), n]));
     const out: Record<string, (DropCount & { from: string })[]> = {};
     for (const n of this.nodes) {
-      const pid = this.#chained.get(n);
-      if (pid === undefined) continue;
-      out[n] = (await dropCounts(pid)).map((c) => ({ ...c, from: byAddress.get(c.source) ?? c.source }));
+      if (!this.#chained.has(n) || !this.#running.has(n)) continue;
+      out[n] = (await dropCounts(this.ruleShell(n))).map((c) => ({ ...c, from: byAddress.get(c.source) ?? c.source }));
     }
     return out;
+  }
+
+  /** Where `node`'s rules are applied: nsenter into its namespace (local mode), or exec in its container (remote mode). */
+  ruleShell(node: string): RuleShell {
+    const c = this.#node(node);
+    return this.mode.mode === 'remote' ? execShell(this.#docker, c.containerId) : nsenterShell(c.pid);
   }
 
   /** Makes `to`'s chain hold exactly the cuts into it (installing the chain in a new namespace); a node not running gets them when it starts. */
   async #applyRules(to: string): Promise<void> {
     const c = this.#node(to);
-    if (!this.#running.has(to) || c.pid === 0) return;
+    if (!this.#running.has(to) || c.starts === 0) return;
     const sources = this.nodes.filter((from) => this.#cut.has(`${from}>${to}`)).map((from) => ({ source: this.address(from) }));
-    await setDropRules(c.pid, NODE_PORT, sources, this.#chained.get(to) !== c.pid);
-    this.#chained.set(to, c.pid);
+    await setDropRules(this.ruleShell(to), NODE_PORT, sources, this.#chained.get(to) !== c.starts);
+    this.#chained.set(to, c.starts);
   }
 
   async leader(timeoutMs = 2000): Promise<string | null> {

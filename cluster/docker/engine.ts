@@ -73,7 +73,7 @@ export function engineMessage(e: unknown): string {
 }
 
 /**
- * Throws unless the engine runs on this machine: the containers bind-mount the project and the
+ * Throws unless the engine runs on this machine (the local mode's check): the containers bind-mount the project and the
  * store from this file system, clients reach them on this machine's 127.0.0.1, and the partitions
  * are iptables rules applied from here with nsenter — none of which reaches a remote engine.
  */
@@ -83,7 +83,7 @@ export async function checkLocalEngine(docker: Docker): Promise<void> {
   if (name !== hostname()) {
     throw new Error(
       `the engine at ${engineAddress()} runs on "${name}", not on this machine ("${hostname()}"): the docker backend bind-mounts the project and the store, ` +
-        'publishes ports on 127.0.0.1 and applies iptables rules with nsenter, so it needs an engine on this machine',
+        'publishes ports on 127.0.0.1 and applies iptables rules with nsenter in its local mode, which needs an engine on this machine: set DSYNC_DOCKER_MODE=remote (or DOCKER_HOST=tcp://<that host>:<port>) for the remote mode',
     );
   }
 }

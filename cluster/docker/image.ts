@@ -3,11 +3,14 @@
  * shared libraries `ldd` lists for it and the dynamic loader, a minimal /etc and /tmp, imported
  * with the engine's import API (`POST /images/create?fromSrc=-`). It is tagged with a hash of
  * everything that went in (`dsync-node:<hash>`): reused while that image exists, rebuilt when
- * Node.js or a library changes. The project itself is not in it: containers bind-mount it.
+ * Node.js or a library changes. The local mode's image holds no more: containers bind-mount the
+ * project. The remote mode's image (`remote-image.ts`) adds the project and iptables, with a
+ * recipe of its own, so the two never share a tag.
  */
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
@@ -21,7 +24,7 @@ export const IMAGE_REPO = 'dsync-node';
 export const IMAGE_NODE = '/usr/local/bin/node';
 
 /** Bumped when the recipe changes (what goes in besides the files), so old images are not reused. */
-const RECIPE = 'dsync-node-image/1';
+export const RECIPE = 'dsync-node-image/1';
 
 /** One file of the image: where it goes, where it comes from on this machine. */
 export interface ImageFile {
@@ -30,6 +33,16 @@ export interface ImageFile {
   /** The file on this machine (symlinks followed). */
   readonly source: string;
   readonly mode: number;
+  /** A shared library: its folder goes on the image's `LD_LIBRARY_PATH`. @default false */
+  readonly lib?: boolean;
+}
+
+/** What an image is made of: the files, and a recipe name that changes when anything else about it does. */
+export interface ImageRecipe {
+  readonly recipe: string;
+  readonly files: readonly ImageFile[];
+  /** Empty folders to make (besides `/tmp`), e.g. `/run`. @default none */
+  readonly dirs?: readonly string[];
 }
 
 /** Small files written as they are (path → content). */
@@ -62,23 +75,30 @@ export async function sharedLibraries(binary: string): Promise<string[]> {
 /** The files of the image: Node.js (`process.execPath`) at {@link IMAGE_NODE}, its libraries where `ldd` says. */
 export async function imageFiles(node: string = process.execPath): Promise<ImageFile[]> {
   const libs = await sharedLibraries(node);
-  return [{ path: IMAGE_NODE, source: node, mode: 0o755 }, ...libs.map((l) => ({ path: l, source: l, mode: 0o755 }))];
+  return [{ path: IMAGE_NODE, source: node, mode: 0o755 }, ...libs.map((l) => ({ path: l, source: l, mode: 0o755, lib: true }))];
 }
 
 /** The engine's `changes` for the import: environment and label. */
 function importChanges(files: readonly ImageFile[], hash: string): string[] {
-  const libDirs = [...new Set(files.filter((f) => f.path !== IMAGE_NODE).map((f) => dirname(f.path)))].sort();
+  const libDirs = [...new Set(files.filter((f) => f.lib === true).map((f) => dirname(f.path)))].sort();
   return [`ENV PATH=${dirname(IMAGE_NODE)}`, `ENV LD_LIBRARY_PATH=${libDirs.join(':')}`, `LABEL ${IMAGE_LABEL}=${hash}`];
 }
 
+/** How many files are read at once while hashing. */
+const HASH_BATCH = 64;
+
 /** A hash of everything the image is made of: the recipe, each file's path, mode and bytes, the small files. */
-export async function imageHash(files: readonly ImageFile[]): Promise<string> {
-  const h = createHash('sha256').update(RECIPE);
-  for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
-    h.update(`\0file ${f.path} ${f.mode.toString(8)}\0`);
-    for await (const chunk of createReadStream(f.source)) h.update(chunk as Buffer);
+export async function imageHash(files: readonly ImageFile[], recipe: string = RECIPE, dirs: readonly string[] = []): Promise<string> {
+  const h = createHash('sha256').update(recipe);
+  const sorted = [...files].sort((a, b) => a.path.localeCompare(b.path));
+  // Read a batch at a time (thousands of small files in the remote image), hashed in order.
+  for (let i = 0; i < sorted.length; i += HASH_BATCH) {
+    const batch = sorted.slice(i, i + HASH_BATCH);
+    const bodies = await Promise.all(batch.map((f) => readFile(f.source)));
+    batch.forEach((f, k) => h.update(`\0file ${f.path} ${f.mode.toString(8)}\0`).update(bodies[k] as Buffer));
   }
   for (const [path, text] of ETC) h.update(`\0etc ${path}\0${text}`);
+  for (const d of dirs) h.update(`\0dir ${d}`);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -103,12 +123,12 @@ function entry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: Buffer |
 }
 
 /** The image's root file system as a tar stream (written as it is read). */
-export function imageTarball(files: readonly ImageFile[]): Pack {
+export function imageTarball(files: readonly ImageFile[], dirs: readonly string[] = []): Pack {
   const pack = tarPack();
   const name = (p: string): string => p.replace(/^\//, '');
   void (async () => {
     const mtime = new Date(0);
-    for (const d of parentDirs([...files.map((f) => f.path), ...ETC.keys()])) await entry(pack, { name: `${name(d)}/`, type: 'directory', mode: 0o755, mtime });
+    for (const d of parentDirs([...files.map((f) => f.path), ...ETC.keys(), ...dirs.map((d) => `${d}/.`)])) await entry(pack, { name: `${name(d)}/`, type: 'directory', mode: 0o755, mtime });
     await entry(pack, { name: 'tmp/', type: 'directory', mode: 0o1777, mtime });
     for (const [path, text] of ETC) await entry(pack, { name: name(path), mode: 0o644, mtime }, text);
     for (const f of files) await entry(pack, { name: name(f.path), mode: f.mode, size: statSync(f.source).size, mtime }, createReadStream(f.source));
@@ -154,13 +174,19 @@ function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<
  * libraries exists, imported from a fresh tarball otherwise.
  */
 export async function ensureNodeImage(docker: Docker, node: string = process.execPath): Promise<NodeImage> {
+  return ensureImage(docker, { recipe: RECIPE, files: await imageFiles(node) });
+}
+
+/** The image `recipe` makes on `docker`: reused when one with its hash exists, imported otherwise. */
+export async function ensureImage(docker: Docker, recipe: ImageRecipe): Promise<NodeImage> {
   const t0 = performance.now();
-  const files = await imageFiles(node);
-  const hash = await imageHash(files);
+  const { files } = recipe;
+  const dirs = recipe.dirs ?? [];
+  const hash = await imageHash(files, recipe.recipe, dirs);
   const tag = `${IMAGE_REPO}:${hash}`;
   if (await hasImage(docker, tag)) return { tag, built: false, ms: performance.now() - t0 };
   try {
-    const progress = await docker.importImage(imageTarball(files), { repo: IMAGE_REPO, tag: hash, changes: importChanges(files, hash) });
+    const progress = await docker.importImage(imageTarball(files, dirs), { repo: IMAGE_REPO, tag: hash, changes: importChanges(files, hash) });
     await followProgress(docker, progress);
   } catch (e) {
     throw new Error(`importing the node image ${tag} failed: ${engineMessage(e)}`);

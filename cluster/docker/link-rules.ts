@@ -1,7 +1,8 @@
 /**
  * Real partitions for containers: iptables DROP rules in the network namespace of the node that
- * receives, applied from this machine with `nsenter -t <container pid> -n iptables...` (nothing
- * but Node.js is needed inside the containers). Every rule lives in a chain of our own, `DSYNC`,
+ * receives, applied from this machine with `nsenter -t <container pid> -n iptables...` in the
+ * local mode (nothing but Node.js is needed inside the containers), or inside the container
+ * through the engine's exec API in the remote mode (`exec-shell.ts`). Every rule lives in a chain of our own, `DSYNC`,
  * jumped to from `INPUT`, so that healing flushes exactly the rules we added.
  *
  * A cut link `from → to` (the connections `from` opens to `to`, as on the local backend's link
@@ -54,6 +55,20 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/**
+ * Where the rules are applied: runs `iptables` (`argv[0]` is `iptables` or `iptables-restore`)
+ * with its arguments and `input` on stdin in one node's network namespace; resolves to its stdout,
+ * rejects with its stderr.
+ */
+export type RuleShell = (argv: readonly string[], input?: string) => Promise<string>;
+
+/** A {@link RuleShell} entering the network namespace of process `pid` of this machine with nsenter. */
+export function nsenterShell(pid: number): RuleShell {
+  return (argv, input) => inNamespace(pid, argv, input);
+}
+
+const shellOf = (where: number | RuleShell): RuleShell => (typeof where === 'number' ? nsenterShell(where) : where);
+
 /** Runs `argv` in the network namespace of process `pid`; rejects with its stderr. */
 async function inNamespace(pid: number, argv: readonly string[], input?: string): Promise<string> {
   const r = await execa('nsenter', ['-t', String(pid), '-n', ...argv], {
@@ -74,19 +89,19 @@ export function chainRestore(rules: readonly DropRule[], port: number, jump: boo
 }
 
 /**
- * Makes the chain in `pid`'s namespace hold exactly `rules` for the node port `port`, in one
- * transaction. `install`: the namespace is new (a container just started) — the chain and its
- * jump from INPUT are created as well.
+ * Makes the chain in a namespace (`where`: a pid of this machine, or a {@link RuleShell}) hold
+ * exactly `rules` for the node port `port`, in one transaction. `install`: the namespace is new
+ * (a container just started) — the chain and its jump from INPUT are created as well.
  */
-export async function setDropRules(pid: number, port: number, rules: readonly DropRule[], install: boolean): Promise<void> {
-  await inNamespace(pid, ['iptables-restore', '-w', '--noflush'], chainRestore(rules, port, install));
+export async function setDropRules(where: number | RuleShell, port: number, rules: readonly DropRule[], install: boolean): Promise<void> {
+  await shellOf(where)(['iptables-restore', '-w', '--noflush'], chainRestore(rules, port, install));
 }
 
-/** The DROP rules in `pid`'s namespace with their packet counters (empty: none, or no chain yet). */
-export async function dropCounts(pid: number): Promise<DropCount[]> {
+/** The DROP rules in a namespace (a pid of this machine, or a {@link RuleShell}) with their packet counters (empty: none, or no chain yet). */
+export async function dropCounts(where: number | RuleShell): Promise<DropCount[]> {
   let out: string;
   try {
-    out = await inNamespace(pid, ['iptables', '-w', '-L', CHAIN, '-v', '-n', '-x']);
+    out = await shellOf(where)(['iptables', '-w', '-L', CHAIN, '-v', '-n', '-x']);
   } catch (e) {
     if (/No chain|does not exist/i.test((e as Error).message)) return [];
     throw e;
