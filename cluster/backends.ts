@@ -92,12 +92,7 @@ registerBackend({
   cannot: dockerCannot,
   // dockerode is loaded only when the backend is used.
   preflight: async () => {
-    const engine = await import('./docker/engine.js');
-    const { dockerMode } = await import('./docker/engine-mode.js');
-    // Throws naming DOCKER_HOST or DSYNC_DOCKER_MODE when either is malformed.
-    const remote = dockerMode().mode === 'remote';
-    const docker = await engine.connectEngine();
-    if (!remote) await engine.checkLocalEngine(docker);
+    await (await import('./docker/engine.js')).openEngine();
   },
   start: async (o) => (await import('./docker/docker-backend.js')).DockerBackend.start(o),
 });

@@ -149,7 +149,10 @@ export class HomeRouter {
     // Operations waiting out a grace look again: a key may no longer be this node's.
     for (const wake of this.#wake) wake();
     if (consecutive) {
-      const from = this.#o.members.filter((n) => n !== this.id && !beforeDown.down.has(n));
+      // A key this node gains had for home a node up before: any of them if this node itself came
+      // back up, else one this change marked down (nothing else moves a key past an up node).
+      const cameUp = beforeDown.down.has(this.id) && !this.#down.has(this.id);
+      const from = this.#o.members.filter((n) => n !== this.id && !beforeDown.down.has(n) && (cameUp || this.#down.has(n)));
       if (from.length > 0) this.#o.onTakeover?.({ epoch: view.epoch, from: [...from].sort() });
     }
     return true;

@@ -20,7 +20,7 @@ import { agreedLeaderOf, leaderViewOf } from '../node-status.js';
 import { DSYNC_BIN, freePorts, writeClusterSecret } from '../local/node-process.js';
 import { TEST_AIDS_ENV } from '../test-aids.js';
 import { errorMessage } from '../errors.js';
-import { checkLocalEngine, connectEngine, DIR_LABEL, OWNER_LABEL, RUN_LABEL } from './engine.js';
+import { DIR_LABEL, OWNER_LABEL, openEngine, RUN_LABEL } from './engine.js';
 import { ownerOf } from './owner.js';
 import { ensureImage, ensureNodeImage } from './image.js';
 import { dockerMode, type DockerMode } from './engine-mode.js';
@@ -117,11 +117,9 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
     if (refused !== null) throw new Error(`docker backend: ${refused}`);
     const log: BackendLog = o.log ?? (() => undefined);
     const t0 = performance.now();
-    const mode = dockerMode();
+    if (dockerMode().mode === 'remote' && o.nodeArgs.includes('--redis')) throw new Error(`docker backend: cluster.cache.redis: ${REMOTE_REDIS_REFUSAL}`);
+    const { docker, mode } = await openEngine();
     const remote = mode.mode === 'remote';
-    if (remote && o.nodeArgs.includes('--redis')) throw new Error(`docker backend: cluster.cache.redis: ${REMOTE_REDIS_REFUSAL}`);
-    const docker = await connectEngine();
-    if (!remote) await checkLocalEngine(docker);
     log(`docker: ${mode.mode} mode (${mode.why})${remote ? `: clients reach the nodes on ${mode.engineHost}` : ''}`, { mode: mode.mode, engineHost: mode.engineHost });
     const projectRoot = dirname(dirname(DSYNC_BIN));
     const image = remote ? await ensureImage(docker, await remoteImageRecipe(projectRoot)) : await ensureNodeImage(docker);
@@ -287,15 +285,15 @@ export class DockerBackend implements ClusterBackend, Killable, Pausable, Partit
   }
 
   async healNetwork(): Promise<void> {
-    const hadCuts = this.#cut.size > 0;
-    if (hadCuts) {
-      // Proof in the run log that the cuts were real: what each rule dropped.
-      const counts = await this.dropCounts().catch((e: unknown) => ({ error: errorMessage(e) }));
-      this.#log('docker: dropped by the cuts before the heal', { dropped: counts });
-    }
+    // Only the nodes that receive a cut hold rules; with none, there is nothing to flush.
+    const receivers = new Set([...this.#cut].map((link) => link.slice(link.indexOf('>') + 1)));
+    if (receivers.size === 0) return;
+    // Proof in the run log that the cuts were real: what each rule dropped.
+    const counts = await this.dropCounts().catch((e: unknown) => ({ error: errorMessage(e) }));
+    this.#log('docker: dropped by the cuts before the heal', { dropped: counts });
     this.#cut.clear();
-    await Promise.all(this.nodes.map((n) => this.#applyRules(n)));
-    if (hadCuts) this.#log('docker: network healed (every DSYNC chain flushed)');
+    await Promise.all([...receivers].map((n) => this.#applyRules(n)));
+    this.#log('docker: network healed (every DSYNC chain flushed)');
   }
 
   /** Every running node's DROP rules and their packet counters, by node (the sender named by node id). */

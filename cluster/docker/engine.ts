@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import Docker from 'dockerode';
 import { errorMessage } from '../errors.js';
+import { dockerMode, type DockerMode } from './engine-mode.js';
 
 /** The label every container, network and volume of a run carries: `dsync.run=<run id>`. */
 export const RUN_LABEL = 'dsync.run';
@@ -70,6 +71,19 @@ export function engineStatus(e: unknown): number | undefined {
 export function engineMessage(e: unknown): string {
   const json = (e as { json?: { message?: unknown } } | null)?.json;
   return typeof json?.message === 'string' ? json.message : errorMessage(e);
+}
+
+/**
+ * The engine `$DOCKER_HOST` names and the mode the backend runs it in, once it answers — and, in
+ * the local mode, once it is known to run on this machine (what `dsync run`'s preflight and the
+ * backend's start both ask).
+ * @throws DockerUnavailableError when it does not answer; Error naming DOCKER_HOST or DSYNC_DOCKER_MODE when malformed, or the engine's machine in the local mode
+ */
+export async function openEngine(): Promise<{ docker: Docker; mode: DockerMode }> {
+  const mode = dockerMode();
+  const docker = await connectEngine();
+  if (mode.mode !== 'remote') await checkLocalEngine(docker);
+  return { docker, mode };
 }
 
 /**

@@ -87,10 +87,24 @@ function importChanges(files: readonly ImageFile[], hash: string): string[] {
 /** How many files are read at once while hashing. */
 const HASH_BATCH = 64;
 
+/**
+ * Hashes already made in this process, by what the files looked like then (path, source, mode,
+ * size, modification time, inode): a suite of runs reads the ~100 MB of Node.js and its libraries
+ * (and, remotely, thousands of project files) once, not once per run.
+ */
+const hashes = new Map<string, string>();
+
 /** A hash of everything the image is made of: the recipe, each file's path, mode and bytes, the small files. */
 export async function imageHash(files: readonly ImageFile[], recipe: string = RECIPE, dirs: readonly string[] = []): Promise<string> {
-  const h = createHash('sha256').update(recipe);
   const sorted = [...files].sort((a, b) => a.path.localeCompare(b.path));
+  const looks = (f: ImageFile): string => {
+    const st = statSync(f.source);
+    return `${f.path}\0${f.source}\0${f.mode}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
+  };
+  const seen = [recipe, ...dirs, ...sorted.map(looks)].join('\n');
+  const known = hashes.get(seen);
+  if (known !== undefined) return known;
+  const h = createHash('sha256').update(recipe);
   // Read a batch at a time (thousands of small files in the remote image), hashed in order.
   for (let i = 0; i < sorted.length; i += HASH_BATCH) {
     const batch = sorted.slice(i, i + HASH_BATCH);
@@ -99,7 +113,9 @@ export async function imageHash(files: readonly ImageFile[], recipe: string = RE
   }
   for (const [path, text] of ETC) h.update(`\0etc ${path}\0${text}`);
   for (const d of dirs) h.update(`\0dir ${d}`);
-  return h.digest('hex').slice(0, 16);
+  const hash = h.digest('hex').slice(0, 16);
+  hashes.set(seen, hash);
+  return hash;
 }
 
 /** Every parent folder of `paths`, outermost first. */

@@ -9,6 +9,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { makeDir } from '../raft/storage-recovery.js';
+import { bootId, processAlive, startTime } from '../process-identity.js';
 
 /** The name of the lock file inside a data dir. */
 export const LOCK_FILE = 'LOCK';
@@ -24,54 +25,20 @@ export class DataDirInUseError extends Error {
   }
 }
 
-/**
- * The fields of `/proc/<pid>/stat` after the command name (which may hold spaces and
- * parentheses): the state letter is the first, the start time the 20th.
- * @throws where /proc cannot tell (no such process, not Linux)
- */
-async function procStatFields(pid: number): Promise<string[]> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
 /** `boot-id:start-time` of a process on Linux, or '' where /proc cannot tell. */
-async function identity(pid: number): Promise<string> {
-  try {
-    const [boot, fields] = await Promise.all([readFile('/proc/sys/kernel/random/boot_id', 'utf8'), procStatFields(pid)]);
-    const start = fields[19]; // field 22 of the whole line
-    return start === undefined ? '' : `${boot.trim()}:${start}`;
-  } catch {
-    return '';
-  }
-}
-
-/** A process's state letter from /proc (`R`, `S`, `Z`, ...), or '' where /proc cannot tell. */
-async function state(pid: number): Promise<string> {
-  try {
-    return (await procStatFields(pid))[0] ?? '';
-  } catch {
-    return '';
-  }
-}
-
-/** Whether `pid` is a running process: it exists and is neither a zombie nor dead (exited, not yet reaped). */
-async function alive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const s = await state(pid);
-  return s !== 'Z' && s !== 'X' && s !== 'x';
+function identity(pid: number): string {
+  const boot = bootId();
+  const start = startTime(pid);
+  return boot === '' || start === '' ? '' : `${boot}:${start}`;
 }
 
 /** Is the process named by a lock file's text still the one that wrote it? */
 async function holderAlive(text: string): Promise<number | null> {
   const [pidText, recorded = ''] = text.trim().split(' ');
   const pid = Number(pidText);
-  if (!Number.isSafeInteger(pid) || pid <= 0 || !(await alive(pid))) return null;
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !processAlive(pid)) return null;
   if (recorded === '') return pid; // no identity recorded: trust the pid
-  const now = await identity(pid);
+  const now = identity(pid);
   return now === '' || now === recorded ? pid : null;
 }
 
@@ -80,7 +47,7 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
   // The same durable mkdir as the storage's: the new dir's name is fsynced into its parent.
   await makeDir(resolve(dir), { fsyncs: 0, fsyncMicros: [] });
   const path = join(dir, LOCK_FILE);
-  const mine = `${process.pid} ${await identity(process.pid)}\n`;
+  const mine = `${process.pid} ${identity(process.pid)}\n`;
   for (let attempt = 0; ; attempt++) {
     try {
       const fh = await open(path, 'wx');

@@ -8,7 +8,8 @@
 import { keyShare, sampleKey, type KeyDistribution } from '../generator/keys.js';
 import { seedRand, nextFloat, type Rand } from '../generator/rand.js';
 import { prng } from '../random.js';
-import { histogram, micros, runClosedLoop, type LoopResult } from './closed-loop.js';
+import { runClosedLoop, MAX_ERRORS, type LoopResult } from './closed-loop.js';
+import { histogram, latencies, micros } from './bench-histogram.js';
 import { closeAll, createClients, upTo } from './bench-clients.js';
 import type { CacheClient, CacheTarget } from './cache-target.js';
 import { errorMessage } from '../../cluster/errors.js';
@@ -82,7 +83,7 @@ export function runHits(target: CacheTarget, o: { clientsPerNode: number; durati
     const key = hitKey(Math.floor((rands[i] as () => number)() * keys));
     const r = await client.get(key);
     if (!r.found) throw new Error(`${key}: no value`);
-    return r.hit === undefined ? {} : { hit: r.hit };
+    return r; // its `hit`, when the target tells, is the outcome
   });
 }
 
@@ -133,7 +134,7 @@ export function runMisses(target: CacheTarget, kind: MissKind, o: { keysPerNode:
     const key = missKey(kind, node, i);
     const r = await client.get(key);
     if (r.found !== (kind === 'cold')) throw new Error(`${key}: ${r.found ? 'a value, though it was never written' : 'no value, though it was written'}`);
-    return r.hit === undefined ? {} : { hit: r.hit };
+    return r; // its `hit`, when the target tells, is the outcome
   });
 }
 
@@ -171,7 +172,7 @@ export async function runWrites(target: CacheTarget, o: { sharers: number; write
   const maxWrites = o.maxWrites ?? 1_000_000;
   if (!Number.isInteger(o.sharers) || o.sharers < 0 || o.sharers > n - 1) throw new RangeError(`sharers must be 0..${n - 1} on ${n} nodes, got ${o.sharers}`);
   const writerNode = (k: number): number => k % n;
-  const sharerNodes = (k: number): number[] => Array.from({ length: o.sharers }, (_, j) => (writerNode(k) + 1 + j) % n);
+  const sharers = Array.from({ length: writers }, (_, k) => Array.from({ length: o.sharers }, (_, j) => (writerNode(k) + 1 + j) % n));
   const clients = await createClients(target, upTo(n));
   const hist = histogram();
   try {
@@ -186,12 +187,12 @@ export async function runWrites(target: CacheTarget, o: { sharers: number; write
     const start = performance.now() + (o.warmupMs ?? 0);
     const end = start + o.durationMs;
     let stopAt: number | undefined;
-    for (let round = 0; performance.now() < end && writes < maxWrites && errors <= 1000; round++) {
+    for (let round = 0; performance.now() < end && writes < maxWrites && errors <= MAX_ERRORS; round++) {
       const key = (k: number): string => `w${o.sharers}-${k}-${round % KEYS_PER_WRITER}`;
       const ready = await Promise.all(
         Array.from({ length: writers }, async (_, k) => {
           try {
-            for (const r of await Promise.all(sharerNodes(k).map((s) => (clients[s] as CacheClient).get(key(k))))) if (r.hit === true) sharerHits++;
+            for (const r of await Promise.all((sharers[k] as number[]).map((s) => (clients[s] as CacheClient).get(key(k))))) if (r.hit === true) sharerHits++;
             return true;
           } catch (e) {
             fail(e);
@@ -202,9 +203,11 @@ export async function runWrites(target: CacheTarget, o: { sharers: number; write
       await Promise.all(
         Array.from({ length: writers }, async (_, k) => {
           if (!ready[k]) return;
+          const written = key(k);
+          const value = valueFor(`${written}-${round}`);
           const t0 = performance.now();
           try {
-            await (clients[writerNode(k)] as CacheClient).put(key(k), valueFor(`${key(k)}-${round}`));
+            await (clients[writerNode(k)] as CacheClient).put(written, value);
           } catch (e) {
             fail(e);
             return;
@@ -217,15 +220,12 @@ export async function runWrites(target: CacheTarget, o: { sharers: number; write
       );
     }
     const elapsedMs = stopAt === undefined ? o.durationMs : stopAt - start;
-    const timed = hist.totalCount > 0;
     return {
       sharers: o.sharers,
       writers,
       writes,
       writesPerSec: elapsedMs > 0 ? (writes * 1000) / elapsedMs : 0,
-      p50Ms: timed ? hist.getValueAtPercentile(50) / 1000 : NaN,
-      p99Ms: timed ? hist.getValueAtPercentile(99) / 1000 : NaN,
-      maxMs: timed ? hist.maxValue / 1000 : NaN,
+      ...latencies(hist),
       sharerHits,
       errors,
       ...(firstError === undefined ? {} : { firstError }),
@@ -290,7 +290,7 @@ export async function runSkew(target: CacheTarget, o: { exponent: number; lruEnt
     }
     const got = await client.get(key);
     if (!got.found) throw new Error(`${key}: no value`);
-    return got.hit === undefined ? {} : { hit: got.hit };
+    return got;
   });
   return { ...result, exponent: o.exponent, keys: d.count, bestHitRate: bestHitRate(d, o.lruEntries) };
 }

@@ -46,7 +46,7 @@ export function cacheTargets(rows: readonly CacheBenchRow[]): TargetCheck[] {
   const name1 = `local hits ≥ 50 % of the trivial node:http server's requests/s (${TARGET_CLIENTS} clients)`;
   if (local === undefined || ceiling === undefined) out.push({ name: name1, met: null, text: `needs --nodes 1 and ${TARGET_CLIENTS} in --clients` });
   else {
-    const x = local.result.opsPerSec / ceiling.result.opsPerSec;
+    const x = ceiling.result.opsPerSec > 0 ? local.result.opsPerSec / ceiling.result.opsPerSec : NaN;
     out.push({ name: name1, met: x >= 0.5, text: `1 node: ${rate(local.result.opsPerSec)} hits/s = ${pct(x)} of ${rate(ceiling.result.opsPerSec)} requests/s` });
   }
   const name2 = `hit p99 < 2 ms at ${TARGET_CLIENTS} clients per node`;
@@ -69,7 +69,7 @@ export function cacheTargets(rows: readonly CacheBenchRow[]): TargetCheck[] {
   const get64 = rows.find((r): r is Extract<CacheBenchRow, { type: 'redis' }> => r.type === 'redis' && r.op === 'get' && r.clients === REDIS_TARGET_CLIENTS);
   if (three === undefined || get64 === undefined) out.push({ name: name4, met: null, text: `needs 3 in --nodes, ${REDIS_TARGET_CLIENTS} in --clients and --compare redis` });
   else {
-    const x = three.result.opsPerSec / get64.result.opsPerSec;
+    const x = get64.result.opsPerSec > 0 ? three.result.opsPerSec / get64.result.opsPerSec : NaN;
     out.push({ name: name4, met: x >= 1, text: `${rate(three.result.opsPerSec)} hits/s vs ${rate(get64.result.opsPerSec)} GETs/s = ×${ratio(x)}` });
   }
   return out;

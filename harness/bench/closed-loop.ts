@@ -4,7 +4,7 @@
  * an HdrHistogram, the `hit` of each read counted, the servers' and the load process's CPU over
  * the measured window.
  */
-import { build, type Histogram } from 'hdr-histogram-js';
+import { histogram, latencies, micros } from './bench-histogram.js';
 import { CpuWindow, cpuField } from './process-cpu.js';
 import type { CacheClient, CacheTarget } from './cache-target.js';
 import { closeAll, createClients } from './bench-clients.js';
@@ -66,10 +66,6 @@ export const MAX_ERRORS = 1000;
 /** How long operations still in flight after the window are waited for. */
 export const DRAIN_MS = 30_000;
 
-/** A histogram of µs from 1 µs to an hour, 3 significant digits. */
-export const histogram = (): Histogram => build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-/** A duration in ms as whole µs (at least 1), for {@link histogram}. */
-export const micros = (ms: number): number => Math.max(1, Math.round(ms * 1000));
 
 /**
  * Runs `op` in `nodeOf.length` closed-loop workers against `target`. The window opens `warmupMs`
@@ -157,17 +153,13 @@ export async function runClosedLoop(target: CacheTarget, opts: LoopOptions, op: 
     }
     const elapsedMs = stopAt === undefined ? durationMs : stopAt - start;
     const perSec = (count: number): number => (elapsedMs > 0 ? (count * 1000) / elapsedMs : 0);
-    const timed = hist.totalCount > 0;
-    const at = (p: number): number => (timed ? hist.getValueAtPercentile(p) / 1000 : NaN);
     const used = loadUsed === undefined ? 0 : (loadUsed.user + loadUsed.system) / 1000;
     const result: LoopResult = {
       workers: nodeOf.length,
       ops,
       opsPerSec: perSec(ops),
       perNodeOpsPerSec: perNode.map(perSec),
-      p50Ms: at(50),
-      p99Ms: at(99),
-      maxMs: timed ? hist.maxValue / 1000 : NaN,
+      ...latencies(hist),
       reads,
       hits,
       hitShare: reads > 0 ? hits / reads : NaN,

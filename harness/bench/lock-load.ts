@@ -4,7 +4,7 @@
  * {@link LockTarget} interface, so a dsync cluster and etcd get the identical load.
  */
 import { CpuWindow, cpuField } from './process-cpu.js';
-import { build } from 'hdr-histogram-js';
+import { histogram as newHistogram, micros } from './bench-histogram.js';
 import type { LockTarget, PairClient } from './lock-target.js';
 import { closeAll, createClients, upTo } from './bench-clients.js';
 import { errorMessage } from '../../cluster/errors.js';
@@ -72,7 +72,7 @@ export async function runLockLoad(target: LockTarget, opts: LockLoadOptions): Pr
   if (!Number.isInteger(maxPairs) || maxPairs < 1) throw new RangeError(`maxPairs must be a positive integer, got ${maxPairs}`);
 
   const clients = await createClients(target, upTo(n));
-  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const histogram = newHistogram();
   let result: LoadResult;
   try {
     let pairs = 0;
@@ -110,7 +110,7 @@ export async function runLockLoad(target: LockTarget, opts: LockLoadOptions): Pr
         }
         const t1 = performance.now();
         if (finished || t1 < start || t1 > end || pairs >= maxPairs) continue;
-        histogram.recordValue(Math.max(1, Math.round((t1 - t0) * 1000)));
+        histogram.recordValue(micros(t1 - t0));
         if (++pairs >= maxPairs) stop(t1);
       }
     };

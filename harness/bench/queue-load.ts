@@ -12,7 +12,8 @@
 import { CpuWindow, cpuField } from './process-cpu.js';
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { build, type Histogram } from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+import { histogram, micros } from './bench-histogram.js';
 import type { QueueClient, QueueTarget } from './queue-target.js';
 import { closeAll, createClients, upTo } from './bench-clients.js';
 import { errorMessage } from '../../cluster/errors.js';
@@ -323,8 +324,6 @@ export async function runQueueLoad(target: QueueTarget, opts: QueueLoadOptions):
   return result;
 }
 
-const histogram = (): Histogram => build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-const micros = (ms: number): number => Math.max(1, Math.round(ms * 1000));
 
 /** Whether `p` settles within `ms`. */
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -305,7 +305,7 @@ describe('cluster/cache/cache-engine: a dead home fails over (shared store)', ()
     assert.deepEqual(await sim.node('b').read('c:k'), { value: v('old'), state: 'E', hit: false });
     const bLease = sim.node('b').lines.peek('c:k')?.leaseUntil ?? 0;
     sim.isolate('c', 'drop');
-    await until('c marked down', () => store.map.down.includes('c'));
+    await until('c marked down, a and b know', () => store.map.down.includes('c') && ['a', 'b'].every((n) => sim.node(n).router.view.epoch === store.map.epoch));
     assert.equal(sim.node('a').homeOf('c:k'), 'a');
     await sim.node('a').write('c:k', v('new'));
     assert.ok(performance.now() >= bLease, "a, the new home, wrote only once b's copy from c had run out");
@@ -329,7 +329,7 @@ describe('cluster/cache/cache-engine: a dead home fails over (shared store)', ()
     sim = new CacheSim(members, homeOf, { store, leaseMs: 3000, failover });
     await store.put('c:k', v('old'));
     sim.isolate('c', 'refuse');
-    await until('c marked down', () => store.map.down.includes('c'));
+    await until('c marked down, a and b know', () => store.map.down.includes('c') && ['a', 'b'].every((n) => sim.node(n).router.view.epoch === store.map.epoch));
     assert.deepEqual(await sim.node('b').read('c:k'), { value: v('old'), state: 'E', hit: false }, 'granted by a, standing in for c (after its hold period)');
     sim.heal();
     await until('c back up', () => store.map.down.length === 0 && sim.node('c').router.view.epoch === 2);
@@ -349,7 +349,7 @@ describe('cluster/cache/cache-engine: a dead home fails over (shared store)', ()
     sim.start('c', members, homeOf, { store, leaseMs: 300 });
     await store.put('c:k', v('old'));
     sim.isolate('c', 'drop');
-    await until('c marked down', () => store.map.down.includes('c'));
+    await until('c marked down, a and b know', () => store.map.down.includes('c') && ['a', 'b'].every((n) => sim.node(n).router.view.epoch === store.map.epoch));
     assert.equal(sim.node('c').router.view.epoch, 0, 'c has not heard');
     const w = await failure(sim.node('c').write('c:k', v('lost')));
     assert.equal(w.reply.status, 503);
@@ -365,7 +365,7 @@ describe('cluster/cache/cache-engine: a dead home fails over (shared store)', ()
     await store.put('c:k', v('old'));
     await sim.node('b').read('c:k');
     sim.isolate('c', 'drop');
-    await until('c marked down', () => store.map.down.includes('c'));
+    await until('c marked down, a and b know', () => store.map.down.includes('c') && ['a', 'b'].every((n) => sim.node(n).router.view.epoch === store.map.epoch));
     setFailpointsForTest(['cache.failover-no-grace']);
     const t0 = performance.now();
     await sim.node('a').write('c:k', v('new'));
