@@ -6,6 +6,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RaftStatus } from '../raft/core.js';
+import { processSyncCount } from '../raft/record-file.js';
+import { countSocketBytes, socketBytes } from './socket-bytes.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricSources {
@@ -83,6 +85,10 @@ export class NodeMetrics {
     observedCounter(r, 'dsync_peer_messages_dropped_total', 'Raft messages dropped (peer unreachable or queue full)', () => sources.peerStats().dropped);
     observedCounter(r, 'dsync_forwarded_requests_total', 'Client requests forwarded to peers over the forwarding streams', () => sources.forwardStats().sent);
     observedCounter(r, 'dsync_forwarded_unanswered_total', 'Forwarded requests answered 503 here (no answer in time, or the stream broke)', () => sources.forwardStats().unanswered);
+    countSocketBytes();
+    observedCounter(r, 'dsync_socket_bytes_read_total', 'TCP bytes this process read (clients, peers, Redis), since the node started', () => socketBytes().read);
+    observedCounter(r, 'dsync_socket_bytes_written_total', 'TCP bytes this process wrote (clients, peers, Redis), since the node started', () => socketBytes().written);
+    observedCounter(r, 'dsync_fsyncs_total', 'fsync and fdatasync calls of this process (Raft logs, service groups, the cache store)', processSyncCount);
     observedCounter(r, 'dsync_forwarded_served_total', 'Requests peers forwarded here and this node served', () => sources.forwardStats().served);
   }
 }

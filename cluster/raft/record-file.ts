@@ -153,12 +153,18 @@ export async function onFile<T>(path: string, fn: () => Promise<T>): Promise<T> 
   }
 }
 
+let processSyncs = 0;
+
+/** fsync and fdatasync calls every {@link timedSync} of this process completed (all storages: Raft logs, groups, the cache's store). */
+export const processSyncCount = (): number => processSyncs;
+
 /** fsyncs (`full`) or fdatasyncs `handle`, counting it and its duration in `stats`. */
 export async function timedSync(handle: IoFile, stats: SyncStats, full: boolean): Promise<void> {
   const t0 = performance.now();
   if (full) await handle.sync();
   else await handle.datasync();
   stats.fsyncs++;
+  processSyncs++;
   stats.fsyncMicros.push(Math.round((performance.now() - t0) * 1000));
   if (stats.fsyncMicros.length > MAX_SYNC_SAMPLES) stats.fsyncMicros.splice(0, stats.fsyncMicros.length - MAX_SYNC_SAMPLES);
 }
