@@ -26,6 +26,18 @@ export const STORE_FILES = {
   latest: 'latest',
 } as const;
 
+/**
+ * `dsync bench compare`'s folder in the store root (`<root>/bench-compare/<time>/`, one per
+ * comparison, never a run) and the files each comparison's folder holds.
+ */
+export const COMPARE_FILES = {
+  folder: 'bench-compare',
+  /** The comparison's results (`CompareResults`, harness/bench/compare-results.ts). */
+  results: 'results.json',
+  /** Its offline page (reports/compare-html.ts). */
+  page: 'compare.html',
+} as const;
+
 const validity = z.union([z.boolean(), z.literal('unknown')]);
 
 /**

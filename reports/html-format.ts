@@ -1,4 +1,4 @@
-/** Escaping and number formatting shared by the report's server-rendered HTML parts. */
+/** Escaping and number formatting shared by the server-rendered HTML of the report pages (report.html, compare.html). */
 
 /** Escapes text for HTML content and (quoted) attribute values. */
 export function escapeHtml(s: string): string {
@@ -35,4 +35,34 @@ export function fmtShare(x: number | null): string {
 /** A deadline or other round duration given in ms: `1 s`, `250 ms`, `1.5 s`. */
 export function fmtRoundDuration(ms: number): string {
   return ms >= 1000 ? `${Number((ms / 1000).toFixed(3))} s` : `${Number(ms.toFixed(3))} ms`;
+}
+
+/**
+ * A measured number with about three significant digits: `0.352`, `12.4`, `1,234` (`—` for null).
+ * For figures of no fixed unit scale (CPU seconds per op, bytes per op, fsyncs per op).
+ */
+export function fmtNumber(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '—';
+  if (x === 0) return '0';
+  if (Math.abs(x) >= 1000) return fmtInt(x);
+  return String(Number(x.toPrecision(3)));
+}
+
+/** An ISO time as `2026-11-21 08:05:24 UTC` (other text as is). */
+export function fmtDate(iso: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$/.exec(iso);
+  return m === null ? iso : `${m[1]} ${m[2]} UTC`;
+}
+
+/** JSON safe inside a `<script>` element: no `<` (so no `</script>` or `<!--`), no U+2028/2029. */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** Code safe inside a `<script>` element (`</script` cannot end it early). */
+export function scriptText(code: string): string {
+  return code.replace(/<\/script/gi, '<\\/script');
 }

@@ -5,56 +5,18 @@
  * (tsconfig.browser.json → `dist/reports/browser/report-app.js`), which reads the embedded
  * {@link ReportData} and sets `body[data-ready]` to `true` when done.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { REPORT_STYLE } from './report-style.js';
 import { faultWindowsHtml } from './fault-table.js';
 import { queueSectionHtml } from './queue-section.js';
-import { escapeHtml, fmtDuration, fmtInt, fmtMs, fmtRoundDuration, fmtShare } from './html-format.js';
+import { escapeHtml, fmtDate, fmtDuration, fmtInt, fmtMs, fmtRoundDuration, fmtShare, jsonForScript, scriptText } from './html-format.js';
+import { reportAssets, type PageAssets } from './page-assets.js';
 
 export { escapeHtml } from './html-format.js';
 import type { FileLink, LatencyCells, NemesisMark, OpRow, ReportData, RunSummary, VerdictRow } from './report-types.js';
 import type { RunVerdict } from '../checkers/index.js';
 
-/** The scripts a report inlines. */
-export interface ReportAssets {
-  /** `echarts/dist/echarts.min.js`. */
-  readonly echarts: string;
-  /** The compiled browser app. */
-  readonly app: string;
-}
-
-let cachedAssets: ReportAssets | undefined;
-
-/**
- * Reads (once) the scripts a report inlines: ECharts and the compiled browser app. Throws, naming
- * the file, when one is missing (the app is built by `npm run build`).
- */
-export function reportAssets(): ReportAssets {
-  if (cachedAssets !== undefined) return cachedAssets;
-  let echartsPath: string;
-  try {
-    echartsPath = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
-  } catch (e) {
-    throw new Error(`cannot find echarts/dist/echarts.min.js (is the echarts package installed? run npm install): ${String(e)}`);
-  }
-  const appPath = fileURLToPath(new URL('./browser/report-app.js', import.meta.url));
-  const echarts = readAsset(echartsPath, 'run npm install');
-  const app = readAsset(appPath, 'run npm run build (tsc -p tsconfig.browser.json compiles reports/browser into it)');
-  cachedAssets = { echarts, app };
-  return cachedAssets;
-}
-
-/** A file's text, or an Error naming it and what to do. */
-function readAsset(path: string, fix: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`report asset ${path} is missing${code === undefined ? '' : ` (${code})`}: ${fix}`);
-  }
-}
+/** The scripts a report inlines (ECharts and the app compiled from `reports/browser/`). */
+export type ReportAssets = PageAssets;
 
 /** The complete report page for `data`, with `assets` inlined. */
 export function reportHtml(data: ReportData, assets: ReportAssets = reportAssets()): string {
@@ -119,19 +81,6 @@ ${filesHtml(data.files)}
 </body>
 </html>
 `;
-}
-
-/** JSON safe inside a `<script>` element: no `<` (so no `</script>` or `<!--`), no U+2028/2029. */
-function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
-}
-
-/** Code safe inside a `<script>` element (`</script` cannot end it early). */
-function scriptText(code: string): string {
-  return code.replace(/<\/script/gi, '<\\/script');
 }
 
 /** `valid`, `invalid`, `unknown` or `incomplete`: the verdict as a word (and CSS class). */
@@ -286,12 +235,6 @@ function filesHtml(files: readonly FileLink[]): string {
 /** An href kept relative: anything with a scheme or starting with `/` gets `./` in front. */
 function relativeHref(href: string): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('/') ? `./${href.replace(/^\/+/, '')}` : href;
-}
-
-/** An ISO time as `2026-11-21 08:05:24 UTC` (other text as is). */
-function fmtDate(iso: string): string {
-  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$/.exec(iso);
-  return m === null ? iso : `${m[1]} ${m[2]} UTC`;
 }
 
 /** A file size: `812 B`, `71.0 KiB`, `3.2 MiB`. */

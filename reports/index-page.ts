@@ -1,14 +1,17 @@
 /**
  * `store/index.html`: every stored run, newest first — experiment, start time, length, verdict
  * as a colour, op counts, the reason when not valid, and a link to its report (or its folder
- * when it has none yet). Static HTML, no script, works offline.
+ * when it has none yet) — then every benchmark comparison (`bench-compare/<time>/`), newest first,
+ * with its services, sizes and first summary sentence, linking its compare.html. Static HTML, no
+ * script, works offline.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { escapeHtml } from './html.js';
+import { readCompareResults } from './compare-html.js';
+import { escapeHtml, fmtDate } from './html-format.js';
 import { isRunFolder, parseResults, subFolders } from './run-folder.js';
 import type { RunVerdict } from '../checkers/index.js';
-import { RUN_FILES } from '../harness/store-format.js';
+import { COMPARE_FILES, RUN_FILES } from '../harness/store-format.js';
 
 /** One row of the index. */
 export interface IndexEntry {
@@ -54,6 +57,54 @@ export function indexEntries(root: string): IndexEntry[] {
   return entries.sort((a, b) => time(b).localeCompare(time(a)) || a.experiment.localeCompare(b.experiment));
 }
 
+/** One row of the index's comparisons. */
+export interface CompareEntry {
+  /** Relative to the store root, `/`-separated: `bench-compare/<time>`. */
+  readonly path: string;
+  /** `null`: no readable results.json. */
+  readonly startedAt: string | null;
+  /** The services asked for, and those of them not measured. */
+  readonly services: readonly string[];
+  readonly missing: readonly string[];
+  readonly nodes: readonly number[];
+  /** The first summary sentence, or why there is none. */
+  readonly headline: string;
+  /** The headline says why results.json could not be read. */
+  readonly unreadable: boolean;
+  readonly hasPage: boolean;
+}
+
+function compareEntry(root: string, time: string): CompareEntry {
+  const dir = join(root, COMPARE_FILES.folder, time);
+  const base = { path: `${COMPARE_FILES.folder}/${time}`, hasPage: existsSync(join(dir, COMPARE_FILES.page)) };
+  const none = { startedAt: null, services: [], missing: [], nodes: [], unreadable: true };
+  const file = join(dir, COMPARE_FILES.results);
+  if (!existsSync(file)) return { ...base, ...none, headline: `no ${COMPARE_FILES.results} (still running, or the benchmark died)` };
+  try {
+    const r = readCompareResults(file);
+    const headline = r.summary[0] ?? (r.errors[0] !== undefined ? `error: ${r.errors[0]}` : 'no summary');
+    return {
+      ...base,
+      startedAt: r.startedAt,
+      services: r.options.services,
+      missing: r.missing.map((m) => m.service),
+      nodes: r.options.nodes,
+      headline,
+      unreadable: false,
+    };
+  } catch (e) {
+    return { ...base, ...none, headline: `unreadable ${COMPARE_FILES.results}: ${(e as Error).message}` };
+  }
+}
+
+/** Every comparison's folder under `root` (`bench-compare/<time>/`), newest first. */
+export function compareEntries(root: string): CompareEntry[] {
+  // Comparison folders are named by their start time, so the name orders them.
+  return subFolders(join(root, COMPARE_FILES.folder))
+    .sort((a, b) => b.localeCompare(a))
+    .map((time) => compareEntry(root, time));
+}
+
 const VERDICT: Record<string, { label: string; cls: string }> = {
   true: { label: 'valid', cls: 'valid' },
   false: { label: 'INVALID', cls: 'invalid' },
@@ -62,8 +113,31 @@ const VERDICT: Record<string, { label: string; cls: string }> = {
   null: { label: 'no verdict', cls: 'none' },
 };
 
-/** The index page of `entries`. */
-export function indexHtml(entries: readonly IndexEntry[], generatedAt: Date = new Date()): string {
+/** The comparisons' table (nothing when there are none). */
+function comparisonsHtml(comparisons: readonly CompareEntry[]): string {
+  if (comparisons.length === 0) return '';
+  const rows = comparisons.map((c) => {
+    const href = c.hasPage ? `${c.path}/${COMPARE_FILES.page}` : `${c.path}/`;
+    const missing = c.missing.length === 0 ? '' : ` <span class="muted">(not measured: ${escapeHtml(c.missing.join(', '))})</span>`;
+    return `<tr${c.unreadable ? ' class="none"' : ''}>
+<td><a href="${escapeHtml(encodeURI(href))}">${escapeHtml(c.startedAt === null ? (c.path.split('/')[1] ?? '') : fmtDate(c.startedAt))}</a></td>
+<td>${escapeHtml(c.services.join(', '))}${missing}</td>
+<td>${escapeHtml(c.nodes.join(', '))}</td>
+<td class="note">${escapeHtml(c.headline)}${c.hasPage ? '' : ` <em>(no ${COMPARE_FILES.page}: dsync report renders one)</em>`}</td>
+</tr>`;
+  });
+  return `<h2>Benchmark comparisons</h2>
+<p class="sub">${comparisons.length} comparison${comparisons.length === 1 ? '' : 's'} of dsync bench compare</p>
+<table id="comparisons">
+<thead><tr><th>started</th><th>services</th><th>nodes</th><th>summary</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>
+`;
+}
+
+/** The index page of `entries` (runs) and `comparisons`. */
+export function indexHtml(entries: readonly IndexEntry[], comparisons: readonly CompareEntry[] = [], generatedAt: Date = new Date()): string {
   const counts = { valid: 0, invalid: 0, unknown: 0, incomplete: 0, none: 0 };
   const rows = entries.map((e) => {
     const v = VERDICT[String(e.valid)] ?? (VERDICT['null'] as { label: string; cls: string });
@@ -86,6 +160,8 @@ export function indexHtml(entries: readonly IndexEntry[], generatedAt: Date = ne
 <style>
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 20px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 28px 0 4px; }
+.muted { color: #666; }
 p.sub { color: #666; margin: 0 0 16px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { padding: 5px 8px; border-bottom: 1px solid #e4e4e4; text-align: left; vertical-align: top; }
@@ -108,6 +184,6 @@ a { color: #1a5fb4; }
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
-</body></html>
+${comparisonsHtml(comparisons)}</body></html>
 `;
 }

@@ -1,21 +1,14 @@
 /**
  * Writes reports into the store: a run's `report.html` (from its folder alone) and the store's
- * `index.html`. Files are written then renamed, so a reader never sees half a page.
+ * `index.html` (a comparison's `compare.html` is written by reports/compare-html.ts). Files are
+ * written then renamed, so a reader never sees half a page.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomically } from './atomic-write.js';
 import { reportHtml } from './html.js';
-import { indexEntries, indexHtml } from './index-page.js';
+import { compareEntries, indexEntries, indexHtml } from './index-page.js';
 import { buildReportData, type ReportLimits } from './report-data.js';
 import { RUN_FILES, STORE_FILES } from '../harness/store-format.js';
-
-
-function writeAtomically(file: string, text: string): number {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-  return Buffer.byteLength(text);
-}
 
 /** What was written. */
 export interface Written {
@@ -30,9 +23,10 @@ export async function renderRunReport(runDir: string, limits: ReportLimits = {})
   return { file, bytes: writeAtomically(file, reportHtml(data)) };
 }
 
-/** Renders `storeRoot/index.html` listing every run under it; returns it and the number of runs. */
-export function renderIndex(storeRoot: string): Written & { readonly runs: number } {
+/** Renders `storeRoot/index.html` listing every run and comparison under it; returns it and how many of each it lists. */
+export function renderIndex(storeRoot: string): Written & { readonly runs: number; readonly comparisons: number } {
   const entries = indexEntries(storeRoot);
+  const comparisons = compareEntries(storeRoot);
   const file = join(storeRoot, STORE_FILES.index);
-  return { file, bytes: writeAtomically(file, indexHtml(entries)), runs: entries.length };
+  return { file, bytes: writeAtomically(file, indexHtml(entries, comparisons)), runs: entries.length, comparisons: comparisons.length };
 }

@@ -1,17 +1,19 @@
 /**
  * `dsync report DIR`: re-renders reports from stored runs alone. DIR is a run folder
  * (`store/<experiment>/<time>`, or a `latest` link) → its `report.html` (and its store's
- * `index.html`, when there is one); or a store root → every run's `report.html` that can be
- * made, then `index.html`.
+ * `index.html`, when there is one); a comparison's folder (`store/bench-compare/<time>`) → its
+ * `compare.html` (and the index); or a store root → every run's `report.html` that can be made,
+ * then `index.html`.
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { errorMessage } from '../cluster/errors.js';
+import { readCompareResults, writeCompareHtml } from './compare-html.js';
 import { indexEntries } from './index-page.js';
 import { newestRun, storeFolderKind } from './run-folder.js';
 import { renderIndex, renderRunReport } from './render.js';
-import { RUN_FILES, STORE_FILES } from '../harness/store-format.js';
+import { COMPARE_FILES, RUN_FILES, STORE_FILES } from '../harness/store-format.js';
 import { EXIT_CODES } from '../checkers/index.js';
 
 /** Where the command's lines go. */
@@ -41,6 +43,18 @@ export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io:
         const w = await renderRunReport(dir);
         io.out(`${w.file} (${kb(w.bytes)})`);
         // The store it belongs to (<root>/<experiment>/<time>) lists it: refresh that list.
+        const root = join(realpathSync(dir), '..', '..');
+        if (existsSync(join(root, STORE_FILES.index))) renderIndex(root);
+        return EXIT_CODES.valid;
+      } catch (e) {
+        io.err(`dsync report: ${errorMessage(e)}`);
+        return EXIT_CODES.error;
+      }
+    case 'comparison':
+      try {
+        const file = writeCompareHtml(dir, readCompareResults(join(dir, COMPARE_FILES.results)));
+        io.out(`${file} (${kb(statSync(file).size)})`);
+        // The store it belongs to (<root>/bench-compare/<time>) lists it: refresh that list.
         const root = join(realpathSync(dir), '..', '..');
         if (existsSync(join(root, STORE_FILES.index))) renderIndex(root);
         return EXIT_CODES.valid;
@@ -94,8 +108,8 @@ export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io:
 export function registerReportCommand(program: Command, setCode: (code: number) => void, io: ReportIo): void {
   program
     .command('report')
-    .description("render HTML reports from stored runs alone: a run folder's report.html, or for a store root every run's report and index.html")
-    .argument('<dir>', 'a run folder (e.g. store/latest, store/lock-partition/20261121T101530.123Z) or a store root (e.g. store)')
+    .description("render HTML reports from stored runs alone: a run folder's report.html, a comparison's compare.html, or for a store root every run's report and index.html")
+    .argument('<dir>', 'a run folder (e.g. store/latest, store/lock-partition/20261121T101530.123Z), a comparison (store/bench-compare/<time>) or a store root (e.g. store)')
     .option('--index-only', 'for a store root: only write index.html')
     .action(async (dir: string, opts: { indexOnly?: boolean }) => {
       setCode(await reportCommand(dir, opts, io));

@@ -1,4 +1,4 @@
-/** The stylesheet a run's report.html inlines (the page's layout, cards, verdict colours, tables, counterexample views). */
+/** The stylesheets the report pages inline: a run's report.html (layout, cards, verdict colours, tables, counterexample views) and what compare.html adds. */
 export const REPORT_STYLE = `
 :root{--border:#d0d7de;--muted:#59636e;--valid:#1a7f37;--invalid:#cf222e;--unknown:#9a6700;
 --mono:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono",monospace}
@@ -83,4 +83,17 @@ table.cx-steps tr.breaking td{background:#ffebe9;color:#a40e26;font-weight:600}
 table.cx-steps tr.hover td{background:#ddf4ff}
 table.cx-steps tr.breaking.hover td{background:#ffcecb}
 @media print{html{background:#fff}.card{break-inside:avoid}}
+`;
+
+/** What compare.html adds to {@link REPORT_STYLE}: the summary list, the per-service headings, side-by-side fault charts, knee rows. */
+export const COMPARE_STYLE = `
+#summary{margin:0;padding-left:20px}#summary li{font-size:15px;margin:3px 0}
+.warn-box ul,.error-box ul{margin:4px 0 0;padding-left:20px}
+dl.setup{margin-top:14px}
+.service h3{font-size:14px;margin:20px 0 6px}
+.service h2{text-transform:capitalize}
+.chart-pair{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+@media (max-width:900px){.chart-pair{grid-template-columns:1fr}}
+table.cost tr.knee td{background:#ddf4ff;font-weight:600}
+.knee-mark{font-size:11px;font-weight:600;color:#0969da;margin-left:4px}
 `;

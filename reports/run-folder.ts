@@ -4,12 +4,12 @@
  * `history.edn`), `config.yaml`, and the list of files to link. Nothing else is needed, so any
  * stored run can be re-rendered.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { readHistory } from '../checkers/history/read.js';
 import type { Op } from '../checkers/history/op.js';
 import type { LinearizabilityResult } from '../checkers/index.js';
-import { RUN_FILES, STORE_FILES, validateResults, type StoredResults } from '../harness/store-format.js';
+import { COMPARE_FILES, RUN_FILES, STORE_FILES, validateResults, type StoredResults } from '../harness/store-format.js';
 import type { FileLink } from './report-types.js';
 
 /** A run folder that cannot be rendered; the message names the file and what is wrong. */
@@ -52,9 +52,27 @@ function size(file: string): number | undefined {
 /** The files only a run folder has: one of them makes a folder a run (checked or not, e.g. still running). */
 const RUN_MARKERS = [RUN_FILES.results, RUN_FILES.historyJsonl, RUN_FILES.historyEdn, RUN_FILES.config, RUN_FILES.log] as const;
 
-/** Whether `dir` is a run folder (`<store>/<experiment>/<time>/`): it holds a file only runs write. */
+/**
+ * Whether `dir` is a run folder (`<store>/<experiment>/<time>/`): it holds a file only runs write,
+ * and it is not a comparison's folder (whose results.json is another file).
+ */
 export function isRunFolder(dir: string): boolean {
-  return RUN_MARKERS.some((f) => size(join(dir, f)) !== undefined);
+  return RUN_MARKERS.some((f) => size(join(dir, f)) !== undefined) && !isCompareFolder(dir);
+}
+
+/**
+ * Whether `dir` is a comparison's folder (`<store>/bench-compare/<time>/`, `dsync bench compare`'s
+ * results and page), by its place in the store: the folder it is in, or the one its link points into,
+ * is `bench-compare`.
+ */
+export function isCompareFolder(dir: string): boolean {
+  const inCompare = (d: string): boolean => basename(dirname(d)) === COMPARE_FILES.folder;
+  if (inCompare(resolve(dir))) return true;
+  try {
+    return inCompare(realpathSync(dir));
+  } catch {
+    return false;
+  }
 }
 
 /** Sub-folders of `dir`, not hidden ones, and not links (a `latest` link is a symlink, not a directory, to readdir). */
@@ -72,6 +90,8 @@ export function subFolders(dir: string): string[] {
 export type StoreFolderKind =
   /** A run folder with `results.json`. */
   | { readonly kind: 'run' }
+  /** A comparison's folder with its `results.json` (`<store>/bench-compare/<time>/`). */
+  | { readonly kind: 'comparison' }
   /** A run folder without `results.json` (still running, or the harness died). */
   | { readonly kind: 'unchecked-run' }
   /** An experiment's folder: its sub-folders are runs. `parent`: the store root. */
@@ -85,12 +105,17 @@ export type StoreFolderKind =
 
 /** Tells what `dir` is in a store's layout (`<root>/<experiment>/<time>/`), from the files it holds. */
 export function storeFolderKind(dir: string): StoreFolderKind {
-  if (size(join(dir, RUN_FILES.results)) !== undefined) return { kind: 'run' };
-  if (isRunFolder(dir)) return { kind: 'unchecked-run' };
+  if (isCompareFolder(dir)) {
+    if (size(join(dir, COMPARE_FILES.results)) !== undefined) return { kind: 'comparison' };
+  } else {
+    if (size(join(dir, RUN_FILES.results)) !== undefined) return { kind: 'run' };
+    if (isRunFolder(dir)) return { kind: 'unchecked-run' };
+  }
   const subs = subFolders(dir);
   const runs = subs.filter((s) => isRunFolder(join(dir, s)));
   if (runs.length > 0) return { kind: 'experiment', runs: runs.sort(), parent: dirname(dir) };
   if (subs.some((s) => subFolders(join(dir, s)).some((r) => isRunFolder(join(dir, s, r))))) return { kind: 'store' };
+  if (subFolders(join(dir, COMPARE_FILES.folder)).length > 0) return { kind: 'store' };
   for (let up = dirname(dir), n = 0; n < 3 && up !== dirname(up); up = dirname(up), n++) {
     if (isRunFolder(up)) return { kind: 'inside-run', run: up };
   }

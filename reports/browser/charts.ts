@@ -107,6 +107,32 @@ namespace DsyncReport {
     };
   }
 
+  /** The x of percentile `p` (0–100) on a "nines" axis: 1 at 0 %, 10 at 90 %, 100 at 99 %, ... */
+  export function percentileX(p: number): number {
+    return 1 / (1 - p / 100);
+  }
+
+  /** The percentile an x of {@link percentileX} stands for, as text (`99.9 %`). */
+  export function fmtPercentile(x: number): string {
+    const p = 100 * (1 - 1 / x);
+    return `${Number(p.toFixed(4))} %`;
+  }
+
+  /** A log x axis of percentiles in "nines" ({@link percentileX}), from 0 % to the power of ten at or above `maxX`. */
+  export function percentileAxis(maxX: number): echarts.XAXisComponentOption {
+    return {
+      type: 'log',
+      logBase: 10,
+      min: 1,
+      max: 10 ** Math.ceil(Math.log10(maxX) - 1e-9),
+      name: 'percentile',
+      nameLocation: 'middle',
+      nameGap: 28,
+      axisLabel: { formatter: (v: number) => fmtPercentile(v) },
+      splitLine: { lineStyle: { color: '#eee' } },
+    };
+  }
+
   /** Axis tick numbers: `0.01`, `1`, `1,000`, `1e+6`. */
   export function fmtAxisNumber(v: number): string {
     if (v === 0) return '0';

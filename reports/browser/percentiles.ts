@@ -56,30 +56,9 @@ namespace DsyncReport {
         },
       },
       grid: { left: 72, right: 32, top: 36, bottom: 50 },
-      xAxis: {
-        type: 'log',
-        logBase: 10,
-        min: 1,
-        max: 10 ** Math.ceil(Math.log10(maxX) - 1e-9),
-        name: 'percentile',
-        nameLocation: 'middle',
-        nameGap: 28,
-        axisLabel: { formatter: (v: number) => fmtPercentile(v) },
-        splitLine: { lineStyle: { color: '#eee' } },
-      },
+      xAxis: percentileAxis(maxX),
       yAxis: latencyAxis(),
       series: lines,
     });
-  }
-
-  /** The x of percentile `p`: 1 at 0 %, 10 at 90 %, 100 at 99 %, ... */
-  function percentileX(p: number): number {
-    return 1 / (1 - p / 100);
-  }
-
-  /** The percentile an x of {@link percentileX} stands for, as text (`99.9 %`). */
-  function fmtPercentile(x: number): string {
-    const p = 100 * (1 - 1 / x);
-    return `${Number(p.toFixed(4))} %`;
   }
 }

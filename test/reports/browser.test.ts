@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openReport, type OpenedReport } from '../../reports/chromium.js';
 import { renderRunReport } from '../../reports/render.js';
+import { inkedPixels } from '../support/chart-ink.js';
 import { copyFixtureRuns } from '../support/paths.js';
 
 /** The page's ECharts global (only what the test calls). */
@@ -34,20 +35,6 @@ async function hoverChartAt(page: Page, selector: string, s: number, dy: number)
   );
   assert.ok(box && x !== null, `${selector} converts a time to pixels`);
   await page.mouse.move(box.x + x, box.y + PLOT_TOP_PX + dy);
-}
-
-/** Pixels with any ink in the chart's canvases (ECharts draws on a transparent canvas). */
-async function inkedPixels(page: Page, selector: string): Promise<number> {
-  return page.evaluate((sel) => {
-    let inked = 0;
-    for (const canvas of Array.from(document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`))) {
-      const ctx = canvas.getContext('2d');
-      if (ctx === null || canvas.width === 0 || canvas.height === 0) continue;
-      const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-      for (let i = 3; i < px.length; i += 4) if ((px[i] as number) > 0) inked++;
-    }
-    return inked;
-  }, selector);
 }
 
 describe('reports: report.html in headless Chromium', function () {
