@@ -7,6 +7,8 @@ import { nodeCommand, type NodeFlags } from '../cluster/node/node-command.js';
 import { registerBenchCommand } from './bench/lock-bench.js';
 import { registerQueueBenchCommand } from './bench/queue-bench.js';
 import { registerCacheBenchCommand } from './bench/cache-bench.js';
+import { registerCompareBenchCommand } from './bench/compare-bench.js';
+import { registerLoadgenBenchCommand } from './bench/loadgen-bench.js';
 import { registerRunCommands } from './run-command.js';
 import { registerCatalogueCommand } from './catalogue-command.js';
 import { registerCleanCommand } from './clean-command.js';
@@ -175,6 +177,8 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
   const bench = registerBenchCommand(program, (c) => (code = c), io);
   registerQueueBenchCommand(bench, (c) => (code = c), io);
   registerCacheBenchCommand(bench, (c) => (code = c), io);
+  registerCompareBenchCommand(bench, (c) => (code = c), io);
+  registerLoadgenBenchCommand(bench, (c) => (code = c), io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -41,3 +41,12 @@ export function seconds(flag: string, positive: boolean, max: number): (value: s
     return n;
   };
 }
+
+/** A commander parser of a positive number (at most `max`), naming `flag` in its error. */
+export function positiveNumber(flag: string, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) throw new InvalidArgumentError(`${flag} takes a number > 0 and ≤ ${max}, got '${value}'`);
+    return n;
+  };
+}
