@@ -171,8 +171,8 @@ function costTableHtml(r: CompareResults, service: CompareService, curves: reado
   const rows = [...curves].sort((a, b) => a.nodes - b.nodes || a.offeredPerSec - b.offeredPerSec);
   const head =
     `<tr><th rowspan="2" class="num">nodes</th><th colspan="3" class="group">ops/s</th><th colspan="2" class="group first">latency (ms)</th>` +
-    `<th colspan="2" class="group first">CPU s / 1,000 ok</th><th colspan="2" class="group first">per ok op</th><th colspan="2" class="group first">load generator</th></tr>` +
-    `<tr>${['offered', 'ok', 'failed', 'p50', 'p99', 'all nodes', 'busiest', 'bytes', 'fsyncs', 'CPU', 'send gap p99 (ms)']
+    `<th colspan="2" class="group first">CPU s / 1,000 ok</th><th colspan="2" class="group first">per ok op</th><th colspan="3" class="group first">load generator</th></tr>` +
+    `<tr>${['offered', 'ok', 'failed', 'p50', 'p99', 'all nodes', 'busiest', 'bytes', 'fsyncs', 'CPU', 'sent late p99 (ms)', 'held by bound']
       .map((c, i) => `<th class="num${[3, 5, 7, 9].includes(i) ? ' first' : ''}">${c}</th>`)
       .join('')}</tr>`;
   const perThousand = (x: number | null): number | null => (x === null ? null : x * 1000);
@@ -190,6 +190,7 @@ function costTableHtml(r: CompareResults, service: CompareService, curves: reado
       fmtNumber(c.cost.fsyncsPerOk),
       fmtShare(c.generator.cpuShare),
       fmtMs(c.generator.sendGapP99Ms),
+      fmtInt(c.generator.heldByBound),
     ];
     const title = c.firstError === undefined ? '' : ` title="${escapeHtml(`first error: ${c.firstError}`)}"`;
     return `<tr data-nodes="${c.nodes}"${knee ? ' class="knee"' : ''}${title}><td class="num">${c.nodes}${knee ? ' <span class="knee-mark">knee</span>' : ''}</td>${numCells(cells, [3, 5, 7, 9])}</tr>`;

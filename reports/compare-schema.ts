@@ -33,6 +33,7 @@ const generator = z.object({
   sendGapP50Ms: measured,
   sendGapP99Ms: measured,
   sendGapMaxMs: measured,
+  heldByBound: z.number(),
 });
 
 const curveRow = z.object({

@@ -362,7 +362,11 @@ export function formatCompare(r: CompareResults): string[] {
   }
   const worst = Math.max(0, ...r.curves.map((c) => c.generator.sendGapP99Ms ?? 0));
   const busiest = Math.max(0, ...r.curves.map((c) => c.generator.cpuShare));
-  lines.push('', `Load generator: at most ${Math.round(busiest * 100)} % of a core, ops sent at most ${worst.toFixed(2)} ms late (p99 of a rate) after their scheduled time.`);
+  const held = r.curves.filter((c) => c.generator.heldByBound > 0);
+  lines.push(
+    '',
+    `Load generator: at most ${Math.round(busiest * 100)} % of a core; ops sent at most ${worst.toFixed(2)} ms after their scheduled time (the worst p99 of a rate)${held.length === 0 ? '' : `, not counting ops the in-flight bound held back at ${plural(held.length, 'rate')} a system could not keep up with (their wait is in their latency)`}.`,
+  );
   return lines;
 }
 

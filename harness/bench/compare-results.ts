@@ -53,10 +53,15 @@ export interface GeneratorStats {
   readonly cpuS: number;
   /** That as a share of the window's wall time (1 = one core busy). */
   readonly cpuShare: number;
-  /** How late ops were sent after their scheduled time, ms. */
+  /**
+   * How late ops were sent after their scheduled time, ms — of the ops the in-flight bound did
+   * not hold back (those are counted in {@link heldByBound}; their wait shows in their latency).
+   */
   readonly sendGapP50Ms: number | null;
   readonly sendGapP99Ms: number | null;
   readonly sendGapMaxMs: number | null;
+  /** Ops whose sending waited because the most ops allowed in flight were: the system was behind, not the generator. */
+  readonly heldByBound: number;
 }
 
 /** One service × cluster size × offered rate: one point of a throughput–latency curve. */

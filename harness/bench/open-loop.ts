@@ -76,6 +76,8 @@ export interface OpenLoopResult {
 export const DEFAULT_MAX_IN_FLIGHT = 4096;
 /** The default of {@link OpenLoopOptions.maxOps}. */
 export const DEFAULT_MAX_OPS = 2_000_000;
+/** How long after the end of a probe its last ops may still retry. */
+export const PROBE_GRACE_MS = 5000;
 /** The percentiles a result lists for the percentile plot. */
 export const PLOT_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100] as const;
 
@@ -124,6 +126,9 @@ export async function runOpenLoop(op: OpenLoopOp, opts: OpenLoopOptions): Promis
   let sent = 0;
   let inFlight = 0;
   let ok = 0;
+  let held = 0;
+  // The last time ops were due but the in-flight bound held them back (ms from the start).
+  let lastBlockedAt = -Infinity;
   let firstError: string | undefined;
   let wake: (() => void) | undefined;
   const cpu0 = process.cpuUsage();
@@ -152,7 +157,8 @@ export async function runOpenLoop(op: OpenLoopOp, opts: OpenLoopOptions): Promis
   const send = (seq: number): void => {
     sent++;
     inFlight++;
-    gap.recordValue(micros(Math.max(0, performance.now() - t0 - (schedule[seq] as number))));
+    if ((schedule[seq] as number) <= lastBlockedAt) held++;
+    else gap.recordValue(micros(Math.max(0, performance.now() - t0 - (schedule[seq] as number))));
     let p: Promise<void>;
     try {
       const due = (schedule[seq] as number) + opts.deadlineMs;
@@ -173,6 +179,7 @@ export async function runOpenLoop(op: OpenLoopOp, opts: OpenLoopOptions): Promis
     // (Not `onTick?.(ticks++ …)`: an absent onTick would skip the increment too.)
     for (; ticks * bucketMs <= now && ticks <= buckets; ticks++) opts.onTick?.(ticks * bucketMs);
     while (seq < n && (schedule[seq] as number) <= now && inFlight < maxInFlight) send(seq++);
+    if (seq < n && (schedule[seq] as number) <= now) lastBlockedAt = now;
     if ((seq >= n && inFlight === 0) || now >= lastDeadline) break;
     const nextTick = ticks * bucketMs;
     const next = seq < n && inFlight < maxInFlight ? Math.min(schedule[seq] as number, nextTick) : Math.min(nextTick, lastDeadline);
@@ -207,7 +214,7 @@ export async function runOpenLoop(op: OpenLoopOp, opts: OpenLoopOptions): Promis
     okPerSec: ok / (opts.durationMs / 1000),
     latency: latencySummary(latency),
     percentiles: latency.totalCount > 0 ? PLOT_PERCENTILES.map((p) => [p, latency.getValueAtPercentile(p) / 1000] as const) : [],
-    generator: { cpuS, cpuShare: wallS > 0 ? cpuS / wallS : 0, sendGapP50Ms: gapMs(50), sendGapP99Ms: gapMs(99), sendGapMaxMs: gap.totalCount > 0 ? gap.maxValue / 1000 : null },
+    generator: { cpuS, cpuShare: wallS > 0 ? cpuS / wallS : 0, sendGapP50Ms: gapMs(50), sendGapP99Ms: gapMs(99), sendGapMaxMs: gap.totalCount > 0 ? gap.maxValue / 1000 : null, heldByBound: held },
     timeline: Array.from({ length: buckets }, (_, i) => ({ tS: (i * bucketMs) / 1000, ok: okPerBucket[i] as number, failed: failedPerBucket[i] as number })),
     ...(firstError === undefined ? {} : { firstError }),
     ...(opts.keepOps ? { ops: { scheduledMs: schedule, answeredMs, ok: okFlags } } : {}),
@@ -232,7 +239,9 @@ export async function probeCapacity(op: OpenLoopOp, o: { concurrency: number; du
   const worker = async (): Promise<void> => {
     while (performance.now() < end && seq < maxOps && errors < 1000) {
       try {
-        await op(seq++, () => performance.now() > end);
+        // An op started before the end runs to its answer (a lock pair is not left half done);
+        // only one stuck retrying past a grace period is told it has expired.
+        await op(seq++, () => performance.now() > end + PROBE_GRACE_MS);
         if (performance.now() <= end) ok++;
       } catch (e) {
         errors++;

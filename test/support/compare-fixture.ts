@@ -140,6 +140,7 @@ function curveRow(service: CompareService, nodes: number, offered: number, rand:
       sendGapP50Ms: round(0.05 + offered / 200000),
       sendGapP99Ms: round(0.3 + offered / 8000),
       sendGapMaxMs: round(2 + offered / 1000),
+      heldByBound: 0,
     },
   };
   return scheduled - ok > 0.02 * scheduled ? { ...row, firstError: `timeout: no answer within ${DEADLINE_MS} ms` } : row;

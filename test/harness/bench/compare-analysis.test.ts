@@ -24,7 +24,7 @@ function row(service: CurveRow['service'], nodes: number, offered: number, okSha
     latency: { p50Ms: p99 === null ? null : p99 / 4, p90Ms: p99, p99Ms: p99, p999Ms: p99, maxMs: p99 },
     percentiles: [],
     cost: costPerOp([{ node: 'n1', cpuS, bytesIn: 1000, bytesOut: 1000, fsyncs: 10 }], ok),
-    generator: { cpuS: 1, cpuShare: 0.2, sendGapP50Ms: 0.01, sendGapP99Ms: 0.5, sendGapMaxMs: 1 },
+    generator: { cpuS: 1, cpuShare: 0.2, sendGapP50Ms: 0.01, sendGapP99Ms: 0.5, sendGapMaxMs: 1, heldByBound: 0 },
   };
 }
 

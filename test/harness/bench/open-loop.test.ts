@@ -43,7 +43,9 @@ describe('harness/bench/open-loop: the open-loop generator', () => {
     // A closed-loop view would say ~20 ms; from the schedule the late ops waited ~1.5 s.
     assert.ok((r.latency.p99Ms as number) > 1000, `p99 ${r.latency.p99Ms} ms`);
     assert.ok((r.latency.p50Ms as number) > 200, `p50 ${r.latency.p50Ms} ms`);
-    assert.ok((r.generator.sendGapP99Ms as number) > 1000, 'the generator reports how late it had to send');
+    // The bound held them back, not the generator: counted apart from its own lateness.
+    assert.ok(r.generator.heldByBound > r.scheduled / 2, `${r.generator.heldByBound} of ${r.scheduled} ops held by the in-flight bound`);
+    assert.ok((r.generator.sendGapMaxMs ?? 0) < 1000, 'ops the bound did not hold were sent on time');
     assert.equal(r.percentiles.at(-1)?.[0], 100);
     assert.ok(r.percentiles.every(([, ms], i) => i === 0 || ms >= (r.percentiles[i - 1] as readonly [number, number])[1]));
   });
