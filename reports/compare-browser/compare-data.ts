@@ -43,7 +43,7 @@ namespace DsyncReport {
   export function niceCeil(x: number): number {
     if (!(x > 0)) return 1;
     const p = 10 ** Math.floor(Math.log10(x));
-    return ([1, 2, 2.5, 5, 10].find((m) => m * p >= x * (1 - 1e-12)) ?? 10) * p;
+    return ([1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((m) => m * p >= x * (1 - 1e-12)) ?? 10) * p;
   }
 
   /** The power of ten at or below the smallest, and the one at or above the largest, of `values` (> 0): a log axis's ends. */

@@ -38,15 +38,27 @@ namespace DsyncReport {
         })),
       };
     });
-    // Labels run along their lines, inside the plot at the far end.
+    const y = logRange([...rows.map((r) => r.latency.p99Ms as number), bound, ...refs.filter((r) => r.kind === 'p99').map((r) => r.value)]);
+    const maxX = niceCeil(Math.max(...rows.map((r) => r.okPerSec), ...refs.filter((r) => r.kind === 'throughput').map((r) => r.value)) * 1.04);
+    // A p99 figure equal to the bound shares its line and label; a throughput line closer than 3 %
+    // of the axis to the last labelled one keeps its label for the tooltip (labels would overlap).
+    const sameAsBound = refs.filter((r) => r.kind === 'p99' && r.value === bound);
+    let lastLabelled = -Infinity;
     const lines: echarts.MarkLineComponentOption['data'] = [
-      { name: `p99 bound ${fmtDuration(bound)}`, yAxis: bound, lineStyle: { color: BOUND_COLOUR, type: 'dashed', width: 1.5 }, label: { color: BOUND_COLOUR } },
-      ...refs.map((r) => ({
-        name: r.label,
-        ...(r.kind === 'throughput' ? { xAxis: r.value } : { yAxis: r.value }),
-        lineStyle: { color: REFERENCE_COLOUR, type: 'dotted' as const, width: 1.5 },
-        label: { color: REFERENCE_COLOUR },
-      })),
+      { name: [`p99 bound ${fmtDuration(bound)}`, ...sameAsBound.map((r) => r.label)].join(' = '), yAxis: bound, lineStyle: { color: BOUND_COLOUR, type: 'dashed', width: 1.5 }, label: { color: BOUND_COLOUR } },
+      ...refs
+        .filter((r) => !sameAsBound.includes(r))
+        .sort((a, b) => a.value - b.value)
+        .map((r) => {
+          const crowded = r.kind === 'throughput' && r.value - lastLabelled < 0.03 * maxX;
+          if (r.kind === 'throughput' && !crowded) lastLabelled = r.value;
+          return {
+            name: r.label,
+            ...(r.kind === 'throughput' ? { xAxis: r.value } : { yAxis: r.value }),
+            lineStyle: { color: REFERENCE_COLOUR, type: 'dotted' as const, width: 1.5 },
+            label: { color: REFERENCE_COLOUR, show: !crowded },
+          };
+        }),
     ];
     series.push({
       type: 'line',
@@ -55,8 +67,6 @@ namespace DsyncReport {
       z: 2,
       markLine: { symbol: 'none', silent: false, data: lines, label: { formatter: '{b}', fontSize: 11, position: 'insideEndTop' } },
     });
-    const y = logRange([...rows.map((r) => r.latency.p99Ms as number), bound, ...refs.filter((r) => r.kind === 'p99').map((r) => r.value)]);
-    const maxX = niceCeil(Math.max(...rows.map((r) => r.okPerSec), ...refs.filter((r) => r.kind === 'throughput').map((r) => r.value)) * 1.04);
     const chart = initChart(id, 400);
     chart.setOption({
       ...baseOption(),
