@@ -186,9 +186,10 @@ export async function runOpenLoop(op: OpenLoopOp, opts: OpenLoopOptions): Promis
     const delay = next - now;
     await new Promise<void>((resolve) => {
       wake = resolve;
-      // Timers fire ≥ 1 ms late: sleep a little less and spin the rest on the event loop's check phase.
-      if (delay > 2) setTimeout(resolve, delay - 1.5);
-      else setImmediate(resolve);
+      // Sleep on a timer, never spin: on a machine of few cores a spinning generator takes CPU
+      // from the system it measures. Timers have 1 ms steps, so an op may go out up to about a
+      // millisecond late (the generator's lateness says how late).
+      setTimeout(resolve, Math.max(1, Math.floor(delay)));
     });
     wake = undefined;
   }
