@@ -60,7 +60,7 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 export const availability = (ok: number, total: number): Availability => ({ ok, total, ratio: total === 0 ? null : ok / total });
 
 /** The first index of ascending `xs` whose value is ≥ `t` (`xs.length` when none). */
-function lowerBound(xs: readonly number[], t: number): number {
+export function lowerBound(xs: readonly number[], t: number): number {
   let lo = 0;
   let hi = xs.length;
   while (lo < hi) {

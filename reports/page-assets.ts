@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { escapeHtml, jsonForScript, scriptText } from './html-format.js';
 
 /** The scripts a page inlines. */
 export interface PageAssets {
@@ -65,4 +66,30 @@ function readAsset(path: string, fix: string): string {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(`report asset ${path} is missing${code === undefined ? '' : ` (${code})`}: ${fix}`);
   }
+}
+
+/**
+ * An offline page: `title` and `style` in the head, `main` as the body's text, then `data` as JSON
+ * in `<script id=dataId>` for the app, ECharts and the app inlined. The app sets `body[data-ready]`.
+ */
+export function offlinePage(o: { title: string; style: string; main: string; dataId: string; data: unknown; assets: PageAssets }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="dsync">
+<title>${escapeHtml(o.title)}</title>
+<style>${o.style}</style>
+</head>
+<body data-ready="false">
+<main>
+${o.main}
+</main>
+<script type="application/json" id="${o.dataId}">${jsonForScript(o.data)}</script>
+<script>${scriptText(o.assets.echarts)}</script>
+<script>${scriptText(o.assets.app)}</script>
+</body>
+</html>
+`;
 }

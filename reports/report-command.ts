@@ -24,6 +24,23 @@ export interface ReportIo {
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
+/**
+ * Renders the page of the run or comparison in `dir` with `render`, prints it, and refreshes the
+ * index of the store it belongs to (`<root>/<experiment or bench-compare>/<time>`) when that store has one.
+ */
+async function renderInStore(dir: string, io: ReportIo, render: () => Promise<{ file: string; bytes: number }> | { file: string; bytes: number }): Promise<number> {
+  try {
+    const w = await render();
+    io.out(`${w.file} (${kb(w.bytes)})`);
+    const root = join(realpathSync(dir), '..', '..');
+    if (existsSync(join(root, STORE_FILES.index))) renderIndex(root);
+    return EXIT_CODES.valid;
+  } catch (e) {
+    io.err(`dsync report: ${errorMessage(e)}`);
+    return EXIT_CODES.error;
+  }
+}
+
 /** Renders what `dir` holds; resolves to the exit code (0 written, 3 nothing could be). */
 export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io: ReportIo): Promise<number> {
   let isDir = false;
@@ -39,29 +56,12 @@ export async function reportCommand(dir: string, o: { indexOnly?: boolean }, io:
   const what = storeFolderKind(dir);
   switch (what.kind) {
     case 'run':
-      try {
-        const w = await renderRunReport(dir);
-        io.out(`${w.file} (${kb(w.bytes)})`);
-        // The store it belongs to (<root>/<experiment>/<time>) lists it: refresh that list.
-        const root = join(realpathSync(dir), '..', '..');
-        if (existsSync(join(root, STORE_FILES.index))) renderIndex(root);
-        return EXIT_CODES.valid;
-      } catch (e) {
-        io.err(`dsync report: ${errorMessage(e)}`);
-        return EXIT_CODES.error;
-      }
+      return renderInStore(dir, io, () => renderRunReport(dir));
     case 'comparison':
-      try {
+      return renderInStore(dir, io, () => {
         const file = writeCompareHtml(dir, readCompareResults(join(dir, COMPARE_FILES.results)));
-        io.out(`${file} (${kb(statSync(file).size)})`);
-        // The store it belongs to (<root>/bench-compare/<time>) lists it: refresh that list.
-        const root = join(realpathSync(dir), '..', '..');
-        if (existsSync(join(root, STORE_FILES.index))) renderIndex(root);
-        return EXIT_CODES.valid;
-      } catch (e) {
-        io.err(`dsync report: ${errorMessage(e)}`);
-        return EXIT_CODES.error;
-      }
+        return { file, bytes: statSync(file).size };
+      });
     case 'unchecked-run':
       io.err(`dsync report: ${dir}: a run folder without ${RUN_FILES.results} (still running, or the harness died before checking): nothing to report yet`);
       return EXIT_CODES.error;

@@ -5,6 +5,7 @@
  */
 import type { CompareService, CostPerOp, CurveRow, Knee, NodeCost, ReferenceFigure } from './compare-results.js';
 import type { OpRecords } from './open-loop.js';
+import { lowerBound } from '../../checkers/availability.js';
 
 /** A step sustains its rate when at least this share of the offered ops was answered ok. */
 export const SUSTAINED_SHARE = 0.95;
@@ -148,17 +149,6 @@ export function faultMetrics(ops: OpRecords, faultAtMs: number, healAtMs: number
   };
 }
 
-/** The first index of sorted `xs` whose value is ≥ `x`. */
-function lowerBound(xs: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((xs[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 const pct = (x: number): string => `${Math.round(x * 100)} %`;
 const times = (x: number): string => `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;

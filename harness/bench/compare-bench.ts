@@ -12,7 +12,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Output } from '../check-command.js';
 import { benchScratch, type BenchScratch } from './bench-scratch.js';
@@ -26,6 +26,7 @@ import { COMPARE_FILES } from '../store-format.js';
 import { storeTime } from '../store.js';
 import { writeCompareHtml } from '../../reports/compare-html.js';
 import { renderIndex } from '../../reports/render.js';
+import { writeAtomically } from '../../reports/atomic-write.js';
 import { errorMessage } from '../../cluster/errors.js';
 
 /** The options of `dsync bench compare`. */
@@ -151,22 +152,8 @@ async function measureRate(ctx: Ctx, service: CompareService, nodes: number, clu
   const after = await cluster.counters();
   const perNode = after.map((a, i) => counterDelta(before[i] ?? a, a));
   ctx.io.err(`  ${cellLine(service, nodes, r)}`);
-  return {
-    service,
-    nodes,
-    offeredPerSec: rate,
-    durationS: r.durationS,
-    scheduled: r.scheduled,
-    sent: r.sent,
-    ok: r.ok,
-    failed: r.failed,
-    okPerSec: r.okPerSec,
-    latency: r.latency,
-    percentiles: r.percentiles,
-    cost: costPerOp(perNode, r.ok),
-    generator: r.generator,
-    ...(r.firstError === undefined ? {} : { firstError: r.firstError }),
-  };
+  const { timeline: _timeline, ops: _ops, ...measures } = r;
+  return { service, nodes, ...measures, cost: costPerOp(perNode, r.ok) };
 }
 
 /** The fault run of one size: `rate` for the fault run's length, the fault from a third to two thirds of it. */
@@ -314,9 +301,7 @@ export async function compareBenchCommand(o: CompareBenchOptions, io: Output): P
     errors: ctx.errors,
   };
   const resultsFile = join(outDir, COMPARE_FILES.results);
-  const tmp = `${resultsFile}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(results, null, 2)}\n`);
-  renameSync(tmp, resultsFile);
+  writeAtomically(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   const page = writeCompareHtml(outDir, results);
   if (o.out === undefined) {
     try {

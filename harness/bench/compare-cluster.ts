@@ -5,10 +5,9 @@
  * node's `/metrics`), and the two faults: kill -9 of the leader (then restart), and the leader cut
  * off from every other node (then healed).
  */
-import { rm } from 'node:fs/promises';
-import { Pool } from 'undici';
-import { startLocalCluster, type LocalCluster, type NodeProcess } from '../../cluster/local/node-process.js';
-import { errorMessage } from '../../cluster/errors.js';
+import type { Pool } from 'undici';
+import type { LocalCluster, NodeProcess } from '../../cluster/local/node-process.js';
+import { startBenchCluster, type BenchCluster } from './dsync-bench-cluster.js';
 import { cpuSeconds } from './process-cpu.js';
 import type { NodeCost } from './compare-results.js';
 
@@ -21,14 +20,14 @@ export interface NodeCounters {
   readonly fsyncs: number | null;
 }
 
-/** How long the nodes may take to agree on a leader. */
+/** How long the nodes may take to agree on a leader, and a restarted node to answer `/health`. */
 const LEADER_TIMEOUT_MS = 20_000;
 /** The keep-alive pool of each node (and of the load generator's scale check, so that it measures the same client). */
 export const COMPARE_POOL_OPTIONS: Pool.Options = { connections: 128, keepAliveTimeout: 30_000, headersTimeout: 10_000, bodyTimeout: 10_000 };
 
-/** The value of the unlabelled-or-labelled counter `name` in Prometheus text, or null. */
-export function metricValue(text: string, name: string): number | null {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+/** The value of the unlabelled-or-labelled counter `name` among the lines of Prometheus text, or null. */
+function metricValue(lines: readonly string[], name: string): number | null {
+  const line = lines.find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   if (line === undefined) return null;
   const value = Number(line.slice(line.lastIndexOf(' ') + 1));
   return Number.isFinite(value) ? value : null;
@@ -42,16 +41,12 @@ export function counterDelta(before: NodeCounters, after: NodeCounters): NodeCos
 
 /** A running cluster of the comparison. */
 export class CompareCluster {
+  readonly #bench: BenchCluster;
   readonly #cluster: LocalCluster;
-  readonly #dir: string;
-  /** One pool per node, in node order. */
-  readonly pools: readonly Pool[];
-  #stopped: Promise<void> | undefined;
 
-  private constructor(cluster: LocalCluster, dir: string) {
-    this.#cluster = cluster;
-    this.#dir = dir;
-    this.pools = cluster.nodes.map((n) => new Pool(`http://${n.spec.address}`, COMPARE_POOL_OPTIONS));
+  private constructor(bench: BenchCluster) {
+    this.#bench = bench;
+    this.#cluster = bench.cluster;
   }
 
   /**
@@ -60,15 +55,12 @@ export class CompareCluster {
    * @throws Error naming the size when they do not (everything started is stopped first)
    */
   static async start(o: { nodes: number; dir: string; proxies: boolean }): Promise<CompareCluster> {
-    const local = await startLocalCluster({ nodes: o.nodes, dir: o.dir, proxies: o.proxies, extraArgs: ['--log-level', 'warn'] });
-    const cluster = new CompareCluster(local, o.dir);
-    try {
-      await local.agreedLeader(LEADER_TIMEOUT_MS);
-    } catch (e) {
-      await cluster.stop();
-      throw new Error(`${o.nodes} nodes: ${errorMessage(e)}`);
-    }
-    return cluster;
+    return new CompareCluster(await startBenchCluster({ ...o, pool: COMPARE_POOL_OPTIONS }));
+  }
+
+  /** One pool per node, in node order. */
+  get pools(): readonly Pool[] {
+    return this.#bench.pools;
   }
 
   /** Node ids, in order. */
@@ -116,12 +108,7 @@ export class CompareCluster {
 
   /** Closes the pools, kills the nodes and the proxies, removes the folder; a second call returns the first one's promise. */
   stop(): Promise<void> {
-    this.#stopped ??= (async () => {
-      await Promise.all(this.pools.map((p) => p.destroy().catch(() => undefined)));
-      await this.#cluster.destroy();
-      await rm(this.#dir, { recursive: true, force: true });
-    })();
-    return this.#stopped;
+    return this.#bench.stop();
   }
 }
 
@@ -136,11 +123,12 @@ async function nodeCounters(node: NodeProcess, pool: Pool): Promise<NodeCounters
   } catch {
     text = '';
   }
+  const lines = text.split('\n');
   return {
     node: node.spec.id,
     cpuS,
-    bytesIn: metricValue(text, 'dsync_socket_bytes_read_total'),
-    bytesOut: metricValue(text, 'dsync_socket_bytes_written_total'),
-    fsyncs: metricValue(text, 'dsync_fsyncs_total'),
+    bytesIn: metricValue(lines, 'dsync_socket_bytes_read_total'),
+    bytesOut: metricValue(lines, 'dsync_socket_bytes_written_total'),
+    fsyncs: metricValue(lines, 'dsync_fsyncs_total'),
   };
 }

@@ -64,10 +64,8 @@ export interface GeneratorStats {
   readonly heldByBound: number;
 }
 
-/** One service × cluster size × offered rate: one point of a throughput–latency curve. */
-export interface CurveRow {
-  readonly service: CompareService;
-  readonly nodes: number;
+/** What one open-loop window measured (`harness/bench/open-loop.ts`). */
+export interface WindowMeasures {
   /** The offered (scheduled) rate, ops/s. */
   readonly offeredPerSec: number;
   readonly durationS: number;
@@ -83,10 +81,16 @@ export interface CurveRow {
   readonly latency: LatencySummary;
   /** [percentile, ms] pairs of the ok ops' latency (for the percentile plot), percentiles ascending. */
   readonly percentiles: readonly (readonly [number, number])[];
-  readonly cost: CostPerOp;
   readonly generator: GeneratorStats;
   /** The first error's message, when an op failed. */
   readonly firstError?: string;
+}
+
+/** One service × cluster size × offered rate: one point of a throughput–latency curve. */
+export interface CurveRow extends WindowMeasures {
+  readonly service: CompareService;
+  readonly nodes: number;
+  readonly cost: CostPerOp;
 }
 
 /** The knee of one curve: the highest offered rate answered at ≥ 95 % of itself with p99 under the bound. */

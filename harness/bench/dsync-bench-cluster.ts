@@ -6,7 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { Pool } from 'undici';
-import { startLocalCluster } from '../../cluster/local/node-process.js';
+import { startLocalCluster, type LocalCluster } from '../../cluster/local/node-process.js';
 import { errorMessage } from '../../cluster/errors.js';
 
 /** How {@link startBenchCluster} starts the cluster. */
@@ -19,6 +19,8 @@ export interface BenchClusterOptions {
   readonly pool: Pool.Options;
   /** Each node's flags besides `--log-level warn`. @default [] */
   readonly nodeArgs?: readonly string[];
+  /** Peer links through a proxy each, so that they can be cut (`LocalCluster.links`). @default false */
+  readonly proxies?: boolean;
   /** Receives the leader the nodes agreed on. */
   readonly log?: (line: string) => void;
 }
@@ -29,6 +31,8 @@ export interface BenchCluster {
   readonly label: string;
   /** A pool per node, in the nodes' order. */
   readonly pools: readonly Pool[];
+  /** The node processes (and link proxies), for faults. */
+  readonly cluster: LocalCluster;
   /** The node processes' ids, for their CPU time. */
   pids(): readonly number[];
   /** Closes the pools, kills the nodes and removes the folder; a second call returns the first one's promise. */
@@ -44,7 +48,7 @@ const LEADER_TIMEOUT_MS = 15_000;
  * @throws Error `<label>: …` when they do not within 15 s (the cluster is stopped first)
  */
 export async function startBenchCluster(opts: BenchClusterOptions): Promise<BenchCluster> {
-  const cluster = await startLocalCluster({ nodes: opts.nodes, dir: opts.dir, extraArgs: ['--log-level', 'warn', ...(opts.nodeArgs ?? [])] });
+  const cluster = await startLocalCluster({ nodes: opts.nodes, dir: opts.dir, proxies: opts.proxies ?? false, extraArgs: ['--log-level', 'warn', ...(opts.nodeArgs ?? [])] });
   const pools = cluster.nodes.map((n) => new Pool(`http://${n.spec.address}`, opts.pool));
   const label = `dsync ${opts.nodes} node${opts.nodes === 1 ? '' : 's'}`;
   let stopped: Promise<void> | undefined;
@@ -66,6 +70,7 @@ export async function startBenchCluster(opts: BenchClusterOptions): Promise<Benc
   return {
     label,
     pools,
+    cluster,
     pids: () => cluster.nodes.flatMap((n) => (n.pid === undefined ? [] : [n.pid])),
     stop,
   };

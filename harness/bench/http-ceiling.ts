@@ -4,11 +4,9 @@
  * size), read by the very client the dsync cells use. A hit cannot be faster than this: it is
  * one HTTP exchange with one Node.js process plus a map lookup.
  */
-import { freePorts } from '../../cluster/local/node-process.js';
-import { errorMessage } from '../../cluster/errors.js';
 import type { CacheClient, CacheTarget } from './cache-target.js';
 import { httpCacheClient, httpPool } from './dsync-cache-target.js';
-import { ServerProcess, waitReady } from './server-process.js';
+import { startScriptServer } from './server-process.js';
 
 /**
  * The server, given to `node -e` with its port and body: it answers any request with the body,
@@ -35,10 +33,8 @@ export const ceilingBody = (valueBytes: number): string => JSON.stringify({ valu
 /** Starts the trivial server on a free port of 127.0.0.1 and waits until it answers. */
 export async function startHttpCeiling(opts: { valueBytes: number; log?: (line: string) => void }): Promise<CacheTarget> {
   const label = 'node:http trivial server';
-  const [port] = (await freePorts(1)) as [number];
-  const address = `127.0.0.1:${port}`;
-  opts.log?.(`${label}: starting on ${address}`);
-  const server = new ServerProcess('node:http', process.execPath, ['-e', SERVER, String(port), ceilingBody(opts.valueBytes)], opts.log, (line) => /error/i.test(line));
+  const { address, process: server } = await startScriptServer(label, SERVER, [ceilingBody(opts.valueBytes)], '/x', opts.log);
+  opts.log?.(`${label}: listening on ${address}`);
   const pool = httpPool(address);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -46,21 +42,6 @@ export async function startHttpCeiling(opts: { valueBytes: number; log?: (line: 
       await pool.destroy().catch(() => undefined);
       await server.kill();
     })());
-  try {
-    let why = 'no answer yet';
-    const ready = async (): Promise<boolean> => {
-      try {
-        return (await fetch(`http://${address}/x`, { signal: AbortSignal.timeout(500) })).ok;
-      } catch (e) {
-        why = errorMessage(e);
-        return false;
-      }
-    };
-    await waitReady(label, [server], ready, () => why, 10_000);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
   return {
     label,
     nodes: 1,

@@ -14,7 +14,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { histogram as newHistogram, micros } from './bench-histogram.js';
 import { prng } from '../random.js';
 import { errorMessage } from '../../cluster/errors.js';
-import type { GeneratorStats, LatencySummary, TimelineBucket } from './compare-results.js';
+import type { LatencySummary, TimelineBucket, WindowMeasures } from './compare-results.js';
 
 /**
  * One op: `seq` is its number in the schedule (0-based); `expired()` turns true once the run no
@@ -54,21 +54,9 @@ export interface OpRecords {
   readonly ok: Uint8Array;
 }
 
-/** What a run measured. */
-export interface OpenLoopResult {
-  readonly offeredPerSec: number;
-  readonly durationS: number;
-  readonly scheduled: number;
-  readonly sent: number;
-  readonly ok: number;
-  readonly failed: number;
-  readonly okPerSec: number;
-  readonly latency: LatencySummary;
-  /** [percentile, ms] of the ok ops' latency, percentiles ascending (empty when no op was ok). */
-  readonly percentiles: readonly (readonly [number, number])[];
-  readonly generator: GeneratorStats;
+/** What a run measured: the window's measures, its timeline, and each op when asked for. */
+export interface OpenLoopResult extends WindowMeasures {
   readonly timeline: readonly TimelineBucket[];
-  readonly firstError?: string;
   readonly ops?: OpRecords;
 }
 

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { errorMessage } from '../../cluster/errors.js';
+import { freePorts } from '../../cluster/local/node-process.js';
 
 /** Whether an executable `name` is on PATH. */
 export async function onPath(name: string): Promise<boolean> {
@@ -95,4 +96,38 @@ export async function waitReady(
     if (performance.now() > deadline) throw new Error(`${label}: not ready after ${timeoutMs} ms: ${why()}${processes[0]?.lastLines() ?? ''}`);
     await sleep(100);
   }
+}
+
+/** A Node.js script server started by {@link startScriptServer}. */
+export interface ScriptServer {
+  /** `127.0.0.1:<port>`. */
+  readonly address: string;
+  readonly process: ServerProcess;
+}
+
+/**
+ * Runs `script` with `node -e` on a free port of 127.0.0.1 (its first argument, then `args`) and
+ * waits up to 10 s until `GET <readyPath>` answers 2xx; kills it and throws (naming `label` and
+ * the last reason) when it does not.
+ */
+export async function startScriptServer(label: string, script: string, args: readonly string[], readyPath: string, log?: (line: string) => void): Promise<ScriptServer> {
+  const [port] = (await freePorts(1)) as [number];
+  const address = `127.0.0.1:${port}`;
+  const server = new ServerProcess(label, process.execPath, ['-e', script, String(port), ...args], log, (line) => /error/i.test(line));
+  let why = 'no answer yet';
+  const ready = async (): Promise<boolean> => {
+    try {
+      return (await fetch(`http://${address}${readyPath}`, { signal: AbortSignal.timeout(500) })).ok;
+    } catch (e) {
+      why = errorMessage(e);
+      return false;
+    }
+  };
+  try {
+    await waitReady(label, [server], ready, () => why, 10_000);
+  } catch (e) {
+    await server.kill();
+    throw e;
+  }
+  return { address, process: server };
 }

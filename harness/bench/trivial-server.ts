@@ -5,9 +5,7 @@
  * carry no body). It does as little per request as a server can, so that the generator, not the
  * server, is what the check measures.
  */
-import { freePorts } from '../../cluster/local/node-process.js';
-import { errorMessage } from '../../cluster/errors.js';
-import { ServerProcess, waitReady } from './server-process.js';
+import { startScriptServer } from './server-process.js';
 
 /** The server, given to `node -e` with its port; it exits when its parent is gone. */
 const SERVER = `
@@ -42,23 +40,6 @@ export interface TrivialServer {
 
 /** Starts the trivial server on a free port of 127.0.0.1 and waits until it answers. */
 export async function startTrivialServer(): Promise<TrivialServer> {
-  const [port] = (await freePorts(1)) as [number];
-  const address = `127.0.0.1:${port}`;
-  const server = new ServerProcess('trivial server', process.execPath, ['-e', SERVER, String(port)]);
-  let why = 'no answer yet';
-  const ready = async (): Promise<boolean> => {
-    try {
-      return (await fetch(`http://${address}/`, { signal: AbortSignal.timeout(500) })).ok;
-    } catch (e) {
-      why = errorMessage(e);
-      return false;
-    }
-  };
-  try {
-    await waitReady('trivial server', [server], ready, () => why, 10_000);
-  } catch (e) {
-    await server.kill();
-    throw e;
-  }
+  const { address, process: server } = await startScriptServer('trivial server', SERVER, [], '/');
   return { address, pid: server.pid, stop: () => server.kill() };
 }

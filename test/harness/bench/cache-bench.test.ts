@@ -8,7 +8,6 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { Command, CommanderError } from 'commander';
 import {
   cacheBenchCommand,
   realCacheBenchTargets,
@@ -23,6 +22,7 @@ import type { LoopResult } from '../../../harness/bench/closed-loop.js';
 import type { CacheClient, CacheTarget, ReadReply } from '../../../harness/bench/cache-target.js';
 import { redisAvailable } from '../../../harness/redis-server.js';
 import { alive, processesUsing } from '../../support/processes.js';
+import { parseBenchFlags, silent } from '../../support/bench-flags.js';
 
 /**
  * An in-process coherent cache of `nodes` nodes: a value per key, and per node the keys it holds
@@ -253,22 +253,7 @@ describe('dsync bench cache: flags and orchestration (fake targets)', function (
   });
 
   it('registerCacheBenchCommand parses and validates the flags', async () => {
-    const parse = async (...args: string[]): Promise<Record<string, unknown>> => {
-      const err: string[] = [];
-      const program = new Command('dsync').exitOverride().configureOutput({ writeErr: (s) => err.push(s), writeOut: () => undefined });
-      const cache = registerCacheBenchCommand(program.command('bench'), () => undefined, { out: () => undefined, err: () => undefined });
-      let parsed: Record<string, unknown> = {};
-      cache.action((o: Record<string, unknown>) => {
-        parsed = o;
-      });
-      try {
-        await program.parseAsync(['bench', 'cache', ...args], { from: 'user' });
-      } catch (e) {
-        if (e instanceof CommanderError) return { error: err.join('') };
-        throw e;
-      }
-      return parsed;
-    };
+    const parse = (...args: string[]): Promise<Record<string, unknown>> => parseBenchFlags((program) => registerCacheBenchCommand(program.command('bench'), () => undefined, silent), 'cache', args);
     assert.deepEqual(await parse(), { nodes: [1, 3], clients: [16, 64], durationS: 5, warmupS: 1 });
     assert.deepEqual(await parse('--nodes', '1,3,5', '--clients', '4', '--compare', 'redis', '--json', '--duration-s', '2', '--warmup-s', '0', '--dir', '/tmp/x'), {
       nodes: [1, 3, 5],

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { COMPARE_DEFAULTS, compareBenchCommand, registerCompareBenchCommand, validateCompareOptions, type CompareBenchOptions } from '../../../harness/bench/compare-bench.js';
 import { loadgenCommand } from '../../../harness/bench/loadgen-bench.js';
 import type { CompareResults } from '../../../harness/bench/compare-results.js';
 import { readCompareResults } from '../../../reports/compare-html.js';
 import { processesUsing } from '../../support/processes.js';
+import { parseBenchFlags, silent } from '../../support/bench-flags.js';
 
 const capture = (): { out: string[]; err: string[]; io: { out: (s: string) => void; err: (s: string) => void } } => {
   const out: string[] = [];
@@ -24,22 +24,7 @@ describe('harness/bench/compare-bench: dsync bench compare', function () {
   this.timeout(240_000);
 
   it('parses its flags with defaults, and names the flag of a bad value', async () => {
-    const parse = async (...args: string[]): Promise<Record<string, unknown>> => {
-      const err: string[] = [];
-      const program = new Command('dsync').exitOverride().configureOutput({ writeErr: (s) => err.push(s), writeOut: () => undefined });
-      const cmd = registerCompareBenchCommand(program.command('bench'), () => undefined, { out: () => undefined, err: () => undefined });
-      let parsed: Record<string, unknown> = {};
-      cmd.action((o: Record<string, unknown>) => {
-        parsed = o;
-      });
-      try {
-        await program.parseAsync(['bench', 'compare', ...args], { from: 'user' });
-      } catch (e) {
-        if (e instanceof CommanderError) return { error: err.join('') };
-        throw e;
-      }
-      return parsed;
-    };
+    const parse = (...args: string[]): Promise<Record<string, unknown>> => parseBenchFlags((program) => registerCompareBenchCommand(program.command('bench'), () => undefined, silent), 'compare', args);
     const d = await parse();
     assert.deepEqual(d['services'], ['lock', 'queue', 'cache']);
     assert.deepEqual(d['nodes'], [1, 3, 5]);

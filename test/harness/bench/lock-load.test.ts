@@ -3,12 +3,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { etcdAvailable, startEtcd } from '../../../harness/bench/etcd-target.js';
 import { lockBenchCommand, registerBenchCommand, type BenchTargets, type LockBenchOptions } from '../../../harness/bench/lock-bench.js';
 import { CONTENDED_LOCK, MAX_ERRORS, runLockLoad } from '../../../harness/bench/lock-load.js';
 import type { LockTarget, PairClient } from '../../../harness/bench/lock-target.js';
 import { processesUsing } from '../../support/processes.js';
+import { parseBenchFlags, silent } from '../../support/bench-flags.js';
 
 /** An in-memory lock service: one FIFO mutex per lock name, holding each lock across a turn of the event loop. */
 class FakeLocks implements LockTarget {
@@ -313,24 +314,7 @@ describe('dsync bench lock (with fake targets)', function () {
   });
 
   it('registerBenchCommand parses and validates the flags', async () => {
-    const parse = async (...args: string[]): Promise<{ error?: string }> => {
-      const err: string[] = [];
-      const program = new Command('dsync').exitOverride().configureOutput({ writeErr: (s) => err.push(s), writeOut: () => undefined });
-      registerBenchCommand(program, () => undefined, { out: () => undefined, err: () => undefined });
-      // Replace the action: only the parsed options matter here.
-      const lock = program.commands.find((c) => c.name() === 'bench')?.commands.find((c) => c.name() === 'lock');
-      let parsed: unknown;
-      lock?.action((o: unknown) => {
-        parsed = o;
-      });
-      try {
-        await program.parseAsync(['bench', 'lock', ...args], { from: 'user' });
-      } catch (e) {
-        if (e instanceof CommanderError) return { error: err.join('') };
-        throw e;
-      }
-      return parsed as { error?: string };
-    };
+    const parse = (...args: string[]): Promise<{ error?: string }> => parseBenchFlags((program) => registerBenchCommand(program, () => undefined, silent).commands.find((c) => c.name() === 'lock') as Command, 'lock', args);
     assert.deepEqual(await parse(), { nodes: [1, 3], clients: [1, 16, 64], durationS: 5, warmupS: 1, contended: 'both' });
     assert.deepEqual(await parse('--nodes', '3', '--clients', '1,16', '--duration-s', '0.5', '--compare', 'etcd', '--contended', 'yes', '--json'), {
       nodes: [3],

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { Command, CommanderError } from 'commander';
 import { MAX_ERRORS, messageFor, queueName, runQueueLoad } from '../../../harness/bench/queue-load.js';
 import { queueBenchCommand, registerQueueBenchCommand, type QueueBenchOptions, type QueueBenchTargets } from '../../../harness/bench/queue-bench.js';
 import type { Delivery, QueueClient, QueueTarget } from '../../../harness/bench/queue-target.js';
+import { parseBenchFlags, silent } from '../../support/bench-flags.js';
 
 /** What a fake queue holds for one message. */
 interface Item {
@@ -364,23 +364,7 @@ describe('dsync bench queue (with fake targets)', function () {
   });
 
   it('registerQueueBenchCommand parses and validates the flags', async () => {
-    const parse = async (...args: string[]): Promise<{ error?: string }> => {
-      const err: string[] = [];
-      const program = new Command('dsync').exitOverride().configureOutput({ writeErr: (s) => err.push(s), writeOut: () => undefined });
-      const bench = program.command('bench');
-      const queue = registerQueueBenchCommand(bench, () => undefined, { out: () => undefined, err: () => undefined });
-      let parsed: unknown;
-      queue.action((o: unknown) => {
-        parsed = o;
-      });
-      try {
-        await program.parseAsync(['bench', 'queue', ...args], { from: 'user' });
-      } catch (e) {
-        if (e instanceof CommanderError) return { error: err.join('') };
-        throw e;
-      }
-      return parsed as { error?: string };
-    };
+    const parse = (...args: string[]): Promise<{ error?: string }> => parseBenchFlags((program) => registerQueueBenchCommand(program.command('bench'), () => undefined, silent), 'queue', args);
     assert.deepEqual(await parse(), { nodes: [1, 3], clients: [16, 64], durationS: 5, warmupS: 1 });
     assert.deepEqual(await parse('--nodes', '1', '--clients', '4', '--compare', 'redis', '--compare-only', '--json', '--duration-s', '2'), {
       nodes: [1],
